@@ -1,0 +1,14 @@
+# The two commands of the README, and a few conveniences.
+.PHONY: run test setup fmt
+
+run: ## install what is missing, build in release mode, serve on http://127.0.0.1:3000
+	scripts/run.sh $(ARGS)
+
+test: ## install what is missing, then run every check and test, browser tests included
+	scripts/test.sh
+
+setup:
+	scripts/setup.sh test
+
+fmt:
+	cargo fmt

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The one test command: installs what is missing, then runs every check and
+# every test, the browser tests included.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh test
+export PATH="$HOME/.cargo/bin:$PATH"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+step() { echo; echo "== $*"; }
+
+step "cargo fmt --check"
+cargo fmt --check
+
+step "clippy, server build (ssr), with tests"
+cargo clippy --features ssr --all-targets -- -D warnings
+
+step "clippy, browser build (hydrate, wasm32)"
+cargo clippy --lib --no-default-features --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
+step "cargo test (unit and integration: the real app on loopback ports)"
+cargo test --features ssr
+
+step "cargo leptos build (server binary and wasm bundle)"
+cargo leptos build
+
+step "Playwright in headless Chromium"
+# A free loopback port for the server under test.
+E2E_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+export E2E_PORT
+(cd end2end && npx playwright test)

@@ -1,0 +1,66 @@
+//! The `oauth2-lab` binary: serves the lab with its embedded authorization
+//! and resource servers.
+
+#[cfg(feature = "ssr")]
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    use clap::Parser;
+    use leptos::prelude::LeptosOptions;
+    use oauth2_lab::server::{app, config::Config};
+    use std::net::SocketAddr;
+    use tracing_subscriber::EnvFilter;
+
+    /// OAuth2 Lab: a real OAuth 2.0 authorization server and resource
+    /// server, and a lab to watch every grant.
+    #[derive(Parser)]
+    #[command(version, about)]
+    struct Args {
+        /// Address to listen on [default: LEPTOS_SITE_ADDR, else 127.0.0.1:3000].
+        #[arg(long, env = "OAUTH2_LAB_ADDR")]
+        addr: Option<SocketAddr>,
+        /// Public base URL: the issuer in metadata and the base of redirect
+        /// URIs [default: http://<addr>].
+        #[arg(long, env = "OAUTH2_LAB_PUBLIC_URL")]
+        public_url: Option<url::Url>,
+    }
+
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("oauth2_lab=info,tower_http=warn")),
+        )
+        .init();
+    let args = Args::parse();
+
+    let mut options = leptos::config::get_configuration(None)?.leptos_options;
+    if options.output_name.is_empty() {
+        options = LeptosOptions::builder()
+            .output_name("oauth2-lab")
+            .site_root(options.site_root.clone())
+            .site_addr(options.site_addr)
+            .build();
+    }
+    let addr = args.addr.unwrap_or(options.site_addr);
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    options.site_addr = local;
+    // Port 0 picks a free port: the URLs use the one the OS gave.
+    let loopback = if local.ip().is_unspecified() { SocketAddr::from(([127, 0, 0, 1], local.port())) } else { local };
+    let public_url = match args.public_url {
+        Some(u) => u.as_str().trim_end_matches('/').to_string(),
+        None => format!("http://{loopback}"),
+    };
+    let config = Config::new(&public_url, &format!("http://{loopback}"));
+    println!("OAuth2 Lab listening on {public_url}");
+    tracing::info!(%local, issuer = %public_url, "serving");
+    axum::serve(listener, app(config, options))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+#[cfg(not(feature = "ssr"))]
+pub fn main() {
+    // The browser build has no binary; see lib.rs for hydration.
+}

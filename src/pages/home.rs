@@ -1,0 +1,174 @@
+//! The home page: what the lab is, the four grants, and the demo users and
+//! clients the embedded servers hold.
+
+use crate::demo::{DEMO_CLIENTS, DEMO_USERS};
+use leptos::prelude::*;
+
+struct GrantCard {
+    name: &'static str,
+    rfc: &'static str,
+    rfc_url: &'static str,
+    when: &'static str,
+    status: &'static str,
+    deprecated: bool,
+}
+
+const GRANTS: [GrantCard; 4] = [
+    GrantCard {
+        name: "Authorization code with PKCE",
+        rfc: "RFC 6749 §4.1, RFC 7636",
+        rfc_url: "https://www.rfc-editor.org/rfc/rfc6749#section-4.1",
+        when: "Any app that acts for a user: web apps, single-page apps and native apps. The user signs in at the authorization server, never in the app.",
+        status: "Recommended",
+        deprecated: false,
+    },
+    GrantCard {
+        name: "Client credentials",
+        rfc: "RFC 6749 §4.4",
+        rfc_url: "https://www.rfc-editor.org/rfc/rfc6749#section-4.4",
+        when: "A service that acts for itself, with no user: back-end jobs and machine-to-machine calls.",
+        status: "Recommended for services",
+        deprecated: false,
+    },
+    GrantCard {
+        name: "Implicit",
+        rfc: "RFC 6749 §4.2",
+        rfc_url: "https://www.rfc-editor.org/rfc/rfc6749#section-4.2",
+        when: "Only to learn from: the token comes back in the URL fragment. Use authorization code with PKCE instead.",
+        status: "Deprecated (RFC 9700, OAuth 2.1)",
+        deprecated: true,
+    },
+    GrantCard {
+        name: "Resource owner password",
+        rfc: "RFC 6749 §4.3",
+        rfc_url: "https://www.rfc-editor.org/rfc/rfc6749#section-4.3",
+        when: "Only to learn from: the app sees the user's password. Use authorization code with PKCE instead.",
+        status: "Deprecated (RFC 9700, OAuth 2.1)",
+        deprecated: true,
+    },
+];
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let (show_secrets, set_show_secrets) = signal(false);
+    view! {
+        <main class="page">
+            <header class="hero">
+                <h1>"OAuth2 Lab"</h1>
+                <p class="lead">
+                    "Learn, teach and compare OAuth 2.0 grants. This app runs a real authorization server and a real resource server, "
+                    "and every request and response the lab shows is one that really crossed the wire."
+                </p>
+                <p>
+                    <a class="button primary" href="/lab/start" rel="external">
+                        "Run an authorization code grant as the user"
+                    </a>
+                </p>
+                <p class="hint">"You will sign in on the authorization server's own page: try alice / wonderland."</p>
+            </header>
+
+            <section aria-labelledby="grants-title">
+                <h2 id="grants-title">"The four grants of RFC 6749"</h2>
+                <ul class="grants">
+                    {GRANTS
+                        .iter()
+                        .map(|g| {
+                            view! {
+                                <li class="grant" class:deprecated=g.deprecated>
+                                    <h3>{g.name}</h3>
+                                    <p class="status">{g.status}</p>
+                                    <p>{g.when}</p>
+                                    <p class="rfc"><a href=g.rfc_url>{g.rfc}</a></p>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+            </section>
+
+            <section aria-labelledby="users-title">
+                <h2 id="users-title">"Demo users (resource owners)"</h2>
+                <table>
+                    <thead><tr><th scope="col">"Username"</th><th scope="col">"Password"</th><th scope="col">"Name"</th></tr></thead>
+                    <tbody>
+                        {DEMO_USERS
+                            .iter()
+                            .map(|(u, p, n)| view! { <tr><td><code>{*u}</code></td><td><code>{*p}</code></td><td>{*n}</td></tr> })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </section>
+
+            <section aria-labelledby="clients-title">
+                <div class="section-head">
+                    <h2 id="clients-title">"Demo clients"</h2>
+                    <button
+                        type="button"
+                        class="button"
+                        data-testid="toggle-secrets"
+                        aria-pressed=move || show_secrets.get().to_string()
+                        on:click=move |_| set_show_secrets.update(|v| *v = !*v)
+                    >
+                        {move || if show_secrets.get() { "Hide client secrets" } else { "Show client secrets" }}
+                    </button>
+                </div>
+                <p>"One pre-registered client per kind of app. Redirect URIs are on this lab's own address."</p>
+                <div class="table-wrap">
+                    <table>
+                        <thead>
+                            <tr>
+                                <th scope="col">"client_id"</th>
+                                <th scope="col">"Kind of app"</th>
+                                <th scope="col">"Secret"</th>
+                                <th scope="col">"Grants"</th>
+                                <th scope="col">"Redirect URI"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {DEMO_CLIENTS
+                                .iter()
+                                .map(|c| {
+                                    let secret = c.secret;
+                                    view! {
+                                        <tr>
+                                            <td><code>{c.client_id}</code></td>
+                                            <td>{c.kind}</td>
+                                            <td data-testid=format!("secret-{}", c.client_id)>
+                                                {move || match (secret, show_secrets.get()) {
+                                                    (None, _) => "none (public client)".to_string(),
+                                                    (Some(s), true) => s.to_string(),
+                                                    (Some(_), false) => "••••••••".to_string(),
+                                                }}
+                                            </td>
+                                            <td>{c.grant_types.join(", ")}</td>
+                                            <td>
+                                                {if c.redirect_path.is_empty() {
+                                                    view! { <span>"none"</span> }.into_any()
+                                                } else {
+                                                    view! { <code>{c.redirect_path}</code> }.into_any()
+                                                }}
+                                            </td>
+                                        </tr>
+                                    }
+                                })
+                                .collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            </section>
+
+            <section aria-labelledby="endpoints-title">
+                <h2 id="endpoints-title">"Endpoints"</h2>
+                <ul class="endpoints">
+                    <li><a href="/.well-known/oauth-authorization-server" rel="external"><code>"/.well-known/oauth-authorization-server"</code></a>" authorization server metadata (RFC 8414)"</li>
+                    <li><a href="/.well-known/oauth-protected-resource" rel="external"><code>"/.well-known/oauth-protected-resource"</code></a>" resource server metadata (RFC 9728)"</li>
+                    <li><code>"POST /oauth/register"</code>" dynamic client registration (RFC 7591)"</li>
+                    <li><code>"GET /oauth/authorize"</code>" sign-in and consent (RFC 6749 §3.1)"</li>
+                    <li><code>"POST /oauth/token"</code>" token endpoint (RFC 6749 §3.2)"</li>
+                    <li><code>"POST /oauth/revoke"</code>" and "<code>"POST /oauth/introspect"</code>" (RFC 7009, RFC 7662)"</li>
+                    <li><code>"GET /api/v1/accounts/verify_credentials"</code>", "<code>"POST /api/v1/statuses"</code>", "<code>"GET /api/v1/timelines/home"</code>" the Mastodon-shaped API"</li>
+                </ul>
+            </section>
+        </main>
+    }
+}

@@ -1,0 +1,59 @@
+//! Settings of the embedded servers: where they are reached, how long what
+//! they issue lives, and how much state they may hold.
+
+use std::time::Duration;
+
+/// Lifetimes and caps. Defaults follow the foundation issue: codes 60 s,
+/// access tokens 1 h, refresh tokens 1 day.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The public base URL, without a trailing slash. It is the `issuer` in
+    /// metadata and the base of the demo clients' redirect URIs.
+    pub public_url: String,
+    /// Where the lab's own client reaches the servers over loopback.
+    pub internal_url: String,
+    pub code_ttl: Duration,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    /// How long a dynamically registered client is kept.
+    pub client_ttl: Duration,
+    /// How long a login and consent page stays usable.
+    pub pending_ttl: Duration,
+    pub max_clients: usize,
+    pub max_codes: usize,
+    pub max_tokens: usize,
+    pub max_pending: usize,
+    pub max_statuses_per_user: usize,
+    /// Failed sign-ins for one user before it is locked (RFC 6749 §10.7).
+    pub max_failed_logins: u32,
+    pub lockout: Duration,
+    pub max_body_bytes: usize,
+    pub request_timeout: Duration,
+}
+
+impl Config {
+    pub fn new(public_url: &str, internal_url: &str) -> Self {
+        Self {
+            public_url: public_url.trim_end_matches('/').to_string(),
+            internal_url: internal_url.trim_end_matches('/').to_string(),
+            code_ttl: Duration::from_secs(60),
+            access_token_ttl: Duration::from_secs(3600),
+            refresh_token_ttl: Duration::from_secs(86_400),
+            client_ttl: Duration::from_secs(86_400),
+            pending_ttl: Duration::from_secs(600),
+            max_clients: 10_000,
+            max_codes: 10_000,
+            max_tokens: 100_000,
+            max_pending: 10_000,
+            max_statuses_per_user: 100,
+            max_failed_logins: 5,
+            lockout: Duration::from_secs(60),
+            max_body_bytes: 64 * 1024,
+            request_timeout: Duration::from_secs(10),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.public_url, path)
+    }
+}

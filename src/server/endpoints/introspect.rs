@@ -1,0 +1,40 @@
+//! Token introspection (RFC 7662 §2).
+
+use super::token::no_store;
+use crate::server::client_auth::ClientRequest;
+use crate::server::error::{OAuthError, OAuthResult};
+use crate::server::store::TokenKind;
+use crate::server::util::{now_secs, scope_string};
+use crate::server::Servers;
+use axum::extract::State;
+use axum::response::Response;
+use axum::Json;
+use serde_json::json;
+use std::sync::Arc;
+
+/// Any authenticated client may introspect: in the lab, every client plays
+/// resource server too.
+pub async fn introspect(State(s): State<Arc<Servers>>, req: ClientRequest) -> OAuthResult<Response> {
+    let token = req
+        .params
+        .get("token")
+        .ok_or_else(|| OAuthError::invalid_request("The token parameter is missing (RFC 7662 section 2.1)."))?;
+    let Some(r) = s.tokens.get(token).filter(|r| r.active(now_secs())) else {
+        // §2.2: nothing more, so an inactive token reveals nothing.
+        return Ok(no_store(Json(json!({ "active": false }))));
+    };
+    let mut body = json!({
+        "active": true,
+        "scope": scope_string(&r.scopes),
+        "client_id": r.client_id,
+        "token_type": match r.kind { TokenKind::Access => "Bearer", TokenKind::Refresh => "refresh_token" },
+        "exp": r.expires_at,
+        "iat": r.issued_at,
+        "sub": r.username.as_deref().unwrap_or(&r.client_id),
+        "iss": s.config.public_url,
+    });
+    if let Some(u) = &r.username {
+        body["username"] = json!(u);
+    }
+    Ok(no_store(Json(body)))
+}

@@ -1,0 +1,31 @@
+//! Authorization server metadata (RFC 8414 §2, §3).
+
+use super::{AUTHORIZE, INTROSPECT, REGISTER, REVOKE, TOKEN};
+use crate::demo::SCOPES;
+use crate::server::Servers;
+use axum::extract::State;
+use axum::Json;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+pub async fn metadata(State(s): State<Arc<Servers>>) -> Json<Value> {
+    let c = &s.config;
+    let auth_methods = ["client_secret_basic", "client_secret_post", "none"];
+    Json(json!({
+        "issuer": c.public_url,
+        "authorization_endpoint": c.url(AUTHORIZE),
+        "token_endpoint": c.url(TOKEN),
+        "registration_endpoint": c.url(REGISTER),
+        "revocation_endpoint": c.url(REVOKE),
+        "introspection_endpoint": c.url(INTROSPECT),
+        "scopes_supported": SCOPES,
+        "response_types_supported": ["code", "token"],
+        "response_modes_supported": ["query", "fragment"],
+        "grant_types_supported": ["authorization_code", "implicit", "password", "client_credentials", "refresh_token"],
+        "token_endpoint_auth_methods_supported": auth_methods,
+        "revocation_endpoint_auth_methods_supported": auth_methods,
+        "introspection_endpoint_auth_methods_supported": auth_methods,
+        "code_challenge_methods_supported": ["S256"],
+        "service_documentation": c.url("/"),
+    }))
+}

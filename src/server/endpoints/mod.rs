@@ -1,0 +1,30 @@
+//! The authorization server's HTTP endpoints. Each only parses, dispatches
+//! to a grant and writes the response.
+
+pub mod authorize;
+pub mod introspect;
+pub mod metadata;
+pub mod pages;
+pub mod register;
+pub mod revoke;
+pub mod token;
+
+use super::AppState;
+use axum::routing::{get, post};
+use axum::Router;
+
+pub const AUTHORIZE: &str = "/oauth/authorize";
+pub const TOKEN: &str = "/oauth/token";
+pub const REGISTER: &str = "/oauth/register";
+pub const REVOKE: &str = "/oauth/revoke";
+pub const INTROSPECT: &str = "/oauth/introspect";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/.well-known/oauth-authorization-server", get(metadata::metadata))
+        .route(REGISTER, post(register::register))
+        .route(AUTHORIZE, get(authorize::show).post(authorize::decide))
+        .route(TOKEN, post(token::token))
+        .route(REVOKE, post(revoke::revoke))
+        .route(INTROSPECT, post(introspect::introspect))
+}

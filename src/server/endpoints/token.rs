@@ -1,0 +1,40 @@
+//! The token endpoint (RFC 6749 §3.2, §4, §5): authenticate the client,
+//! dispatch on `grant_type`, answer with no-store headers.
+
+use crate::server::client_auth::ClientRequest;
+use crate::server::error::{ErrorCode, OAuthError, OAuthResult};
+use crate::server::grants::TOKEN_GRANTS;
+use crate::server::Servers;
+use axum::extract::State;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use std::sync::Arc;
+
+pub async fn token(State(s): State<Arc<Servers>>, req: ClientRequest) -> OAuthResult<Response> {
+    let grant_type = req
+        .params
+        .get("grant_type")
+        .ok_or_else(|| OAuthError::invalid_request("The grant_type parameter is missing (RFC 6749 section 4)."))?;
+    let grant = TOKEN_GRANTS.iter().find(|g| g.grant_type() == grant_type).ok_or_else(|| {
+        OAuthError::new(
+            ErrorCode::UnsupportedGrantType,
+            format!(
+                "The grant type {grant_type} is not supported at the token endpoint; it supports {}.",
+                TOKEN_GRANTS.iter().map(|g| g.grant_type()).collect::<Vec<_>>().join(", ")
+            ),
+        )
+    })?;
+    let body = grant.exchange(&s, &req.client, &req.params)?;
+    tracing::info!(grant_type, client_id = %req.client.client_id, scope = %body.scope, "token issued");
+    Ok(no_store(Json(body)))
+}
+
+/// §5.1: token responses must not be cached.
+pub fn no_store(body: impl IntoResponse) -> Response {
+    let mut res = body.into_response();
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    res
+}

@@ -1,0 +1,183 @@
+//! The grants of RFC 6749, one module each, all with the same shape: an
+//! authorization-endpoint half (`AuthorizeGrant`) for the grants that send
+//! the user to the authorization server, and a token-endpoint half
+//! (`TokenGrant`) for the grants that are redeemed there. The endpoints
+//! only parse, dispatch and write.
+
+pub mod authorization_code;
+pub mod client_credentials;
+pub mod implicit;
+pub mod password;
+pub mod refresh_token;
+
+use super::error::{OAuthError, OAuthResult};
+use super::store::{Client, TokenKind, TokenRecord, User};
+use super::util::{now_secs, random_token, scope_set, scope_string, Params};
+use super::Servers;
+use crate::demo::SCOPES;
+use serde::Serialize;
+use std::time::Instant;
+
+/// A validated authorization request (RFC 6749 §4.1.1, §4.2.1).
+#[derive(Clone, Debug)]
+pub struct AuthorizationRequest {
+    pub response_type: String,
+    pub client_id: String,
+    /// The redirect URI the response goes to.
+    pub redirect_uri: String,
+    /// Whether the request named it (then the token request must too,
+    /// §4.1.3).
+    pub redirect_uri_sent: bool,
+    pub scopes: Vec<String>,
+    pub state: Option<String>,
+    pub code_challenge: Option<String>,
+}
+
+/// Where an authorization response's parameters go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    Query,
+    /// The implicit grant's fragment, which the browser keeps to itself
+    /// (§4.2.2).
+    Fragment,
+}
+
+/// The authorization-endpoint half of a grant.
+pub trait AuthorizeGrant: Sync {
+    fn response_type(&self) -> &'static str;
+    /// The grant type a client must be registered for to use it.
+    fn grant_type(&self) -> &'static str;
+    fn delivery(&self) -> Delivery;
+    /// Checks what is particular to this grant, once client, redirect URI
+    /// and scope are known to be good.
+    fn check(&self, client: &Client, params: &Params) -> OAuthResult<Option<String>>;
+    /// The user approved `scopes`: the parameters of the response.
+    fn approve(
+        &self,
+        servers: &Servers,
+        req: &AuthorizationRequest,
+        user: &User,
+        scopes: &[String],
+    ) -> OAuthResult<Vec<(&'static str, String)>>;
+}
+
+/// The token-endpoint half of a grant.
+pub trait TokenGrant: Sync {
+    fn grant_type(&self) -> &'static str;
+    fn exchange(&self, servers: &Servers, client: &Client, params: &Params) -> OAuthResult<TokenResponse>;
+}
+
+pub static AUTHORIZE_GRANTS: [&dyn AuthorizeGrant; 2] = [&authorization_code::AuthorizationCode, &implicit::Implicit];
+
+pub static TOKEN_GRANTS: [&dyn TokenGrant; 4] = [
+    &authorization_code::AuthorizationCode,
+    &password::Password,
+    &client_credentials::ClientCredentials,
+    &refresh_token::RefreshToken,
+];
+
+/// The successful token response (RFC 6749 §5.1). `scope` is always sent
+/// so a learner sees what was granted.
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: u64,
+    pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+/// Resolves the requested scope against the client's registration
+/// (RFC 6749 §3.3): unknown or unregistered scopes are `invalid_scope`; no
+/// scope means the client's registered scope.
+pub fn resolve_scope(client: &Client, requested: Option<&str>) -> OAuthResult<Vec<String>> {
+    let Some(requested) = requested else {
+        return Ok(client.scopes.clone());
+    };
+    let scopes = scope_set(requested);
+    if let Some(unknown) = scopes.iter().find(|s| !SCOPES.contains(&s.as_str())) {
+        return Err(OAuthError::invalid_scope(format!(
+            "The scope {unknown} does not exist on this server; it knows {} (RFC 6749 section 3.3).",
+            SCOPES.join(" and ")
+        )));
+    }
+    if let Some(extra) = scopes.iter().find(|s| !client.scopes.contains(s)) {
+        return Err(OAuthError::invalid_scope(format!(
+            "The client {} is registered for the scope {} and may not ask for {extra}.",
+            client.client_id,
+            scope_string(&client.scopes)
+        )));
+    }
+    if scopes.is_empty() {
+        return Ok(client.scopes.clone());
+    }
+    Ok(scopes)
+}
+
+/// Requires the client to be registered for a grant type (§5.2
+/// `unauthorized_client`).
+pub fn require_grant(client: &Client, grant_type: &str) -> OAuthResult<()> {
+    if client.allows_grant(grant_type) {
+        Ok(())
+    } else {
+        Err(OAuthError::unauthorized_client(format!(
+            "The client {} is not registered for the {grant_type} grant; it may use: {}.",
+            client.client_id,
+            client.grant_types.join(", ")
+        )))
+    }
+}
+
+/// A new token family: every token issued from one grant shares it.
+pub fn new_family() -> String {
+    random_token("fam_")
+}
+
+impl Servers {
+    /// Issues an access token, and a refresh token when asked, recording
+    /// both in one family.
+    pub fn issue_tokens(
+        &self,
+        client: &Client,
+        username: Option<&str>,
+        scopes: &[String],
+        family: &str,
+        with_refresh: bool,
+    ) -> OAuthResult<TokenResponse> {
+        let now = now_secs();
+        let ttl = self.config.access_token_ttl;
+        let record = |kind, ttl: std::time::Duration| TokenRecord {
+            kind,
+            client_id: client.client_id.clone(),
+            username: username.map(str::to_string),
+            scopes: scopes.to_vec(),
+            family: family.to_string(),
+            issued_at: now,
+            expires_at: now + ttl.as_secs(),
+            revoked: false,
+            rotated: false,
+        };
+        let access_token = random_token("at_");
+        self.tokens
+            .insert(&access_token, record(TokenKind::Access, ttl), Instant::now() + ttl)
+            .map_err(|_| OAuthError::full("tokens"))?;
+        let refresh_token = if with_refresh {
+            let rt = random_token("rt_");
+            let rttl = self.config.refresh_token_ttl;
+            self.tokens
+                .insert(&rt, record(TokenKind::Refresh, rttl), Instant::now() + rttl)
+                .map_err(|_| OAuthError::full("tokens"))?;
+            Some(rt)
+        } else {
+            None
+        };
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in: ttl.as_secs(),
+            scope: scope_string(scopes),
+            refresh_token,
+        })
+    }
+}

@@ -1,0 +1,72 @@
+//! Refreshing an access token (RFC 6749 §6), with rotation and reuse
+//! detection (RFC 9700 §4.14.2): each refresh token works once; using an
+//! old one again revokes the whole family, since one of the two users of it
+//! must be an attacker.
+
+use super::{require_grant, TokenGrant, TokenResponse};
+use crate::server::error::{OAuthError, OAuthResult};
+use crate::server::store::{Client, TokenKind};
+use crate::server::util::{now_secs, scope_set, scope_string, Params};
+use crate::server::Servers;
+
+pub struct RefreshToken;
+
+impl TokenGrant for RefreshToken {
+    fn grant_type(&self) -> &'static str {
+        "refresh_token"
+    }
+
+    fn exchange(&self, servers: &Servers, client: &Client, params: &Params) -> OAuthResult<TokenResponse> {
+        require_grant(client, "refresh_token")?;
+        let token = params.get("refresh_token").ok_or_else(|| {
+            OAuthError::invalid_request("The refresh_token parameter is missing (RFC 6749 section 6).")
+        })?;
+        let record = servers
+            .tokens
+            .get(token)
+            .filter(|r| r.kind == TokenKind::Refresh)
+            .ok_or_else(|| OAuthError::invalid_grant("The refresh token is unknown or expired."))?;
+        if record.client_id != client.client_id {
+            return Err(OAuthError::invalid_grant(
+                "This refresh token was issued to another client (RFC 6749 section 6).",
+            ));
+        }
+        if record.rotated {
+            return Err(reused(servers, &record.family));
+        }
+        if record.revoked {
+            return Err(OAuthError::invalid_grant("This refresh token has been revoked."));
+        }
+        if now_secs() >= record.expires_at {
+            return Err(OAuthError::invalid_grant("The refresh token is expired."));
+        }
+        let scopes = match params.get("scope") {
+            None => record.scopes.clone(),
+            Some(asked) => {
+                let asked = scope_set(asked);
+                if let Some(extra) = asked.iter().find(|s| !record.scopes.contains(s)) {
+                    return Err(OAuthError::invalid_scope(format!(
+                        "A refresh may keep or narrow the original scope ({}) but not add {extra} (RFC 6749 section 6).",
+                        scope_string(&record.scopes)
+                    )));
+                }
+                if asked.is_empty() {
+                    record.scopes.clone()
+                } else {
+                    asked
+                }
+            }
+        };
+        if !servers.tokens.rotate(token) {
+            return Err(reused(servers, &record.family));
+        }
+        servers.issue_tokens(client, record.username.as_deref(), &scopes, &record.family, true)
+    }
+}
+
+fn reused(servers: &Servers, family: &str) -> OAuthError {
+    servers.tokens.revoke_family(family);
+    OAuthError::invalid_grant(
+        "This refresh token was already used and replaced by a newer one. Reusing it suggests it was stolen, so every token of this grant has been revoked (RFC 9700 section 4.14.2).",
+    )
+}

@@ -1,0 +1,147 @@
+//! The embedded authorization server and resource server, and the axum
+//! router that serves them beside the Leptos pages. Only the server build
+//! compiles this module.
+
+pub mod bearer;
+pub mod client_auth;
+pub mod config;
+pub mod endpoints;
+pub mod error;
+pub mod fixtures;
+pub mod grants;
+pub mod lab;
+pub mod resource;
+pub mod store;
+pub mod util;
+
+use crate::app::{shell, App};
+use axum::extract::FromRef;
+use axum::http::{header, HeaderValue, Request};
+use axum::Router;
+use config::Config;
+use leptos::prelude::LeptosOptions;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+use store::{
+    ClientStore, CodeStore, MemoryClients, MemoryCodes, MemoryTokens, MemoryUsers, Sweep, TokenStore, UserStore,
+};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
+use tracing::Level;
+
+/// Everything the servers hold: configuration and one store per concern.
+pub struct Servers {
+    pub config: Config,
+    pub clients: Arc<dyn ClientStore>,
+    pub users: Arc<dyn UserStore>,
+    pub codes: Arc<dyn CodeStore>,
+    pub tokens: Arc<dyn TokenStore>,
+    pub pending: endpoints::authorize::PendingStore,
+    pub statuses: resource::Statuses,
+    pub lab: lab::LabClient,
+    sweepers: Vec<Arc<dyn Sweep>>,
+}
+
+impl Servers {
+    pub fn new(config: Config) -> Arc<Self> {
+        let clients = Arc::new(MemoryClients::new(config.max_clients));
+        for client in fixtures::demo_clients(&config) {
+            // The store is empty and the cap far above four: cannot fail.
+            let _ = clients.insert(client, None);
+        }
+        let users = Arc::new(MemoryUsers::new(fixtures::demo_users(), config.max_failed_logins, config.lockout));
+        let codes = Arc::new(MemoryCodes::new(config.max_codes));
+        let tokens = Arc::new(MemoryTokens::new(config.max_tokens));
+        let pending = endpoints::authorize::PendingStore::new(config.max_pending);
+        let lab = lab::LabClient::new(&config);
+        let sweepers: Vec<Arc<dyn Sweep>> = vec![clients.clone(), codes.clone(), tokens.clone()];
+        Arc::new(Self {
+            statuses: resource::Statuses::new(config.max_statuses_per_user),
+            config,
+            clients,
+            users,
+            codes,
+            tokens,
+            pending,
+            lab,
+            sweepers,
+        })
+    }
+
+    fn sweep(&self) {
+        let now = Instant::now();
+        for s in &self.sweepers {
+            s.sweep(now);
+        }
+        self.pending.sweep(now);
+        self.lab.sweep(now);
+    }
+}
+
+/// Sweeps expired state every few seconds for as long as the servers live.
+fn spawn_sweeper(servers: Weak<Servers>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(10));
+        loop {
+            tick.tick().await;
+            match servers.upgrade() {
+                Some(s) => s.sweep(),
+                None => break,
+            }
+        }
+    });
+}
+
+/// The router's state: the Leptos options for the pages, and the servers.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub servers: Arc<Servers>,
+}
+
+/// Builds the whole app: OAuth endpoints, the API, the lab's client, the
+/// Leptos pages and static files, behind tracing, body-limit and timeout
+/// layers. Must be called inside a tokio runtime.
+pub fn app(config: Config, leptos_options: LeptosOptions) -> Router {
+    let servers = Servers::new(config);
+    spawn_sweeper(Arc::downgrade(&servers));
+    let state = AppState { leptos_options, servers: servers.clone() };
+    let routes = generate_route_list(App);
+    let limits = &servers.config;
+    Router::new()
+        .merge(endpoints::routes())
+        .merge(resource::routes())
+        .merge(lab::routes())
+        .leptos_routes(&state, routes, {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .with_state(state)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, limits.request_timeout))
+        .layer(
+            // One line per request: method, path (never the query, which
+            // can carry codes), status and latency.
+            TraceLayer::new_for_http()
+                .make_span_with(
+                    |req: &Request<_>| tracing::info_span!("http", method = %req.method(), path = %req.uri().path()),
+                )
+                .on_request(())
+                .on_response(|res: &axum::http::Response<_>, latency: Duration, _span: &tracing::Span| {
+                    tracing::info!(
+                        status = res.status().as_u16(),
+                        latency_ms = latency.as_secs_f64() * 1000.0,
+                        "response"
+                    );
+                })
+                .on_failure(DefaultOnFailure::new().level(Level::WARN)),
+        )
+}

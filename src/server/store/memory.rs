@@ -1,0 +1,183 @@
+//! In-memory stores behind the traits in `mod.rs`.
+
+use super::*;
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+pub struct MemoryClients {
+    inner: Mutex<Bounded<Client>>,
+}
+
+impl MemoryClients {
+    pub fn new(cap: usize) -> Self {
+        Self { inner: Mutex::new(Bounded::new(cap)) }
+    }
+}
+
+impl ClientStore for MemoryClients {
+    fn get(&self, client_id: &str) -> Option<Client> {
+        self.inner.lock().get(&Bounded::<Client>::key(client_id)).cloned()
+    }
+    fn insert(&self, client: Client, expires: Option<Instant>) -> Result<(), StoreFull> {
+        let key = Bounded::<Client>::key(&client.client_id);
+        self.inner.lock().insert(key, client, expires)
+    }
+    fn count(&self) -> usize {
+        self.inner.lock().len()
+    }
+}
+
+impl Sweep for MemoryClients {
+    fn sweep(&self, now: Instant) {
+        self.inner.lock().sweep(now)
+    }
+}
+
+struct Failures {
+    count: u32,
+    locked_until: Option<Instant>,
+}
+
+/// The users are fixed fixtures, so failure counts are bounded by them.
+pub struct MemoryUsers {
+    users: HashMap<String, User>,
+    failures: Mutex<HashMap<String, Failures>>,
+    max_failures: u32,
+    lockout: Duration,
+}
+
+impl MemoryUsers {
+    pub fn new(users: Vec<User>, max_failures: u32, lockout: Duration) -> Self {
+        Self {
+            users: users.into_iter().map(|u| (u.username.clone(), u)).collect(),
+            failures: Mutex::new(HashMap::new()),
+            max_failures,
+            lockout,
+        }
+    }
+}
+
+impl UserStore for MemoryUsers {
+    fn get(&self, username: &str) -> Option<User> {
+        self.users.get(username).cloned()
+    }
+    fn locked_for(&self, username: &str) -> Option<u64> {
+        let f = self.failures.lock();
+        let until = f.get(username)?.locked_until?;
+        let left = until.checked_duration_since(Instant::now())?;
+        Some(left.as_secs().max(1))
+    }
+    fn record_failure(&self, username: &str) {
+        if !self.users.contains_key(username) {
+            return;
+        }
+        let mut f = self.failures.lock();
+        let entry = f.entry(username.to_string()).or_insert(Failures { count: 0, locked_until: None });
+        if entry.locked_until.is_some_and(|u| u <= Instant::now()) {
+            entry.count = 0;
+            entry.locked_until = None;
+        }
+        entry.count += 1;
+        if entry.count >= self.max_failures {
+            entry.locked_until = Some(Instant::now() + self.lockout);
+        }
+    }
+    fn record_success(&self, username: &str) {
+        self.failures.lock().remove(username);
+    }
+}
+
+struct CodeEntry {
+    grant: CodeGrant,
+    used: bool,
+}
+
+pub struct MemoryCodes {
+    inner: Mutex<Bounded<CodeEntry>>,
+}
+
+impl MemoryCodes {
+    pub fn new(cap: usize) -> Self {
+        Self { inner: Mutex::new(Bounded::new(cap)) }
+    }
+}
+
+impl CodeStore for MemoryCodes {
+    fn insert(&self, code: &str, grant: CodeGrant, expires: Instant) -> Result<(), StoreFull> {
+        let key = Bounded::<CodeEntry>::key(code);
+        self.inner.lock().insert(key, CodeEntry { grant, used: false }, Some(expires))
+    }
+    fn redeem(&self, code: &str, accept: &mut dyn FnMut(&CodeGrant) -> bool) -> Redeem {
+        let mut inner = self.inner.lock();
+        match inner.get_mut(&Bounded::<CodeEntry>::key(code)) {
+            None => Redeem::Unknown,
+            Some(e) if e.used => Redeem::Replayed(e.grant.clone()),
+            Some(e) if accept(&e.grant) => {
+                e.used = true;
+                Redeem::Fresh(e.grant.clone())
+            }
+            Some(_) => Redeem::Refused,
+        }
+    }
+    fn count(&self) -> usize {
+        self.inner.lock().len()
+    }
+}
+
+impl Sweep for MemoryCodes {
+    fn sweep(&self, now: Instant) {
+        self.inner.lock().sweep(now)
+    }
+}
+
+pub struct MemoryTokens {
+    inner: Mutex<Bounded<TokenRecord>>,
+}
+
+impl MemoryTokens {
+    pub fn new(cap: usize) -> Self {
+        Self { inner: Mutex::new(Bounded::new(cap)) }
+    }
+}
+
+impl TokenStore for MemoryTokens {
+    fn insert(&self, token: &str, record: TokenRecord, expires: Instant) -> Result<(), StoreFull> {
+        let key = Bounded::<TokenRecord>::key(token);
+        self.inner.lock().insert(key, record, Some(expires))
+    }
+    fn get(&self, token: &str) -> Option<TokenRecord> {
+        self.inner.lock().get(&Bounded::<TokenRecord>::key(token)).cloned()
+    }
+    fn rotate(&self, token: &str) -> bool {
+        let mut inner = self.inner.lock();
+        match inner.get_mut(&Bounded::<TokenRecord>::key(token)) {
+            Some(r) if !r.rotated => {
+                r.rotated = true;
+                true
+            }
+            _ => false,
+        }
+    }
+    fn revoke(&self, token: &str) {
+        if let Some(r) = self.inner.lock().get_mut(&Bounded::<TokenRecord>::key(token)) {
+            r.revoked = true;
+        }
+    }
+    fn revoke_family(&self, family: &str) {
+        for r in self.inner.lock().values_mut() {
+            if r.family == family {
+                r.revoked = true;
+            }
+        }
+    }
+    fn count(&self) -> usize {
+        self.inner.lock().len()
+    }
+}
+
+impl Sweep for MemoryTokens {
+    fn sweep(&self, now: Instant) {
+        self.inner.lock().sweep(now)
+    }
+}

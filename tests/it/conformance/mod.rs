@@ -1,0 +1,9 @@
+//! One test or more per numbered line of shared/oauth-conformance.md,
+//! named `line_NN_...` after its number.
+
+mod authorize;
+mod discovery;
+mod resource;
+mod revoke_introspect;
+mod robustness;
+mod token;
