@@ -14,6 +14,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <meta name="description" content="Learn, teach and compare OAuth 2.0 grants against a real authorization server."/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>

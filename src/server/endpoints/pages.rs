@@ -46,7 +46,7 @@ fn layout(title: &str, body: &str) -> String {
 pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
     let body = format!(
         r#"<h1>{}</h1>
-<p class="as-error" role="alert">{}</p>
+<p class="as-message" role="alert">{}</p>
 <p class="as-note">The authorization server shows this page instead of redirecting, because it cannot be sure the redirect would go to the real client.</p>"#,
         esc(title),
         esc(message)

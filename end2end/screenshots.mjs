@@ -1,0 +1,42 @@
+// Takes screenshots of the lab's pages for a person to look at:
+//   node end2end/screenshots.mjs http://127.0.0.1:3000 target/screenshots
+// (Start the app first, e.g. with `make run`.)
+import { chromium } from "@playwright/test";
+import { mkdirSync } from "node:fs";
+
+const base = process.argv[2] ?? "http://127.0.0.1:3000";
+const out = process.argv[3] ?? "target/screenshots";
+mkdirSync(out, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+});
+const sizes = { desktop: [1280, 720], projector: [1920, 1080], phone: [390, 844] };
+for (const scheme of ["light", "dark"]) {
+  for (const [name, [width, height]] of Object.entries(sizes)) {
+    if (scheme === "dark" && name !== "desktop") continue;
+    const page = await browser.newPage({ viewport: { width, height }, colorScheme: scheme });
+    await page.goto(`${base}/`);
+    await page.waitForSelector("body[data-hydrated='true']");
+    await page.screenshot({ path: `${out}/home-${name}-${scheme}.png`, fullPage: name === "phone" });
+    if (name === "desktop") {
+      await page.screenshot({ path: `${out}/home-full-${scheme}.png`, fullPage: true });
+      await page.goto(`${base}/lab/start`);
+      await page.screenshot({ path: `${out}/consent-${scheme}.png`, fullPage: true });
+      await page.getByLabel("Username").fill("alice");
+      await page.getByLabel("Password").fill("wrong");
+      await page.getByRole("button", { name: "Sign in and approve" }).click();
+      await page.screenshot({ path: `${out}/consent-error-${scheme}.png`, fullPage: true });
+      await page.getByLabel("Password").fill("wonderland");
+      await page.getByRole("button", { name: "Sign in and approve" }).click();
+      await page.waitForURL(/\/lab\/callback/);
+      await page.screenshot({ path: `${out}/callback-${scheme}.png`, fullPage: true });
+      await page.goto(`${base}/oauth/authorize?client_id=web-app&redirect_uri=https://evil.example/cb&response_type=code`);
+      await page.screenshot({ path: `${out}/error-page-${scheme}.png`, fullPage: true });
+    }
+    await page.close();
+  }
+}
+await browser.close();
+console.log(`screenshots in ${out}`);
