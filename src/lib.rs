@@ -4,6 +4,7 @@
 pub mod app;
 pub mod demo;
 pub mod pages;
+pub mod run;
 #[cfg(feature = "ssr")]
 pub mod server;
 

@@ -32,12 +32,11 @@ where
         let headers = req.headers().clone();
         let params = read_form(req, state).await?;
         // RFC 6749 §2.3.1: credentials never in the request URI.
-        if let Ok(q) = Params::parse(query.as_bytes()) {
-            if q.contains("client_secret") || q.contains("password") || q.contains("refresh_token") {
-                return Err(OAuthError::invalid_request(
-                    "Secrets must not be sent in the URL query, where logs and browser history keep them (RFC 6749 section 2.3.1). Send them in the form body or the Authorization header.",
-                ));
-            }
+        let q = Params::parse_lenient(query.as_bytes()).0;
+        if q.contains("client_secret") || q.contains("password") || q.contains("refresh_token") {
+            return Err(OAuthError::invalid_request(
+                "Secrets must not be sent in the URL query, where logs and browser history keep them (RFC 6749 section 2.3.1). Send them in the form body or the Authorization header.",
+            ));
         }
         let client = authenticate(&servers, &headers, &params)?;
         Ok(Self { client, params })

@@ -24,6 +24,8 @@ pub struct Config {
     pub max_tokens: usize,
     pub max_pending: usize,
     pub max_statuses_per_user: usize,
+    /// Recorded runs, all learners together.
+    pub max_runs: usize,
     /// Failed sign-ins for one user before it is locked (RFC 6749 §10.7).
     pub max_failed_logins: u32,
     pub lockout: Duration,
@@ -46,6 +48,7 @@ impl Config {
             max_tokens: 100_000,
             max_pending: 10_000,
             max_statuses_per_user: 100,
+            max_runs: 5_000,
             max_failed_logins: 5,
             lockout: Duration::from_secs(60),
             max_body_bytes: 64 * 1024,

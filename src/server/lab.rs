@@ -147,6 +147,11 @@ async fn callback(State(s): State<Arc<Servers>>, Query(cb): Query<Callback>) -> 
         .await
     {
         Ok(t) => t,
+        // The token endpoint's refusal is the request's fault (a bad code,
+        // say): 400. Only a transport failure is the lab's: 502.
+        Err(e @ oauth2::RequestTokenError::ServerResponse(_)) => {
+            return lab_page(StatusCode::BAD_REQUEST, "The token request was refused", &esc(&e.to_string()))
+        }
         Err(e) => return lab_page(StatusCode::BAD_GATEWAY, "The token request failed", &esc(&e.to_string())),
     };
     let access = token.access_token().secret().clone();

@@ -11,6 +11,7 @@ pub mod fixtures;
 pub mod grants;
 pub mod lab;
 pub mod resource;
+pub mod runs;
 pub mod store;
 pub mod util;
 
@@ -26,6 +27,7 @@ use std::time::{Duration, Instant};
 use store::{
     ClientStore, CodeStore, MemoryClients, MemoryCodes, MemoryTokens, MemoryUsers, Sweep, TokenStore, UserStore,
 };
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -42,6 +44,10 @@ pub struct Servers {
     pub pending: endpoints::authorize::PendingStore,
     pub statuses: resource::Statuses,
     pub lab: lab::LabClient,
+    pub runs: runs::Runs,
+    /// The lab's own HTTP client (its apps and its autoplay browser): no
+    /// automatic redirects, as RFC 6749 §10.6 wants of clients.
+    pub lab_http: reqwest::Client,
     sweepers: Vec<Arc<dyn Sweep>>,
 }
 
@@ -57,9 +63,16 @@ impl Servers {
         let tokens = Arc::new(MemoryTokens::new(config.max_tokens));
         let pending = endpoints::authorize::PendingStore::new(config.max_pending);
         let lab = lab::LabClient::new(&config);
+        let lab_http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap_or_default();
         let sweepers: Vec<Arc<dyn Sweep>> = vec![clients.clone(), codes.clone(), tokens.clone()];
         Arc::new(Self {
             statuses: resource::Statuses::new(config.max_statuses_per_user),
+            runs: runs::Runs::new(config.max_runs),
+            lab_http,
             config,
             clients,
             users,
@@ -78,6 +91,7 @@ impl Servers {
         }
         self.pending.sweep(now);
         self.lab.sweep(now);
+        self.runs.sweep(now);
     }
 }
 
@@ -115,16 +129,21 @@ pub fn app(config: Config, leptos_options: LeptosOptions) -> Router {
         .merge(endpoints::routes())
         .merge(resource::routes())
         .merge(lab::routes())
+        .merge(runs::client::routes())
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(servers.clone(), runs::capture::capture))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
+        // A panic would be a bug; should one happen, answer 500 rather than
+        // drop the connection.
+        .layer(CatchPanicLayer::new())
         .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, limits.request_timeout))
         .layer(

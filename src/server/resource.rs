@@ -1,7 +1,7 @@
 //! The resource server: a small Mastodon-shaped API, because the story the
 //! lab tells is "register an app, get a token, post a status".
 
-use super::bearer::{token_in_wrong_place, Bearer};
+use super::bearer::{token_in_wrong_place, Bearer, BearerRejection};
 use super::error::OAuthError;
 use super::util::{now_secs, Params};
 use super::{AppState, Servers};
@@ -87,10 +87,12 @@ fn needs_user() -> Response {
         .into_response()
 }
 
-async fn post_status(State(s): State<Arc<Servers>>, bearer: Bearer, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(e) = bearer.require("write") {
-        return e.into_response();
-    }
+async fn post_status(
+    State(s): State<Arc<Servers>>,
+    bearer: Result<Bearer, BearerRejection>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     let (text, token_in_body) = match mime.as_str() {
@@ -104,8 +106,17 @@ async fn post_status(State(s): State<Arc<Servers>>, bearer: Bearer, headers: Hea
         }
         _ => return unprocessable("Send the status as a form (status=...) or as JSON ({\"status\": \"...\"})."),
     };
+    // RFC 9700 §2.2: a token in the body is refused whatever else the
+    // request carries.
     if token_in_body {
         return token_in_wrong_place("request body").into_response();
+    }
+    let bearer = match bearer {
+        Ok(b) => b,
+        Err(rejection) => return rejection.into_response(),
+    };
+    if let Err(e) = bearer.require("write") {
+        return e.into_response();
     }
     let Some(username) = bearer.0.username.clone() else {
         return needs_user();

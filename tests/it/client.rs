@@ -195,3 +195,13 @@ async fn lab_client_finishes_a_grant_through_its_callback() {
     // The same callback again: its state is spent.
     assert_eq!(lab.get(path).await.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn lab_client_callback_with_a_bad_code_is_400_not_5xx() {
+    let lab = start().await;
+    let start = lab.get("/lab/start").await;
+    let url = url::Url::parse(&start.header("location")).unwrap();
+    let state = url.query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
+    let r = lab.get(&format!("/lab/callback?state={state}&code=garbage")).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+}

@@ -43,8 +43,18 @@ impl PendingStore {
     fn get(&self, id: &str) -> Option<Pending> {
         self.0.lock().get(&Bounded::<Pending>::key(id)).cloned()
     }
-    fn remove(&self, id: &str) {
-        self.0.lock().remove(&Bounded::<Pending>::key(id));
+    /// Takes a request out, so two posts of one form cannot both use it.
+    fn take(&self, id: &str) -> Option<Pending> {
+        self.0.lock().remove(&Bounded::<Pending>::key(id))
+    }
+    /// Puts back a request the user may still answer (wrong password).
+    fn put_back(&self, id: &str, pending: Pending, ttl: std::time::Duration) {
+        let _ = self.0.lock().insert(Bounded::<Pending>::key(id), pending, Some(Instant::now() + ttl));
+    }
+    /// The client a pending request is for, so the lab can file the
+    /// consent POST under its run.
+    pub fn client_of(&self, id: &str) -> Option<String> {
+        self.get(id).map(|p| p.request.client_id)
     }
 }
 
@@ -252,7 +262,7 @@ pub async fn decide(State(s): State<Arc<Servers>>, headers: HeaderMap, body: Byt
     let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
     let one = |k: &str| form.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str()).unwrap_or("");
     let request_id = one("request_id");
-    let Some(pending) = s.pending.get(request_id) else {
+    let Some(pending) = s.pending.take(request_id) else {
         return error_page(
             StatusCode::BAD_REQUEST,
             "Sign-in expired",
@@ -262,6 +272,8 @@ pub async fn decide(State(s): State<Arc<Servers>>, headers: HeaderMap, body: Byt
     let browser_ok = browser_cookie(&headers).is_some_and(|b| secrets_equal(&b, &pending.browser));
     let csrf_ok: bool = one("csrf_token").as_bytes().ct_eq(pending.csrf.as_bytes()).into();
     if !browser_ok || !csrf_ok {
+        // The real user's form must keep working.
+        s.pending.put_back(request_id, pending, s.config.pending_ttl);
         return error_page(
             StatusCode::FORBIDDEN,
             "Request refused",
@@ -273,7 +285,6 @@ pub async fn decide(State(s): State<Arc<Servers>>, headers: HeaderMap, body: Byt
         return error_page(StatusCode::BAD_REQUEST, "Invalid request", "Unknown response type.");
     };
     let back = |error: OAuthError| {
-        s.pending.remove(request_id);
         redirect(
             StatusCode::SEE_OTHER,
             &req.redirect_uri,
@@ -299,6 +310,7 @@ pub async fn decide(State(s): State<Arc<Servers>>, headers: HeaderMap, body: Byt
     }
     let username = one("username");
     let again = |error: &str| {
+        s.pending.put_back(request_id, pending.clone(), s.config.pending_ttl);
         consent_page(
             &Consent {
                 request_id,
@@ -329,7 +341,6 @@ pub async fn decide(State(s): State<Arc<Servers>>, headers: HeaderMap, body: Byt
     }
     match grant.approve(&s, req, &user, &granted) {
         Ok(params) => {
-            s.pending.remove(request_id);
             tracing::info!(client_id = %req.client_id, response_type = %req.response_type, "authorization approved");
             redirect(StatusCode::SEE_OTHER, &req.redirect_uri, grant.delivery(), &params)
         }

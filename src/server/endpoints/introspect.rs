@@ -12,9 +12,16 @@ use axum::Json;
 use serde_json::json;
 use std::sync::Arc;
 
-/// Any authenticated client may introspect: in the lab, every client plays
-/// resource server too.
+/// Any confidential client may introspect: in the lab, every client plays
+/// resource server too. A public client cannot authenticate, so it may not
+/// (RFC 7662 §2.1).
 pub async fn introspect(State(s): State<Arc<Servers>>, req: ClientRequest) -> OAuthResult<Response> {
+    if !req.client.is_confidential() {
+        return Err(OAuthError::invalid_client(
+            "Introspection needs client authentication, and a public client has no secret to authenticate with (RFC 7662 section 2.1).",
+            false,
+        ));
+    }
     let token = req
         .params
         .get("token")

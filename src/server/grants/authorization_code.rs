@@ -121,7 +121,13 @@ impl TokenGrant for AuthorizationCode {
             Redeem::Fresh(grant) => grant,
         };
         let with_refresh = client.allows_grant("refresh_token");
-        servers.issue_tokens(client, Some(&grant.username), &grant.scopes, &grant.family, with_refresh)
+        servers.issue_tokens(
+            client,
+            Some(&grant.username),
+            &grant.scopes,
+            &grant.family,
+            with_refresh.then_some(&grant.scopes[..]),
+        )
     }
 }
 

@@ -135,19 +135,19 @@ pub fn new_family() -> String {
 }
 
 impl Servers {
-    /// Issues an access token, and a refresh token when asked, recording
-    /// both in one family.
+    /// Issues an access token for `scopes`, and a refresh token for
+    /// `refresh_scopes` when given, recording both in one family.
     pub fn issue_tokens(
         &self,
         client: &Client,
         username: Option<&str>,
         scopes: &[String],
         family: &str,
-        with_refresh: bool,
+        refresh_scopes: Option<&[String]>,
     ) -> OAuthResult<TokenResponse> {
         let now = now_secs();
         let ttl = self.config.access_token_ttl;
-        let record = |kind, ttl: std::time::Duration| TokenRecord {
+        let record = |kind, ttl: std::time::Duration, scopes: &[String]| TokenRecord {
             kind,
             client_id: client.client_id.clone(),
             username: username.map(str::to_string),
@@ -160,13 +160,13 @@ impl Servers {
         };
         let access_token = random_token("at_");
         self.tokens
-            .insert(&access_token, record(TokenKind::Access, ttl), Instant::now() + ttl)
+            .insert(&access_token, record(TokenKind::Access, ttl, scopes), Instant::now() + ttl)
             .map_err(|_| OAuthError::full("tokens"))?;
-        let refresh_token = if with_refresh {
+        let refresh_token = if let Some(refresh_scopes) = refresh_scopes {
             let rt = random_token("rt_");
             let rttl = self.config.refresh_token_ttl;
             self.tokens
-                .insert(&rt, record(TokenKind::Refresh, rttl), Instant::now() + rttl)
+                .insert(&rt, record(TokenKind::Refresh, rttl, refresh_scopes), Instant::now() + rttl)
                 .map_err(|_| OAuthError::full("tokens"))?;
             Some(rt)
         } else {

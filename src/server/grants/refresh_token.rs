@@ -60,7 +60,9 @@ impl TokenGrant for RefreshToken {
         if !servers.tokens.rotate(token) {
             return Err(reused(servers, &record.family));
         }
-        servers.issue_tokens(client, record.username.as_deref(), &scopes, &record.family, true)
+        // §6: the new refresh token keeps the original scope, even when this
+        // access token is narrower.
+        servers.issue_tokens(client, record.username.as_deref(), &scopes, &record.family, Some(&record.scopes))
     }
 }
 

@@ -133,21 +133,33 @@ impl Sweep for MemoryCodes {
 
 pub struct MemoryTokens {
     inner: Mutex<Bounded<TokenRecord>>,
+    /// Families revoked, remembered so a token inserted into one after the
+    /// revocation (a race with a replay) is born revoked.
+    revoked_families: Mutex<Bounded<()>>,
 }
+
+/// As long as any token of a family can live.
+const FAMILY_MEMORY: Duration = Duration::from_secs(86_400);
 
 impl MemoryTokens {
     pub fn new(cap: usize) -> Self {
-        Self { inner: Mutex::new(Bounded::new(cap)) }
+        Self { inner: Mutex::new(Bounded::new(cap)), revoked_families: Mutex::new(Bounded::new(cap)) }
+    }
+    fn family_revoked(&self, family: &str) -> bool {
+        self.revoked_families.lock().get(&Bounded::<()>::key(family)).is_some()
     }
 }
 
 impl TokenStore for MemoryTokens {
-    fn insert(&self, token: &str, record: TokenRecord, expires: Instant) -> Result<(), StoreFull> {
+    fn insert(&self, token: &str, mut record: TokenRecord, expires: Instant) -> Result<(), StoreFull> {
         let key = Bounded::<TokenRecord>::key(token);
+        record.revoked |= self.family_revoked(&record.family);
         self.inner.lock().insert(key, record, Some(expires))
     }
     fn get(&self, token: &str) -> Option<TokenRecord> {
-        self.inner.lock().get(&Bounded::<TokenRecord>::key(token)).cloned()
+        let mut record = self.inner.lock().get(&Bounded::<TokenRecord>::key(token)).cloned()?;
+        record.revoked |= self.family_revoked(&record.family);
+        Some(record)
     }
     fn rotate(&self, token: &str) -> bool {
         let mut inner = self.inner.lock();
@@ -165,6 +177,8 @@ impl TokenStore for MemoryTokens {
         }
     }
     fn revoke_family(&self, family: &str) {
+        let _ =
+            self.revoked_families.lock().insert(Bounded::<()>::key(family), (), Some(Instant::now() + FAMILY_MEMORY));
         for r in self.inner.lock().values_mut() {
             if r.family == family {
                 r.revoked = true;
@@ -178,6 +192,7 @@ impl TokenStore for MemoryTokens {
 
 impl Sweep for MemoryTokens {
     fn sweep(&self, now: Instant) {
-        self.inner.lock().sweep(now)
+        self.inner.lock().sweep(now);
+        self.revoked_families.lock().sweep(now);
     }
 }

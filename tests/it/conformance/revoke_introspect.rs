@@ -30,6 +30,8 @@ async fn line_28_introspection_active_and_inactive() {
     let at = t["access_token"].as_str().unwrap();
     let anon = lab.post_form("/oauth/introspect", None, &[("token", at)]).await;
     assert_eq!(anon.error(), "invalid_client");
+    let public = lab.post_form("/oauth/introspect", None, &[("token", at), ("client_id", "spa")]).await;
+    assert_eq!(public.error(), "invalid_client", "a public client cannot authenticate");
     let i = lab.post_form("/oauth/introspect", Some(&lab.web_app()), &[("token", at)]).await.json();
     assert_eq!(i["active"], true);
     assert_eq!(i["scope"], "read write");

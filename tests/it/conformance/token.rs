@@ -65,6 +65,24 @@ async fn line_13_basic_or_body_auth_never_both_never_in_query() {
         .json();
     let (id, secret) = (r["client_id"].as_str().unwrap(), r["client_secret"].as_str().unwrap());
     assert_eq!(lab.token(Some(&basic(id, secret)), &cc).await.status, StatusCode::OK);
+    // Percent-encoded characters are decoded: %2D is "-".
+    let encoded = format!(
+        "Basic {}",
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, "web%2Dapp:web%2Dapp%2Dsecret")
+    );
+    let r = lab.token(Some(&encoded), &[("grant_type", "refresh_token"), ("refresh_token", "rt_x")]).await;
+    assert_eq!(r.error(), "invalid_grant", "authenticated as web-app, then the refresh token is unknown");
+    let twice = reply(
+        lab.http
+            .post(lab.url("/oauth/token?client_secret=a&client_secret=a"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body("grant_type=client_credentials&client_id=service&client_secret=service-secret")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(twice.error(), "invalid_request");
     let odd = format!("Basic {}", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, "a%2Bb:c%3Ad"));
     assert_eq!(lab.token(Some(&odd), &cc).await.error(), "invalid_client");
 }
@@ -314,10 +332,15 @@ async fn line_22_refresh_rotates_and_reuse_revokes_the_family() {
     let rt2 = t2["refresh_token"].as_str().unwrap().to_string();
     assert_ne!(rt1, rt2, "rotated");
     let at2 = t2["access_token"].as_str().unwrap().to_string();
-    // Reusing the old one revokes everything of the family.
+    // The narrower refresh kept the original scope on the new refresh
+    // token (§6): a refresh without scope gets read write back.
+    let t3 = lab.token(Some(&lab.web_app()), &[("grant_type", "refresh_token"), ("refresh_token", &rt2)]).await.json();
+    assert_eq!(t3["scope"], "read write");
+    let rt3 = t3["refresh_token"].as_str().unwrap().to_string();
+    // Reusing an old one revokes everything of the family.
     let reuse = lab.token(Some(&lab.web_app()), &[("grant_type", "refresh_token"), ("refresh_token", &rt1)]).await;
     assert_eq!(reuse.error(), "invalid_grant");
-    let after = lab.token(Some(&lab.web_app()), &[("grant_type", "refresh_token"), ("refresh_token", &rt2)]).await;
+    let after = lab.token(Some(&lab.web_app()), &[("grant_type", "refresh_token"), ("refresh_token", &rt3)]).await;
     assert_eq!(after.error(), "invalid_grant");
     let api = lab.get_auth("/api/v1/accounts/verify_credentials", &format!("Bearer {at2}")).await;
     assert_eq!(api.status, StatusCode::UNAUTHORIZED);

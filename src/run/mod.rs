@@ -1,0 +1,287 @@
+//! A run: one grant executed for real against the embedded servers, as a
+//! list of steps, each one recorded HTTP exchange (or, for what happens in
+//! a person's head or a browser's script, a clearly marked local step). The
+//! trace is data; the diagram and the inspector are pure views of it. This
+//! module is shared by the server (which records) and the browser (which
+//! shows).
+
+pub mod narration;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
+pub enum Grant {
+    AuthorizationCode,
+    Implicit,
+    ClientCredentials,
+    Password,
+}
+
+pub const GRANTS: [Grant; 4] = [Grant::AuthorizationCode, Grant::ClientCredentials, Grant::Implicit, Grant::Password];
+
+impl Grant {
+    pub fn slug(self) -> &'static str {
+        match self {
+            Self::AuthorizationCode => "authorization-code",
+            Self::Implicit => "implicit",
+            Self::ClientCredentials => "client-credentials",
+            Self::Password => "password",
+        }
+    }
+    pub fn from_slug(s: &str) -> Option<Self> {
+        GRANTS.into_iter().find(|g| g.slug() == s)
+    }
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::AuthorizationCode => "Authorization code with PKCE",
+            Self::Implicit => "Implicit",
+            Self::ClientCredentials => "Client credentials",
+            Self::Password => "Resource owner password",
+        }
+    }
+    /// The `grant_types` a client registers for this grant (RFC 7591 §2).
+    pub fn grant_types(self) -> &'static [&'static str] {
+        match self {
+            Self::AuthorizationCode => &["authorization_code", "refresh_token"],
+            Self::Implicit => &["implicit"],
+            Self::ClientCredentials => &["client_credentials"],
+            Self::Password => &["password", "refresh_token"],
+        }
+    }
+    pub fn deprecated(self) -> bool {
+        matches!(self, Self::Implicit | Self::Password)
+    }
+    pub fn has_user(self) -> bool {
+        !matches!(self, Self::ClientCredentials)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Mode {
+    /// The lab's own user agent plays the user (alice), then the page plays
+    /// the recording back.
+    Autoplay,
+    /// The learner is the user, in a real browser pane.
+    Guided,
+}
+
+/// The five roles of RFC 6749 §1.1, plus the user agent of §1.2.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Role {
+    ResourceOwner,
+    UserAgent,
+    Client,
+    AuthorizationServer,
+    ResourceServer,
+}
+
+pub const ROLES: [Role; 5] =
+    [Role::ResourceOwner, Role::UserAgent, Role::Client, Role::AuthorizationServer, Role::ResourceServer];
+
+impl Role {
+    pub fn lane(self) -> usize {
+        ROLES.iter().position(|r| *r == self).unwrap_or(0)
+    }
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::ResourceOwner => "Resource owner",
+            Self::UserAgent => "User agent",
+            Self::Client => "Client",
+            Self::AuthorizationServer => "Authorization server",
+            Self::ResourceServer => "Resource server",
+        }
+    }
+    pub fn subtitle(self) -> &'static str {
+        match self {
+            Self::ResourceOwner => "the user",
+            Self::UserAgent => "the browser",
+            Self::Client => "the app",
+            Self::AuthorizationServer => "/oauth/*",
+            Self::ResourceServer => "/api/v1/*",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Channel {
+    /// Through the browser: redirects, forms and browser scripts. Visible
+    /// to the user, their extensions and history.
+    Front,
+    /// Server to server, never through the browser.
+    Back,
+    /// Not a network message: something a person or a script does.
+    Local,
+}
+
+/// What a step is, for its label colour and its explanation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StepKind {
+    Register,
+    ClientStart,
+    AuthorizeRequest,
+    UserSignsIn,
+    Consent,
+    Callback,
+    TypesPassword,
+    PasswordForm,
+    ServiceStart,
+    TokenRequest,
+    ReadsFragment,
+    VerifyCredentials,
+    PostStatus,
+    Refresh,
+    Revoke,
+    Introspect,
+    Other,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestRecord {
+    pub method: String,
+    /// Path and query as on the request line.
+    pub target: String,
+    pub version: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResponseRecord {
+    pub status: u16,
+    pub reason: String,
+    pub version: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl RequestRecord {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        header(&self.headers, name)
+    }
+    pub fn start_line(&self) -> String {
+        format!("{} {} {}", self.method, self.target, self.version)
+    }
+    pub fn path(&self) -> &str {
+        self.target.split('?').next().unwrap_or("")
+    }
+    pub fn query(&self) -> Option<&str> {
+        self.target.split_once('?').map(|(_, q)| q)
+    }
+}
+
+impl ResponseRecord {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        header(&self.headers, name)
+    }
+    pub fn start_line(&self) -> String {
+        format!("{} {} {}", self.version, self.status, self.reason)
+    }
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exchange {
+    pub request: RequestRecord,
+    pub response: ResponseRecord,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    pub kind: StepKind,
+    pub from: Role,
+    pub to: Role,
+    pub channel: Channel,
+    /// Like `POST /oauth/token`, or words for a local step.
+    pub label: String,
+    /// The recorded bytes; `None` for a local step.
+    pub exchange: Option<Exchange>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RunStatus {
+    /// Waiting for the learner, in a guided run.
+    Waiting,
+    Done,
+    /// The grant ended in an error the learner should see (a denial, say).
+    Failed(String),
+}
+
+/// A value worth following across steps: a code, a token, a secret.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Artifact {
+    pub name: String,
+    pub value: String,
+    /// A secret the "mask secrets" switch hides.
+    pub secret: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub id: String,
+    pub grant: Grant,
+    pub mode: Mode,
+    pub status: RunStatus,
+    pub steps: Vec<Step>,
+    /// Where a guided run's browser pane starts.
+    pub start_url: String,
+    pub artifacts: Vec<Artifact>,
+}
+
+impl RunRecord {
+    /// The values that appear in the record, found in its bytes: ids,
+    /// secrets, codes, tokens, the PKCE verifier and state.
+    pub fn find_artifacts(&mut self) {
+        let mut found: Vec<Artifact> = vec![];
+        let mut add = |name: &str, value: &str, secret: bool| {
+            if !value.is_empty() && !found.iter().any(|a| a.value == value) {
+                found.push(Artifact { name: name.to_string(), value: value.to_string(), secret });
+            }
+        };
+        for step in &self.steps {
+            let Some(x) = &step.exchange else { continue };
+            let mut pairs: Vec<(String, String)> = vec![];
+            if let Some(q) = x.request.query() {
+                pairs.extend(parse_form(q));
+            }
+            if x.request.header("content-type").is_some_and(|c| c.starts_with("application/x-www-form-urlencoded")) {
+                pairs.extend(parse_form(&x.request.body));
+            }
+            if let Some(loc) = x.response.header("location") {
+                if let Some((_, rest)) = loc.split_once('?') {
+                    pairs.extend(parse_form(rest.split('#').next().unwrap_or("")));
+                }
+                if let Some((_, frag)) = loc.split_once('#') {
+                    pairs.extend(parse_form(frag));
+                }
+            }
+            if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(&x.response.body) {
+                for (k, v) in map {
+                    if let Some(s) = v.as_str() {
+                        pairs.push((k, s.to_string()));
+                    }
+                }
+            }
+            for (k, v) in pairs {
+                match k.as_str() {
+                    "client_secret" | "password" | "code_verifier" | "access_token" | "refresh_token" | "code" => {
+                        add(&k, &v, true)
+                    }
+                    "client_id" | "state" | "code_challenge" => add(&k, &v, false),
+                    _ => {}
+                }
+            }
+            if let Some(token) = x.request.header("authorization").and_then(|a| a.strip_prefix("Bearer ")) {
+                add("access_token", token, true);
+            }
+        }
+        self.artifacts = found;
+    }
+}
+
+/// `application/x-www-form-urlencoded` pairs, percent-decoded.
+pub fn parse_form(input: &str) -> Vec<(String, String)> {
+    form_urlencoded::parse(input.as_bytes()).into_owned().collect()
+}

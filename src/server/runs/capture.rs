@@ -1,0 +1,203 @@
+//! The capture layer: every request that belongs to a run is recorded as it
+//! arrived, and its response as it left, before and after the handler. So
+//! what the page shows is what crossed the wire, not a retelling.
+
+use crate::run::{Channel, Exchange, Grant, RequestRecord, ResponseRecord, Role, Step, StepKind};
+use crate::server::Servers;
+use axum::body::{to_bytes, Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, Version};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+/// The header the lab's client (and the implicit grant's browser script)
+/// puts on its requests so the lab can file them under the run.
+pub const RUN_HEADER: &str = "x-lab-run";
+/// Bodies longer than this are kept cut, with a note.
+const MAX_KEPT_BODY: usize = 32 * 1024;
+const MAX_RESPONSE: usize = 1024 * 1024;
+
+fn run_in_path(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix("/lab/runs/")?;
+    let (id, tail) = rest.split_once('/')?;
+    (!tail.is_empty()).then_some(id)
+}
+
+fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+    form_urlencoded::parse(query.unwrap_or("").as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+/// Which run a request belongs to, from what it carries: the lab's header,
+/// a run's own client path, or the run's registered client_id.
+fn find_run(
+    s: &Servers,
+    method: &Method,
+    path: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Option<String> {
+    if let Some(id) = headers.get(RUN_HEADER).and_then(|v| v.to_str().ok()) {
+        return Some(id.to_string());
+    }
+    if let Some(id) = run_in_path(path) {
+        return Some(id.to_string());
+    }
+    if path == "/oauth/authorize" {
+        let client_id = if method == Method::GET {
+            query_param(query, "client_id")
+        } else {
+            let request_id =
+                form_urlencoded::parse(body).find(|(k, _)| k == "request_id").map(|(_, v)| v.into_owned())?;
+            s.pending.client_of(&request_id)
+        };
+        return s.runs.run_of_client(&client_id?);
+    }
+    None
+}
+
+fn version(v: Version) -> String {
+    format!("{v:?}")
+}
+
+fn pairs(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers.iter().map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect()
+}
+
+fn kept(body: &[u8]) -> String {
+    if body.len() <= MAX_KEPT_BODY {
+        String::from_utf8_lossy(body).into_owned()
+    } else {
+        format!(
+            "{}\n… [{} more bytes not kept]",
+            String::from_utf8_lossy(&body[..MAX_KEPT_BODY]),
+            body.len() - MAX_KEPT_BODY
+        )
+    }
+}
+
+/// What a recorded request is in the story of its grant.
+pub fn classify(grant: Grant, req: &RequestRecord) -> (StepKind, Role, Role, Channel) {
+    use Role::*;
+    let path = req.path();
+    let browser_code = grant == Grant::Implicit;
+    let api = |kind| {
+        if browser_code {
+            (kind, UserAgent, ResourceServer, Channel::Front)
+        } else {
+            (kind, Client, ResourceServer, Channel::Back)
+        }
+    };
+    match (req.method.as_str(), path) {
+        (_, "/oauth/register") => (StepKind::Register, Client, AuthorizationServer, Channel::Back),
+        ("GET", "/oauth/authorize") => (StepKind::AuthorizeRequest, UserAgent, AuthorizationServer, Channel::Front),
+        (_, "/oauth/authorize") => (StepKind::Consent, UserAgent, AuthorizationServer, Channel::Front),
+        (_, "/oauth/token") => {
+            let refresh =
+                form_urlencoded::parse(req.body.as_bytes()).any(|(k, v)| k == "grant_type" && v == "refresh_token");
+            let kind = if refresh { StepKind::Refresh } else { StepKind::TokenRequest };
+            (kind, Client, AuthorizationServer, Channel::Back)
+        }
+        (_, "/oauth/revoke") => (StepKind::Revoke, Client, AuthorizationServer, Channel::Back),
+        (_, "/oauth/introspect") => (StepKind::Introspect, Client, AuthorizationServer, Channel::Back),
+        (_, "/api/v1/accounts/verify_credentials") => api(StepKind::VerifyCredentials),
+        (_, "/api/v1/statuses") => api(StepKind::PostStatus),
+        (_, p) if p.ends_with("/login") => (StepKind::ClientStart, UserAgent, Client, Channel::Front),
+        (_, p) if p.ends_with("/callback") => (StepKind::Callback, UserAgent, Client, Channel::Front),
+        (_, p) if p.ends_with("/password") => (StepKind::PasswordForm, UserAgent, Client, Channel::Front),
+        (_, p) if p.ends_with("/service") => (StepKind::ServiceStart, UserAgent, Client, Channel::Front),
+        _ => (StepKind::Other, Client, AuthorizationServer, Channel::Back),
+    }
+}
+
+/// Steps that are not on the wire but belong in the story, recorded just
+/// before the request they lead to.
+fn local_step_before(s: &Servers, run: &str, grant: Grant, kind: StepKind) -> Option<Step> {
+    let local = |kind, from, to, label: &str| Step {
+        kind,
+        from,
+        to,
+        channel: Channel::Local,
+        label: label.into(),
+        exchange: None,
+    };
+    match kind {
+        StepKind::Consent => {
+            Some(local(StepKind::UserSignsIn, Role::ResourceOwner, Role::UserAgent, "user signs in and decides"))
+        }
+        StepKind::PasswordForm => Some(local(
+            StepKind::TypesPassword,
+            Role::ResourceOwner,
+            Role::UserAgent,
+            "user types password into the app",
+        )),
+        StepKind::VerifyCredentials | StepKind::PostStatus if grant == Grant::Implicit => {
+            let first = s.runs.with(run, |r| !std::mem::replace(&mut r.fragment_read, true)).unwrap_or(false);
+            first
+                .then(|| local(StepKind::ReadsFragment, Role::UserAgent, Role::UserAgent, "script reads location.hash"))
+        }
+        _ => None,
+    }
+}
+
+pub async fn capture(State(s): State<Arc<Servers>>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let maybe_run =
+        req.headers().contains_key(RUN_HEADER) || path.starts_with("/lab/runs/") || path == "/oauth/authorize";
+    if !maybe_run {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let bytes: Bytes = match to_bytes(body, s.config.max_body_bytes).await {
+        Ok(b) => b,
+        Err(_) => {
+            let mut e = crate::server::error::OAuthError::invalid_request(
+                "The request body is too large or could not be read.",
+            );
+            e.status = Some(axum::http::StatusCode::PAYLOAD_TOO_LARGE);
+            return e.into_response();
+        }
+    };
+    let run = find_run(&s, &parts.method, &path, parts.uri.query(), &parts.headers, &bytes);
+    let grant = run.as_deref().and_then(|id| s.runs.with(id, |r| r.record.grant));
+    let (Some(run), Some(grant)) = (run, grant) else {
+        return next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    };
+    let request = RequestRecord {
+        method: parts.method.to_string(),
+        target: parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or(path.clone()),
+        version: version(parts.version),
+        headers: pairs(&parts.headers),
+        body: kept(&bytes),
+    };
+    let (kind, from, to, channel) = classify(grant, &request);
+    if let Some(local) = local_step_before(&s, &run, grant, kind) {
+        s.runs.push(&run, s.runs.next_seq(), local);
+    }
+    let seq = s.runs.next_seq();
+    let res = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let (mut rparts, rbody) = res.into_parts();
+    let rbytes = to_bytes(rbody, MAX_RESPONSE).await.unwrap_or_default();
+    // Set here what hyper would add later, so the record is the whole
+    // response as it leaves.
+    rparts.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(rbytes.len()));
+    if let Ok(date) = HeaderValue::from_str(&httpdate::fmt_http_date(SystemTime::now())) {
+        rparts.headers.insert(header::DATE, date);
+    }
+    let response = ResponseRecord {
+        status: rparts.status.as_u16(),
+        reason: rparts.status.canonical_reason().unwrap_or("").to_string(),
+        version: version(rparts.version),
+        headers: pairs(&rparts.headers),
+        body: kept(&rbytes),
+    };
+    let label = format!("{} {}", request.method, request.path());
+    let final_step = grant == Grant::Implicit && kind == StepKind::PostStatus;
+    s.runs.push(&run, seq, Step { kind, from, to, channel, label, exchange: Some(Exchange { request, response }) });
+    if final_step {
+        s.runs.finish(&run, crate::run::RunStatus::Done);
+    }
+    Response::from_parts(rparts, Body::from(rbytes))
+}

@@ -1,0 +1,154 @@
+//! Runs: each learner's grants, executed for real and recorded. The store
+//! is capped in total and per learner, and runs expire (conformance 30).
+
+pub mod agent;
+pub mod capture;
+pub mod client;
+
+use super::store::Bounded;
+use crate::run::{Grant, Mode, RunRecord, RunStatus, Step};
+use parking_lot::Mutex;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+pub const RUN_TTL: Duration = Duration::from_secs(3600);
+pub const RUNS_PER_LEARNER: usize = 20;
+/// A run has a few dozen steps at most; past this it stops recording.
+pub const MAX_STEPS: usize = 40;
+
+/// The client a run registered in its first step.
+#[derive(Clone, Debug)]
+pub struct RunClient {
+    pub client_id: String,
+    pub client_secret: Option<String>,
+    pub redirect_uri: String,
+}
+
+pub struct RunState {
+    pub record: RunRecord,
+    /// When each step began, to order nested exchanges.
+    seqs: Vec<u64>,
+    pub client: Option<RunClient>,
+    pub pkce_verifier: Option<String>,
+    pub state: Option<String>,
+    /// The implicit grant's script has read the fragment.
+    pub fragment_read: bool,
+}
+
+struct Inner {
+    by_id: Bounded<RunState>,
+    by_client: Bounded<String>,
+    learners: HashMap<String, VecDeque<String>>,
+}
+
+pub struct Runs {
+    inner: Mutex<Inner>,
+    seq: AtomicU64,
+}
+
+impl Runs {
+    pub fn new(cap: usize) -> Self {
+        Self {
+            inner: Mutex::new(Inner {
+                by_id: Bounded::new(cap),
+                by_client: Bounded::new(cap),
+                learners: HashMap::new(),
+            }),
+            seq: AtomicU64::new(1),
+        }
+    }
+
+    pub fn next_seq(&self) -> u64 {
+        self.seq.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// A new run for `learner`; the learner's oldest run goes when it has
+    /// too many. `None` when the store is full.
+    pub fn create(&self, learner: &str, grant: Grant, mode: Mode, id: String, start_url: String) -> Option<()> {
+        let mut inner = self.inner.lock();
+        let record = RunRecord {
+            id: id.clone(),
+            grant,
+            mode,
+            status: RunStatus::Waiting,
+            steps: vec![],
+            start_url,
+            artifacts: vec![],
+        };
+        let state =
+            RunState { record, seqs: vec![], client: None, pkce_verifier: None, state: None, fragment_read: false };
+        inner.by_id.insert(Bounded::<RunState>::key(&id), state, Some(Instant::now() + RUN_TTL)).ok()?;
+        let mine = inner.learners.entry(learner.to_string()).or_default();
+        mine.push_back(id);
+        if mine.len() > RUNS_PER_LEARNER {
+            if let Some(old) = mine.pop_front() {
+                inner.by_id.remove(&Bounded::<RunState>::key(&old));
+            }
+        }
+        Some(())
+    }
+
+    pub fn exists(&self, id: &str) -> bool {
+        self.inner.lock().by_id.get(&Bounded::<RunState>::key(id)).is_some()
+    }
+
+    /// The record, steps in the order they began, artifacts found.
+    pub fn record(&self, id: &str) -> Option<RunRecord> {
+        let inner = self.inner.lock();
+        let run = inner.by_id.get(&Bounded::<RunState>::key(id))?;
+        let mut order: Vec<usize> = (0..run.record.steps.len()).collect();
+        order.sort_by_key(|&i| run.seqs[i]);
+        let mut record = run.record.clone();
+        record.steps = order.into_iter().map(|i| run.record.steps[i].clone()).collect();
+        record.find_artifacts();
+        Some(record)
+    }
+
+    pub fn with<T>(&self, id: &str, f: impl FnOnce(&mut RunState) -> T) -> Option<T> {
+        let mut inner = self.inner.lock();
+        inner.by_id.get_mut(&Bounded::<RunState>::key(id)).map(f)
+    }
+
+    pub fn set_client(&self, id: &str, client: RunClient) {
+        let mut inner = self.inner.lock();
+        let client_id = client.client_id.clone();
+        if let Some(run) = inner.by_id.get_mut(&Bounded::<RunState>::key(id)) {
+            run.client = Some(client);
+        }
+        let _ =
+            inner.by_client.insert(Bounded::<String>::key(&client_id), id.to_string(), Some(Instant::now() + RUN_TTL));
+    }
+
+    pub fn run_of_client(&self, client_id: &str) -> Option<String> {
+        self.inner.lock().by_client.get(&Bounded::<String>::key(client_id)).cloned()
+    }
+
+    pub fn push(&self, id: &str, seq: u64, step: Step) {
+        self.with(id, |run| {
+            if run.record.steps.len() < MAX_STEPS {
+                run.record.steps.push(step);
+                run.seqs.push(seq);
+            }
+        });
+    }
+
+    pub fn finish(&self, id: &str, status: RunStatus) {
+        self.with(id, |run| run.record.status = status);
+    }
+
+    pub fn sweep(&self, now: Instant) {
+        let mut inner = self.inner.lock();
+        inner.by_id.sweep(now);
+        inner.by_client.sweep(now);
+        let Inner { by_id, learners, .. } = &mut *inner;
+        learners.retain(|_, ids| {
+            ids.retain(|id| by_id.get(&Bounded::<RunState>::key(id)).is_some());
+            !ids.is_empty()
+        });
+    }
+
+    pub fn count(&self) -> usize {
+        self.inner.lock().by_id.len()
+    }
+}
