@@ -1,10 +1,11 @@
 //! The Leptos app: the HTML shell and the routes of the lab's pages.
 
+use crate::pages::grant::GrantPage;
 use crate::pages::home::HomePage;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::StaticSegment;
+use leptos_router::{ParamSegment, StaticSegment};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -36,6 +37,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=|| view! { <main class="page"><h1>"Page not found"</h1><p><a href="/">"Back to the lab"</a></p></main> }>
                 <Route path=StaticSegment("") view=HomePage/>
+                <Route path=(StaticSegment("grants"), ParamSegment("grant")) view=GrantPage/>
             </Routes>
         </Router>
     }

@@ -2,9 +2,11 @@
 //! clients the embedded servers hold.
 
 use crate::demo::{DEMO_CLIENTS, DEMO_USERS};
+use crate::run::Grant;
 use leptos::prelude::*;
 
 struct GrantCard {
+    grant: Grant,
     name: &'static str,
     rfc: &'static str,
     rfc_url: &'static str,
@@ -15,6 +17,7 @@ struct GrantCard {
 
 const GRANTS: [GrantCard; 4] = [
     GrantCard {
+        grant: Grant::AuthorizationCode,
         name: "Authorization code with PKCE",
         rfc: "RFC 6749 §4.1, RFC 7636",
         rfc_url: "https://www.rfc-editor.org/rfc/rfc6749#section-4.1",
@@ -23,6 +26,7 @@ const GRANTS: [GrantCard; 4] = [
         deprecated: false,
     },
     GrantCard {
+        grant: Grant::ClientCredentials,
         name: "Client credentials",
         rfc: "RFC 6749 §4.4",
         rfc_url: "https://www.rfc-editor.org/rfc/rfc6749#section-4.4",
@@ -31,6 +35,7 @@ const GRANTS: [GrantCard; 4] = [
         deprecated: false,
     },
     GrantCard {
+        grant: Grant::Implicit,
         name: "Implicit",
         rfc: "RFC 6749 §4.2",
         rfc_url: "https://www.rfc-editor.org/rfc/rfc6749#section-4.2",
@@ -39,6 +44,7 @@ const GRANTS: [GrantCard; 4] = [
         deprecated: true,
     },
     GrantCard {
+        grant: Grant::Password,
         name: "Resource owner password",
         rfc: "RFC 6749 §4.3",
         rfc_url: "https://www.rfc-editor.org/rfc/rfc6749#section-4.3",
@@ -69,16 +75,18 @@ pub fn HomePage() -> impl IntoView {
 
             <section aria-labelledby="grants-title">
                 <h2 id="grants-title">"The four grants of RFC 6749"</h2>
+                <p>"Pick a grant to run it for real and watch every request and response, step by step."</p>
                 <ul class="grants">
                     {GRANTS
                         .iter()
                         .map(|g| {
                             view! {
                                 <li class="grant" class:deprecated=g.deprecated>
-                                    <h3>{g.name}</h3>
+                                    <h3><a href=format!("/grants/{}", g.grant.slug())>{g.name}</a></h3>
                                     <p class="status">{g.status}</p>
                                     <p>{g.when}</p>
                                     <p class="rfc"><a href=g.rfc_url>{g.rfc}</a></p>
+                                    <p><a class="button" href=format!("/grants/{}", g.grant.slug())>"Watch it run"</a></p>
                                 </li>
                             }
                         })

@@ -1,3 +1,6 @@
-//! One module per page.
+//! One module per page, and the parts of the grant page.
 
+pub mod diagram;
+pub mod grant;
 pub mod home;
+pub mod inspector;

@@ -193,7 +193,12 @@ pub async fn capture(State(s): State<Arc<Servers>>, req: Request, next: Next) ->
         headers: pairs(&rparts.headers),
         body: kept(&rbytes),
     };
-    let label = format!("{} {}", request.method, request.path());
+    // The app's own pages carry the run id in their path; keep the label
+    // short and the full target in the inspector.
+    let label = match run_in_path(request.path()).and_then(|id| request.path().split_once(id)) {
+        Some((prefix, tail)) => format!("{} {prefix}…{tail}", request.method),
+        None => format!("{} {}", request.method, request.path()),
+    };
     let final_step = grant == Grant::Implicit && kind == StepKind::PostStatus;
     s.runs.push(&run, seq, Step { kind, from, to, channel, label, exchange: Some(Exchange { request, response }) });
     if final_step {

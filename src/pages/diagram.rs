@@ -1,0 +1,129 @@
+//! The sequence diagram: one lane per role, one arrow per step, drawn from
+//! the run's record. Arrows appear as playback reaches them; clicking one
+//! selects its step.
+
+use crate::run::{Channel, RunRecord, Step, ROLES};
+use leptos::prelude::*;
+
+const LANE_W: f64 = 200.0;
+const TOP: f64 = 96.0;
+const ROW_H: f64 = 58.0;
+
+fn lane_x(lane: usize) -> f64 {
+    LANE_W / 2.0 + lane as f64 * LANE_W
+}
+
+fn channel_class(c: Channel) -> &'static str {
+    match c {
+        Channel::Front => "front",
+        Channel::Back => "back",
+        Channel::Local => "local",
+    }
+}
+
+fn status_label(step: &Step) -> String {
+    step.exchange.as_ref().map(|x| format!("{} {}", x.response.status, x.response.reason)).unwrap_or_default()
+}
+
+#[component]
+pub fn Diagram(run: RwSignal<Option<RunRecord>>, current: RwSignal<usize>) -> impl IntoView {
+    move || {
+        let record = run.get()?;
+        let rows = record.steps.len().max(1);
+        let height = TOP + rows as f64 * ROW_H + 20.0;
+        let width = LANE_W * ROLES.len() as f64;
+        let lanes = ROLES
+            .iter()
+            .enumerate()
+            .map(|(i, role)| {
+                let x = lane_x(i);
+                view! {
+                    <g class="lane">
+                        <rect x=x - 88.0 y="8" width="176" height="54" rx="10" class="lane-head"/>
+                        <text x=x y="32" class="lane-title" text-anchor="middle">{role.title()}</text>
+                        <text x=x y="51" class="lane-sub" text-anchor="middle">{role.subtitle()}</text>
+                        <line x1=x y1="62" x2=x y2=height - 8.0 class="lifeline"/>
+                    </g>
+                }
+            })
+            .collect_view();
+        let steps = record
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, step)| {
+                let y = TOP + i as f64 * ROW_H + 22.0;
+                let (from, to) = (step.from.lane(), step.to.lane());
+                let class = channel_class(step.channel);
+                let status = status_label(step);
+                let label = step.label.clone();
+                let aria = format!("Step {}: {} from {} to {}", i + 1, step.label, step.from.title(), step.to.title());
+                let select = move || current.set(i);
+                let on_key = move |e: leptos::ev::KeyboardEvent| {
+                    if e.key() == "Enter" || e.key() == " " {
+                        e.prevent_default();
+                        current.set(i);
+                    }
+                };
+                let pending = move || i > current.get();
+                let is_current = move || i == current.get();
+                let shape = if from == to {
+                    // A local step inside one role: a small loop.
+                    let x = lane_x(from);
+                    view! {
+                        <path d=format!("M {x} {} h 48 v 20 h -44", y - 10.0) class=format!("arrow {class}") marker-end="url(#head)"/>
+                        <text x=x + 56.0 y=y + 4.0 class="step-label" text-anchor="start" data-testid="step-label">{label}</text>
+                    }
+                    .into_any()
+                } else {
+                    let (x1, x2) = (lane_x(from), lane_x(to));
+                    let dir = if x2 > x1 { 1.0 } else { -1.0 };
+                    let (sx, ex) = (x1 + dir * 6.0, x2 - dir * 8.0);
+                    let mid = (x1 + x2) / 2.0;
+                    let grow = if dir > 0.0 { "grow grow-right" } else { "grow grow-left" };
+                    view! {
+                        <g class=grow>
+                            <line x1=sx y1=y x2=ex y2=y class=format!("arrow {class}") marker-end="url(#head)"/>
+                        </g>
+                        <text x=mid y=y - 8.0 class="step-label" text-anchor="middle" data-testid="step-label">{label}</text>
+                        <text x=mid y=y + 17.0 class="step-status" text-anchor="middle">{status}</text>
+                    }
+                    .into_any()
+                };
+                view! {
+                    <g
+                        class=format!("step {class}")
+                        class:pending=pending
+                        class:current=is_current
+                        data-testid="step"
+                        data-kind=format!("{:?}", step.kind)
+                        role="button"
+                        tabindex=move || { if i > current.get() { "-1" } else { "0" } }
+                        aria-label=aria
+                        aria-current=move || (i == current.get()).then_some("step")
+                        on:click=move |_| select()
+                        on:keydown=on_key
+                    >
+                        <rect x="0" y=y - 28.0 width=width height=ROW_H - 4.0 class="row-hit" rx="6"/>
+                        <text x="10" y=y + 4.0 class="step-num">{i + 1}</text>
+                        {shape}
+                    </g>
+                }
+            })
+            .collect_view();
+        Some(view! {
+            <div class="diagram-wrap">
+                <svg class="diagram" viewBox=format!("0 0 {width} {height}") role="img"
+                    aria-label="Sequence diagram of the run: lanes are the roles, arrows are the recorded messages" data-testid="diagram">
+                    <defs>
+                        <marker id="head" viewBox="0 0 10 10" refX="8" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+                            <path d="M 0 0 L 10 5 L 0 10 z" class="arrow-head"/>
+                        </marker>
+                    </defs>
+                    {lanes}
+                    {steps}
+                </svg>
+            </div>
+        })
+    }
+}

@@ -1,0 +1,358 @@
+//! A grant's page (`/grants/{grant}`): run the grant for real, then watch
+//! its recorded exchanges as a sequence diagram and read each one in the
+//! inspector. The page only shows what the run's record holds.
+
+use super::diagram::Diagram;
+use super::inspector::Inspector;
+use crate::run::narration::{channel_note, deprecation, when_to_use};
+use crate::run::{Channel, Grant, Mode, RunRecord, RunStatus, GRANTS};
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+/// Starts a run. An autoplay run is complete when this returns; a guided
+/// run waits for the learner in the browser pane.
+#[server(prefix = "/lab/fn", endpoint = "start_run")]
+pub async fn start_run(grant: Grant, mode: Mode) -> Result<RunRecord, ServerFnError> {
+    use crate::server::runs::agent;
+    use crate::server::util::random_token;
+    use crate::server::AppState;
+    use axum::http::{header, HeaderMap, HeaderValue};
+
+    let state = expect_context::<AppState>();
+    let s = state.servers.clone();
+    // Each learner's runs are counted by a cookie, so one learner cannot
+    // crowd out the others.
+    let headers: HeaderMap = leptos_axum::extract().await?;
+    let learner = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().strip_prefix("oauth2_lab_learner="))
+        .find(|v| v.len() >= 20 && v.len() <= 80)
+        .map(str::to_string);
+    let learner = match learner {
+        Some(l) => l,
+        None => {
+            let l = random_token("");
+            let cookie = format!("oauth2_lab_learner={l}; Path=/; HttpOnly; SameSite=Lax; Max-Age=86400");
+            if let (Some(opts), Ok(v)) = (use_context::<leptos_axum::ResponseOptions>(), HeaderValue::from_str(&cookie))
+            {
+                opts.append_header(header::SET_COOKIE, v);
+            }
+            l
+        }
+    };
+    let id = random_token("run_");
+    let start_url = format!("/lab/runs/{id}/login");
+    if s.runs.create(&learner, grant, mode, id.clone(), start_url).is_none() {
+        return Err(ServerFnError::new(
+            "The lab holds a fixed number of runs so that a flood cannot exhaust its memory, and that limit is reached. Try again in a minute.",
+        ));
+    }
+    // A failed run is still a record worth showing.
+    let _ = agent::start(&s, &id, grant, mode).await;
+    s.runs.record(&id).ok_or_else(|| ServerFnError::new("The run expired."))
+}
+
+/// A run's record as it stands.
+#[server(prefix = "/lab/fn", endpoint = "get_run")]
+pub async fn get_run(id: String) -> Result<RunRecord, ServerFnError> {
+    let state = expect_context::<crate::server::AppState>();
+    state.servers.runs.record(&id).ok_or_else(|| ServerFnError::new("There is no such run; runs expire after an hour."))
+}
+
+const SPEEDS: [(f64, &str); 4] = [(0.5, "0.5×"), (1.0, "1×"), (2.0, "2×"), (4.0, "4×")];
+const STEP_MS: f64 = 1600.0;
+
+#[component]
+pub fn GrantPage() -> impl IntoView {
+    let params = use_params_map();
+    let grant = Memo::new(move |_| params.read().get("grant").and_then(|g| Grant::from_slug(&g)));
+    move || match grant.get() {
+        Some(g) => view! { <GrantLab grant=g/> }.into_any(),
+        None => view! {
+            <main class="page">
+                <h1>"No such grant"</h1>
+                <p>"The lab knows these grants:"</p>
+                <GrantLinks/>
+            </main>
+        }
+        .into_any(),
+    }
+}
+
+#[component]
+pub fn GrantLinks() -> impl IntoView {
+    view! {
+        <ul class="grant-links">
+            {GRANTS
+                .iter()
+                .map(|g| view! { <li><a href=format!("/grants/{}", g.slug())>{g.title()}</a></li> })
+                .collect_view()}
+        </ul>
+    }
+}
+
+#[component]
+fn GrantLab(grant: Grant) -> impl IntoView {
+    let mode = RwSignal::new(Mode::Autoplay);
+    let run = RwSignal::new(None::<RunRecord>);
+    let current = RwSignal::new(0usize);
+    let playing = RwSignal::new(false);
+    let speed = RwSignal::new(1.0f64);
+    let mask = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let start = ServerAction::<StartRun>::new();
+    let steps_len = move || run.with(|r| r.as_ref().map(|r| r.steps.len()).unwrap_or(0));
+    // The run section is built once per run: a guided run's browser pane
+    // must not reload when the record grows.
+    let run_key = Memo::new(move |_| run.with(|r| r.as_ref().map(|r| (r.id.clone(), r.mode, r.start_url.clone()))));
+
+    // A new run: autoplay plays from the start; guided follows along.
+    Effect::new(move |_| {
+        if let Some(result) = start.value().get() {
+            match result {
+                Ok(r) => {
+                    error.set(None);
+                    let autoplay = r.mode == Mode::Autoplay;
+                    current.set(0);
+                    run.set(Some(r));
+                    playing.set(autoplay);
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        }
+    });
+
+    // Autoplay's clock.
+    Effect::new(move |_| {
+        if !playing.get() {
+            return;
+        }
+        let period = std::time::Duration::from_millis((STEP_MS / speed.get()) as u64);
+        let handle = set_interval_with_handle(
+            move || {
+                let last = steps_len().saturating_sub(1);
+                if current.get_untracked() >= last {
+                    playing.set(false);
+                } else {
+                    current.update(|c| *c += 1);
+                }
+            },
+            period,
+        );
+        on_cleanup(move || {
+            if let Ok(h) = handle {
+                h.clear();
+            }
+        });
+    });
+
+    // Guided: ask the server for the record while the learner works in the
+    // browser pane, and show each new step as it happens.
+    Effect::new(move |_| {
+        let waiting = run.with(|r| {
+            r.as_ref().filter(|r| r.mode == Mode::Guided && r.status == RunStatus::Waiting).map(|r| r.id.clone())
+        });
+        let Some(id) = waiting else { return };
+        let handle = set_interval_with_handle(
+            move || {
+                let id = id.clone();
+                leptos::task::spawn_local(async move {
+                    if let Ok(fresh) = get_run(id).await {
+                        let grew = run.with_untracked(|r| r.as_ref().map(|r| r.steps.len()) != Some(fresh.steps.len()));
+                        let changed =
+                            grew || run.with_untracked(|r| r.as_ref().map(|r| &r.status) != Some(&fresh.status));
+                        if changed {
+                            current.set(fresh.steps.len().saturating_sub(1));
+                            run.set(Some(fresh));
+                        }
+                    }
+                });
+            },
+            std::time::Duration::from_millis(700),
+        );
+        on_cleanup(move || {
+            if let Ok(h) = handle {
+                h.clear();
+            }
+        });
+    });
+
+    // Keyboard: left and right step, space plays and pauses.
+    Effect::new(move |_| {
+        let handle = window_event_listener(leptos::ev::keydown, move |e| {
+            let tag = document().active_element().map(|el| el.tag_name()).unwrap_or_default();
+            if matches!(tag.as_str(), "INPUT" | "SELECT" | "TEXTAREA" | "IFRAME") {
+                return;
+            }
+            let last = steps_len().saturating_sub(1);
+            match e.key().as_str() {
+                "ArrowRight" => {
+                    e.prevent_default();
+                    playing.set(false);
+                    current.update(|c| *c = (*c + 1).min(last));
+                }
+                "ArrowLeft" => {
+                    e.prevent_default();
+                    playing.set(false);
+                    current.update(|c| *c = c.saturating_sub(1));
+                }
+                " " if tag != "BUTTON" && tag != "A" => {
+                    e.prevent_default();
+                    toggle_play(playing, current, last);
+                }
+                "Home" => current.set(0),
+                "End" => current.set(last),
+                _ => {}
+            }
+        });
+        on_cleanup(move || handle.remove());
+    });
+
+    let run_it = move |_| {
+        playing.set(false);
+        start.dispatch(StartRun { grant, mode: mode.get_untracked() });
+    };
+
+    view! {
+        <main class="page lab">
+            <nav class="crumbs" aria-label="Breadcrumb"><a href="/">"OAuth2 Lab"</a>" / "<span>{grant.title()}</span></nav>
+            <header class="lab-head">
+                <h1>{grant.title()}</h1>
+                <p class="lead">{when_to_use(grant)}</p>
+                {deprecation(grant).map(|d| view! { <p class="deprecated-banner" role="note"><strong>"Deprecated. "</strong>{d.trim_start_matches("Deprecated. ")}</p> })}
+            </header>
+
+            <section class="controls" aria-label="Run controls">
+                <fieldset class="mode">
+                    <legend>"How to run"</legend>
+                    <label>
+                        <input type="radio" name="mode" value="autoplay" checked=move || mode.get() == Mode::Autoplay
+                            on:change=move |_| mode.set(Mode::Autoplay)/>
+                        " Autoplay: the lab signs in as alice, then plays it back"
+                    </label>
+                    <label>
+                        <input type="radio" name="mode" value="guided" checked=move || mode.get() == Mode::Guided
+                            on:change=move |_| mode.set(Mode::Guided)/>
+                        {if grant.has_user() { " Guided: you are the user, in the browser pane" } else { " Guided: you start the service, in the browser pane" }}
+                    </label>
+                </fieldset>
+                <button type="button" class="button primary" data-testid="run" on:click=run_it disabled=move || start.pending().get()>
+                    {move || if start.pending().get() { "Running…" } else { "Run the grant" }}
+                </button>
+                <label class="switch">
+                    <input type="checkbox" data-testid="mask" prop:checked=move || mask.get() on:change=move |e| mask.set(event_target_checked(&e))/>
+                    " Mask secrets"
+                </label>
+            </section>
+
+            {move || error.get().map(|e| view! { <p class="as-error" role="alert">{e}</p> })}
+
+            {move || run_key.get().map(|(id, mode, start_url)| {
+                let guided_url = (mode == Mode::Guided).then_some(start_url);
+                view! {
+                    <section class="run" aria-label="The run">
+                        <div class="run-meta">
+                            <span data-testid="run-status" class=move || status_class(&run)>{move || status_text(&run)}</span>
+                            <a href=format!("/lab/runs/{id}") target="_blank" rel="external" data-testid="record-link">"Run record (JSON)"</a>
+                        </div>
+                        {guided_url.map(|url| view! { <BrowserPane url=url/> })}
+                        <Player current playing speed steps_len/>
+                        <Legend/>
+                        <Diagram run current/>
+                        <Inspector run current mask/>
+                    </section>
+                }
+            })}
+            {move || run.with(|r| r.is_none()).then(|| view! {
+                <section class="empty">
+                    <p>"Press "<strong>"Run the grant"</strong>" to register an app with the embedded authorization server and run this grant for real. Every step you then see is an HTTP exchange that really happened."</p>
+                </section>
+            })}
+        </main>
+    }
+}
+
+fn toggle_play(playing: RwSignal<bool>, current: RwSignal<usize>, last: usize) {
+    if playing.get_untracked() {
+        playing.set(false);
+    } else {
+        if current.get_untracked() >= last {
+            current.set(0);
+        }
+        playing.set(true);
+    }
+}
+
+fn status_text(run: &RwSignal<Option<RunRecord>>) -> String {
+    run.with(|r| match r.as_ref().map(|r| &r.status) {
+        Some(RunStatus::Waiting) => "Waiting for you in the browser pane".to_string(),
+        Some(RunStatus::Done) => "Run complete".to_string(),
+        Some(RunStatus::Failed(why)) => format!("Run ended: {why}"),
+        None => String::new(),
+    })
+}
+
+fn status_class(run: &RwSignal<Option<RunRecord>>) -> &'static str {
+    run.with(|r| match r.as_ref().map(|r| &r.status) {
+        Some(RunStatus::Done) => "status done",
+        Some(RunStatus::Failed(_)) => "status failed",
+        _ => "status waiting",
+    })
+}
+
+#[component]
+fn BrowserPane(url: String) -> impl IntoView {
+    view! {
+        <section class="browser-pane" aria-label="Browser pane: the user agent">
+            <div class="browser-bar"><span class="dot"></span><span class="dot"></span><span class="dot"></span>
+                <span class="browser-title">"User agent (a real browser frame)"</span></div>
+            <iframe src=url title="Browser pane: the app and the authorization server's pages" data-testid="browser-pane"></iframe>
+        </section>
+    }
+}
+
+#[component]
+fn Player(
+    current: RwSignal<usize>,
+    playing: RwSignal<bool>,
+    speed: RwSignal<f64>,
+    steps_len: impl Fn() -> usize + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let last = move || steps_len().saturating_sub(1);
+    view! {
+        <div class="player" role="group" aria-label="Playback">
+            <button type="button" class="button" aria-label="Restart" on:click=move |_| { current.set(0); playing.set(true); }>"Restart"</button>
+            <button type="button" class="button" aria-label="Previous step" data-testid="prev"
+                on:click=move |_| { playing.set(false); current.update(|c| *c = c.saturating_sub(1)); }>"◀ Previous"</button>
+            <button type="button" class="button" data-testid="play" aria-label=move || { if playing.get() { "Pause" } else { "Play" } }
+                on:click=move |_| toggle_play(playing, current, last())>
+                {move || if playing.get() { "⏸ Pause" } else { "▶ Play" }}
+            </button>
+            <button type="button" class="button" aria-label="Next step" data-testid="next"
+                on:click=move |_| { playing.set(false); current.update(|c| *c = (*c + 1).min(last())); }>"Next ▶"</button>
+            <label class="speed">"Speed "
+                <select on:change=move |e| speed.set(event_target_value(&e).parse().unwrap_or(1.0)) data-testid="speed">
+                    {SPEEDS.iter().map(|(v, l)| view! { <option value=v.to_string() selected=*v == 1.0>{*l}</option> }).collect_view()}
+                </select>
+            </label>
+            <span class="counter" data-testid="counter" aria-live="polite">
+                {move || if steps_len() == 0 { "No steps yet".to_string() } else { format!("Step {} / {}", current.get() + 1, steps_len()) }}
+            </span>
+            <span class="keys">"Keys: ← → step, space plays"</span>
+        </div>
+    }
+}
+
+#[component]
+fn Legend() -> impl IntoView {
+    view! {
+        <ul class="legend" aria-label="Legend">
+            <li><svg width="44" height="10" aria-hidden="true"><line x1="2" y1="5" x2="42" y2="5" class="arrow front"/></svg>{channel_note(Channel::Front)}</li>
+            <li><svg width="44" height="10" aria-hidden="true"><line x1="2" y1="5" x2="42" y2="5" class="arrow back"/></svg>{channel_note(Channel::Back)}</li>
+            <li><svg width="44" height="10" aria-hidden="true"><line x1="2" y1="5" x2="42" y2="5" class="arrow local"/></svg>{channel_note(Channel::Local)}</li>
+        </ul>
+    }
+}

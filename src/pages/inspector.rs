@@ -1,0 +1,259 @@
+//! The inspector: the selected step's raw request and response, decoded
+//! parameters, Basic credentials, the PKCE proof recomputed here in the
+//! page, and the codes and tokens followed across steps.
+
+use crate::run::narration::{channel_note, explain};
+use crate::run::{parse_form, Artifact, Exchange, RunRecord, Step};
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use leptos::prelude::*;
+use sha2::{Digest, Sha256};
+
+/// How a secret looks with the mask on.
+fn masked(v: &str) -> String {
+    let head: String = v.chars().take(4).collect();
+    format!("{head}••••••")
+}
+
+fn all_text(x: &Exchange) -> String {
+    let mut s = format!("{}\n", x.request.target);
+    for (k, v) in x.request.headers.iter().chain(x.response.headers.iter()) {
+        s.push_str(k);
+        s.push_str(v);
+        s.push('\n');
+    }
+    s.push_str(&x.request.body);
+    s.push_str(&x.response.body);
+    s
+}
+
+fn request_text(x: &Exchange) -> String {
+    let mut s = format!("{}\n", x.request.target);
+    for (_, v) in &x.request.headers {
+        s.push_str(v);
+        s.push('\n');
+    }
+    s.push_str(&x.request.body);
+    s
+}
+
+/// Splits `text` around the run's artifacts and marks each occurrence.
+fn highlight(text: &str, artifacts: &[Artifact], mask: bool) -> AnyView {
+    let mut parts: Vec<AnyView> = vec![];
+    let mut rest = text;
+    let candidates: Vec<&Artifact> = artifacts.iter().filter(|a| a.value.len() >= 6).collect();
+    loop {
+        let next = candidates
+            .iter()
+            .filter_map(|a| rest.find(&a.value).map(|p| (p, *a)))
+            .min_by_key(|(p, a)| (*p, usize::MAX - a.value.len()));
+        let Some((pos, a)) = next else {
+            parts.push(rest.to_string().into_any());
+            break;
+        };
+        parts.push(rest[..pos].to_string().into_any());
+        let shown = if mask && a.secret { masked(&a.value) } else { a.value.clone() };
+        parts.push(
+            view! { <mark class=format!("artifact a-{}", a.name) title=a.name.clone()>{shown}</mark> }.into_any(),
+        );
+        rest = &rest[pos + a.value.len()..];
+    }
+    parts.into_iter().collect_view().into_any()
+}
+
+fn head_text(start: String, headers: &[(String, String)], mask: bool) -> String {
+    let mut s = start;
+    for (k, v) in headers {
+        let v = if mask && k.eq_ignore_ascii_case("authorization") && v.starts_with("Basic ") {
+            "Basic ••••••".to_string()
+        } else {
+            v.clone()
+        };
+        s.push_str(&format!("\n{k}: {v}"));
+    }
+    s
+}
+
+fn is_json(headers: &[(String, String)]) -> bool {
+    headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("content-type") && v.contains("json"))
+}
+
+fn pretty(body: &str, json: bool) -> String {
+    if json {
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(body) {
+            if let Ok(p) = serde_json::to_string_pretty(&v) {
+                return p;
+            }
+        }
+    }
+    body.to_string()
+}
+
+/// Query, form, redirect-query and fragment parameters, decoded.
+fn parameters(x: &Exchange) -> Vec<(&'static str, String, String)> {
+    let mut rows = vec![];
+    if let Some(q) = x.request.query() {
+        rows.extend(parse_form(q).into_iter().map(|(k, v)| ("request query", k, v)));
+    }
+    if x.request.header("content-type").is_some_and(|c| c.starts_with("application/x-www-form-urlencoded")) {
+        rows.extend(parse_form(&x.request.body).into_iter().map(|(k, v)| ("request form body", k, v)));
+    }
+    if let Some(loc) = x.response.header("location") {
+        let (before, fragment) = loc.split_once('#').map(|(a, b)| (a, Some(b))).unwrap_or((loc, None));
+        if let Some((_, q)) = before.split_once('?') {
+            rows.extend(parse_form(q).into_iter().map(|(k, v)| ("Location query", k, v)));
+        }
+        if let Some(f) = fragment {
+            rows.extend(parse_form(f).into_iter().map(|(k, v)| ("Location fragment", k, v)));
+        }
+    }
+    rows
+}
+
+/// HTTP Basic client credentials, decoded as RFC 6749 §2.3.1 encodes them.
+fn basic(x: &Exchange) -> Option<(String, String)> {
+    let value = x.request.header("authorization")?.strip_prefix("Basic ")?;
+    let decoded = String::from_utf8(STANDARD.decode(value.trim()).ok()?).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    let unescape = |s: &str| parse_form(&format!("x={s}")).pop().map(|(_, v)| v).unwrap_or_default();
+    Some((unescape(id), unescape(secret)))
+}
+
+fn s256(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+/// Where a value first appears, and where it is used after `i`.
+fn tracked(record: &RunRecord, i: usize) -> Vec<(Artifact, usize, Option<usize>)> {
+    let Some(Some(here)) = record.steps.get(i).map(|s| s.exchange.as_ref()) else { return vec![] };
+    let here_text = all_text(here);
+    record
+        .artifacts
+        .iter()
+        .filter(|a| a.value.len() >= 6 && here_text.contains(&a.value))
+        .map(|a| {
+            let first = record
+                .steps
+                .iter()
+                .position(|s| s.exchange.as_ref().is_some_and(|x| all_text(x).contains(&a.value)))
+                .unwrap_or(i);
+            let next = record
+                .steps
+                .iter()
+                .enumerate()
+                .skip(i + 1)
+                .find(|(_, s)| s.exchange.as_ref().is_some_and(|x| request_text(x).contains(&a.value)))
+                .map(|(j, _)| j);
+            (a.clone(), first, next)
+        })
+        .collect()
+}
+
+#[component]
+pub fn Inspector(run: RwSignal<Option<RunRecord>>, current: RwSignal<usize>, mask: RwSignal<bool>) -> impl IntoView {
+    move || {
+        let record = run.get()?;
+        let i = current.get().min(record.steps.len().checked_sub(1)?);
+        let step: Step = record.steps.get(i)?.clone();
+        let m = mask.get();
+        let n = explain(&step, record.grant);
+        let total = record.steps.len();
+        let exchange_view = step.exchange.clone().map(|x| exchange_details(&record, i, &x, m, current));
+        Some(view! {
+            <section class="inspector" aria-label="Inspector" data-testid="inspector">
+                <header class="inspector-head">
+                    <p class="step-of">{format!("Step {} of {}", i + 1, total)}</p>
+                    <h2 data-testid="inspector-title">{step.label.clone()}</h2>
+                    <p class="roles">{step.from.title()}" → "{step.to.title()}
+                        <span class=format!("badge {:?}", step.channel).to_lowercase()>{format!("{:?} channel", step.channel).replace("Local channel", "not on the wire")}</span>
+                    </p>
+                    <p class="narration" data-testid="narration">{n.text}" "<a href=n.url target="_blank" rel="external noopener">{n.rfc}</a></p>
+                    <p class="channel-note">{channel_note(step.channel)}</p>
+                </header>
+                {exchange_view.unwrap_or_else(|| view! {
+                    <p class="local-note">"No HTTP message crossed the wire in this step, so there are no bytes to show."</p>
+                }.into_any())}
+            </section>
+        })
+    }
+}
+
+fn exchange_details(record: &RunRecord, i: usize, x: &Exchange, m: bool, current: RwSignal<usize>) -> AnyView {
+    let req_json = is_json(&x.request.headers);
+    let res_json = is_json(&x.response.headers);
+    let req_head = head_text(x.request.start_line(), &x.request.headers, m);
+    let res_head = head_text(x.response.start_line(), &x.response.headers, m);
+    let req_body = pretty(&x.request.body, req_json);
+    let res_body = pretty(&x.response.body, res_json);
+    let a = &record.artifacts;
+    let params = parameters(x);
+    let basic = basic(x);
+    let verifier = parse_form(&x.request.body).into_iter().find(|(k, _)| k == "code_verifier").map(|(_, v)| v);
+    let challenge = record.artifacts.iter().find(|a| a.name == "code_challenge").map(|a| a.value.clone());
+    let tracked = tracked(record, i);
+    view! {
+        <div class="exchange">
+            <div class="message">
+                <h3>"Request"</h3>
+                <pre class="raw head" data-testid="request-head">{highlight(&req_head, a, m)}</pre>
+                <pre class="raw body" data-testid="request-body">{highlight(&req_body, a, m)}</pre>
+            </div>
+            <div class="message">
+                <h3>"Response"</h3>
+                <pre class="raw head" data-testid="response-head">{highlight(&res_head, a, m)}</pre>
+                <pre class="raw body" data-testid="response-body">{highlight(&res_body, a, m)}</pre>
+            </div>
+        </div>
+        {(!params.is_empty()).then(|| view! {
+            <h3>"Parameters, decoded"</h3>
+            <div class="table-wrap"><table class="params" data-testid="params">
+                <thead><tr><th scope="col">"Where"</th><th scope="col">"Name"</th><th scope="col">"Value"</th></tr></thead>
+                <tbody>{params.into_iter().map(|(src, k, v)| view! {
+                    <tr><td>{src}</td><td><code>{k}</code></td><td class="value">{highlight(&v, a, m)}</td></tr>
+                }).collect_view()}</tbody>
+            </table></div>
+        })}
+        {basic.map(|(id, secret)| view! {
+            <div class="decoded" data-testid="basic">
+                <h3>"HTTP Basic client authentication, decoded"</h3>
+                <p><code>"Authorization: Basic base64(urlencode(client_id) \":\" urlencode(client_secret))"</code>" (RFC 6749 §2.3.1)"</p>
+                <dl><dt>"client_id"</dt><dd><code>{id}</code></dd>
+                    <dt>"client_secret"</dt><dd><code>{if m { masked(&secret) } else { secret }}</code></dd></dl>
+            </div>
+        })}
+        {verifier.map(|v| {
+            let computed = s256(&v);
+            let ok = challenge.as_deref() == Some(computed.as_str());
+            view! {
+                <div class="decoded pkce" data-testid="pkce">
+                    <h3>"PKCE, recomputed in this page"</h3>
+                    <ol class="pkce-chain">
+                        <li>"code_verifier: "<code>{if m { masked(&v) } else { v.clone() }}</code></li>
+                        <li>"SHA-256, then base64url without padding (RFC 7636 §4.2): "<code data-testid="pkce-computed">{computed.clone()}</code></li>
+                        <li>"code_challenge sent at the start: "<code>{challenge.clone().unwrap_or_else(|| "none".into())}</code></li>
+                    </ol>
+                    <p class=if ok { "proof ok" } else { "proof bad" } data-testid="pkce-result">
+                        {if ok { "✓ They match: only the holder of the verifier could redeem this code." } else { "✗ They differ: the server must refuse the code." }}
+                    </p>
+                </div>
+            }
+        })}
+        {(!tracked.is_empty()).then(|| view! {
+            <h3>"Codes, tokens and secrets in this step"</h3>
+            <ul class="tracked" data-testid="tracked">
+                {tracked.into_iter().map(|(art, first, next)| view! {
+                    <li>
+                        <mark class=format!("artifact a-{}", art.name)>{art.name.clone()}</mark>
+                        {if first == i { " first appears here".to_string() } else { format!(" first appeared in step {}", first + 1) }}
+                        {if first != i { Some(view! { " " <button type="button" class="link" on:click=move |_| current.set(first)>"go"</button> }) } else { None }}
+                        {match next {
+                            Some(j) => view! { "; used next in step "{j + 1}" " <button type="button" class="link" on:click=move |_| current.set(j)>"go"</button> }.into_any(),
+                            None => view! { "; not sent again" }.into_any(),
+                        }}
+                    </li>
+                }).collect_view()}
+            </ul>
+        })}
+    }
+    .into_any()
+}
