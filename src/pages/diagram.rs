@@ -26,7 +26,7 @@ fn status_label(step: &Step) -> String {
 }
 
 #[component]
-pub fn Diagram(run: RwSignal<Option<RunRecord>>, current: RwSignal<usize>) -> impl IntoView {
+pub fn Diagram(run: RwSignal<Option<RunRecord>>, current: RwSignal<usize>, revealed: RwSignal<usize>) -> impl IntoView {
     move || {
         let record = run.get()?;
         let rows = record.steps.len().max(1);
@@ -65,7 +65,7 @@ pub fn Diagram(run: RwSignal<Option<RunRecord>>, current: RwSignal<usize>) -> im
                         current.set(i);
                     }
                 };
-                let pending = move || i > current.get();
+                let pending = move || i > revealed.get();
                 let is_current = move || i == current.get();
                 let shape = if from == to {
                     // A local step inside one role: a small loop.
@@ -98,7 +98,7 @@ pub fn Diagram(run: RwSignal<Option<RunRecord>>, current: RwSignal<usize>) -> im
                         data-testid="step"
                         data-kind=format!("{:?}", step.kind)
                         role="button"
-                        tabindex=move || { if i > current.get() { "-1" } else { "0" } }
+                        tabindex=move || { if i > revealed.get() { "-1" } else { "0" } }
                         aria-label=aria
                         aria-current=move || (i == current.get()).then_some("step")
                         on:click=move |_| select()

@@ -99,6 +99,15 @@ fn GrantLab(grant: Grant) -> impl IntoView {
     let mode = RwSignal::new(Mode::Autoplay);
     let run = RwSignal::new(None::<RunRecord>);
     let current = RwSignal::new(0usize);
+    // How far playback has gone: steps past it are not drawn yet, and
+    // going back to an earlier step keeps the later ones in view.
+    let revealed = RwSignal::new(0usize);
+    Effect::new(move |_| {
+        let c = current.get();
+        if c > revealed.get_untracked() {
+            revealed.set(c);
+        }
+    });
     let playing = RwSignal::new(false);
     let speed = RwSignal::new(1.0f64);
     let mask = RwSignal::new(false);
@@ -117,6 +126,7 @@ fn GrantLab(grant: Grant) -> impl IntoView {
                     error.set(None);
                     let autoplay = r.mode == Mode::Autoplay;
                     current.set(0);
+                    revealed.set(0);
                     run.set(Some(r));
                     playing.set(autoplay);
                 }
@@ -259,9 +269,9 @@ fn GrantLab(grant: Grant) -> impl IntoView {
                             <a href=format!("/lab/runs/{id}") target="_blank" rel="external" data-testid="record-link">"Run record (JSON)"</a>
                         </div>
                         {guided_url.map(|url| view! { <BrowserPane url=url/> })}
-                        <Player current playing speed steps_len/>
+                        <Player current revealed playing speed steps_len/>
                         <Legend/>
-                        <Diagram run current/>
+                        <Diagram run current revealed/>
                         <Inspector run current mask/>
                     </section>
                 }
@@ -317,6 +327,7 @@ fn BrowserPane(url: String) -> impl IntoView {
 #[component]
 fn Player(
     current: RwSignal<usize>,
+    revealed: RwSignal<usize>,
     playing: RwSignal<bool>,
     speed: RwSignal<f64>,
     steps_len: impl Fn() -> usize + Copy + Send + Sync + 'static,
@@ -324,7 +335,7 @@ fn Player(
     let last = move || steps_len().saturating_sub(1);
     view! {
         <div class="player" role="group" aria-label="Playback">
-            <button type="button" class="button" aria-label="Restart" on:click=move |_| { current.set(0); playing.set(true); }>"Restart"</button>
+            <button type="button" class="button" aria-label="Restart" on:click=move |_| { current.set(0); revealed.set(0); playing.set(true); }>"Restart"</button>
             <button type="button" class="button" aria-label="Previous step" data-testid="prev"
                 on:click=move |_| { playing.set(false); current.update(|c| *c = c.saturating_sub(1)); }>"◀ Previous"</button>
             <button type="button" class="button" data-testid="play" aria-label=move || { if playing.get() { "Pause" } else { "Play" } }

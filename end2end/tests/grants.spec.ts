@@ -1,0 +1,190 @@
+import { test, expect, Page } from "@playwright/test";
+
+// What each grant's diagram must show, in order.
+const EXPECTED: Record<string, string[]> = {
+  "authorization-code": [
+    "POST /oauth/register",
+    "GET /lab/runs/…/login",
+    "GET /oauth/authorize",
+    "user signs in and decides",
+    "POST /oauth/authorize",
+    "GET /lab/runs/…/callback",
+    "POST /oauth/token",
+    "GET /api/v1/accounts/verify_credentials",
+    "POST /api/v1/statuses",
+    "POST /oauth/token",
+    "POST /oauth/revoke",
+  ],
+  implicit: [
+    "POST /oauth/register",
+    "GET /lab/runs/…/login",
+    "GET /oauth/authorize",
+    "user signs in and decides",
+    "POST /oauth/authorize",
+    "GET /lab/runs/…/callback",
+    "script reads location.hash",
+    "GET /api/v1/accounts/verify_credentials",
+    "POST /api/v1/statuses",
+  ],
+  password: [
+    "POST /oauth/register",
+    "GET /lab/runs/…/login",
+    "user types password into the app",
+    "POST /lab/runs/…/password",
+    "POST /oauth/token",
+    "GET /api/v1/accounts/verify_credentials",
+    "POST /api/v1/statuses",
+    "POST /oauth/token",
+    "POST /oauth/revoke",
+  ],
+  "client-credentials": [
+    "POST /oauth/register",
+    "GET /lab/runs/…/login",
+    "POST /lab/runs/…/service",
+    "POST /oauth/token",
+    "GET /api/v1/accounts/verify_credentials",
+    "POST /oauth/revoke",
+  ],
+};
+
+async function open(page: Page, slug: string) {
+  await page.goto(`/grants/${slug}`);
+  await expect(page.locator("body[data-hydrated='true']")).toBeAttached();
+}
+
+/** Plays the user in the browser pane, as a learner would. */
+async function actInPane(page: Page, slug: string) {
+  const frame = page.frameLocator("[data-testid=browser-pane]");
+  if (slug === "client-credentials") {
+    await frame.getByRole("button", { name: "Run the job" }).click();
+    return;
+  }
+  await frame.getByLabel("Username").fill("alice");
+  await frame.getByLabel("Password").fill("wonderland");
+  await frame.getByRole("button", { name: slug === "password" ? "Sign in" : "Sign in and approve" }).click();
+}
+
+function sameBody(shown: string, recorded: string, json: boolean) {
+  if (json && recorded.length > 0) {
+    expect(JSON.parse(shown)).toEqual(JSON.parse(recorded));
+  } else {
+    expect(shown).toBe(recorded);
+  }
+}
+
+const isJson = (headers: [string, string][]) =>
+  headers.some(([k, v]) => k.toLowerCase() === "content-type" && v.includes("json"));
+
+/** The checks every run must pass, whichever way it was run. */
+async function checkRun(page: Page, slug: string) {
+  await expect(page.getByTestId("run-status")).toHaveText("Run complete");
+  const steps = page.getByTestId("step");
+  const expected = EXPECTED[slug];
+  await expect(steps).toHaveCount(expected.length);
+  await expect(page.getByTestId("step-label")).toHaveText(expected);
+  // Show every step, from the keyboard.
+  // Focus the lab page (not the browser pane) for its keyboard controls.
+  await page.locator("h1").click();
+  await page.keyboard.press("End");
+  await expect(page.getByTestId("counter")).toHaveText(`Step ${expected.length} / ${expected.length}`);
+  await page.keyboard.press("ArrowLeft");
+  await expect(page.getByTestId("counter")).toHaveText(`Step ${expected.length - 1} / ${expected.length}`);
+  await page.keyboard.press("End");
+
+  // The token, where it arrives, and the next API call that carries it.
+  let token: string;
+  if (slug === "implicit") {
+    await steps.nth(expected.indexOf("POST /oauth/authorize")).click();
+    const head = await page.getByTestId("response-head").textContent();
+    const location = head!.split("\n").find((l) => l.startsWith("location: "))!.slice("location: ".length);
+    token = new URLSearchParams(new URL(location).hash.slice(1)).get("access_token")!;
+  } else {
+    await steps.nth(expected.indexOf("POST /oauth/token")).click();
+    await expect(page.getByTestId("inspector-title")).toHaveText("POST /oauth/token");
+    const body = JSON.parse((await page.getByTestId("response-body").textContent())!);
+    token = body.access_token;
+    if (slug === "authorization-code") {
+      await expect(page.getByTestId("pkce-result")).toContainText("They match");
+    }
+  }
+  expect(token).toMatch(/^at_[A-Za-z0-9_-]{43}$/);
+  await steps.nth(expected.indexOf("GET /api/v1/accounts/verify_credentials")).click();
+  await expect(page.getByTestId("inspector-title")).toHaveText("GET /api/v1/accounts/verify_credentials");
+  const apiHead = (await page.getByTestId("request-head").textContent())!;
+  const auth = apiHead.split("\n").find((l) => l.startsWith("authorization: "));
+  expect(auth).toBe(`authorization: Bearer ${token}`);
+
+  // Every body shown equals the server's record of the run.
+  const href = await page.getByTestId("record-link").getAttribute("href");
+  const record = await (await page.request.get(href!)).json();
+  expect(record.steps.length).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    const x = record.steps[i].exchange;
+    await steps.nth(i).click();
+    await expect(page.getByTestId("inspector-title")).toHaveText(record.steps[i].label);
+    if (!x) continue;
+    sameBody((await page.getByTestId("request-body").textContent())!, x.request.body, isJson(x.request.headers));
+    sameBody((await page.getByTestId("response-body").textContent())!, x.response.body, isJson(x.response.headers));
+    const head = (await page.getByTestId("request-head").textContent())!;
+    expect(head.split("\n")[0]).toBe(`${x.request.method} ${x.request.target} ${x.request.version}`);
+  }
+  return token;
+}
+
+for (const slug of Object.keys(EXPECTED)) {
+  test(`${slug}: autoplay runs for real and plays back`, async ({ page }) => {
+    await open(page, slug);
+    await page.getByTestId("run").click();
+    await page.getByTestId("speed").selectOption("4");
+    // Playback reaches the last step by itself.
+    await expect(page.getByTestId("counter")).toHaveText(/^Step (\d+) \/ \1$/, { timeout: 20_000 });
+    await checkRun(page, slug);
+  });
+
+  test(`${slug}: guided, the learner acts in the browser pane`, async ({ page }) => {
+    await open(page, slug);
+    await page.getByRole("radio", { name: /Guided/ }).check();
+    await page.getByTestId("run").click();
+    await expect(page.getByTestId("run-status")).toHaveText("Waiting for you in the browser pane");
+    await actInPane(page, slug);
+    await checkRun(page, slug);
+  });
+}
+
+test("guided: denying consent plays the access_denied path", async ({ page }) => {
+  await open(page, "authorization-code");
+  await page.getByRole("radio", { name: /Guided/ }).check();
+  await page.getByTestId("run").click();
+  await page.frameLocator("[data-testid=browser-pane]").getByRole("button", { name: "Deny" }).click();
+  await expect(page.getByTestId("run-status")).toContainText("access_denied");
+  await expect(page.getByTestId("step-label").last()).toHaveText("GET /lab/runs/…/callback");
+  await page.getByTestId("step").last().click();
+  await expect(page.getByTestId("request-head")).toContainText("error=access_denied");
+});
+
+test("mask secrets hides tokens in the inspector", async ({ page }) => {
+  await open(page, "client-credentials");
+  await page.getByTestId("run").click();
+  await expect(page.getByTestId("run-status")).toHaveText("Run complete");
+  await page.keyboard.press("End");
+  await page.getByTestId("step").nth(3).click();
+  const body = (await page.getByTestId("response-body").textContent())!;
+  const token = JSON.parse(body).access_token;
+  await page.getByTestId("mask").check();
+  await expect(page.getByTestId("response-body")).not.toContainText(token);
+  await expect(page.getByTestId("response-body")).toContainText("at_x••••••".slice(0, 3));
+  await expect(page.getByTestId("basic")).not.toContainText("secret_");
+});
+
+test("the home page leads to all four grants, and each has a permanent address", async ({ page }) => {
+  await page.goto("/");
+  for (const slug of Object.keys(EXPECTED)) {
+    await expect(page.locator(`a[href="/grants/${slug}"]`).first()).toBeVisible();
+  }
+  await page.locator('a[href="/grants/password"]').first().click();
+  await expect(page).toHaveURL(/\/grants\/password$/);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Resource owner password");
+  await page.reload();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Resource owner password");
+  await expect(page.getByRole("note")).toContainText("Deprecated");
+});
