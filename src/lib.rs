@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! OAuth2 Lab: learn, teach and compare OAuth 2.0 grants against a real
 //! authorization server and resource server that run inside this app.
 

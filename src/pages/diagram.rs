@@ -113,7 +113,7 @@ pub fn Diagram(run: RwSignal<Option<RunRecord>>, current: RwSignal<usize>, revea
             .collect_view();
         Some(view! {
             <div class="diagram-wrap">
-                <svg class="diagram" viewBox=format!("0 0 {width} {height}") role="img"
+                <svg class="diagram" viewBox=format!("0 0 {width} {height}") role="group"
                     aria-label="Sequence diagram of the run: lanes are the roles, arrows are the recorded messages" data-testid="diagram">
                     <defs>
                         <marker id="head" viewBox="0 0 10 10" refX="8" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">

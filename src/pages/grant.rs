@@ -46,6 +46,9 @@ pub async fn start_run(grant: Grant, mode: Mode) -> Result<RunRecord, ServerFnEr
     let id = random_token("run_");
     let start_url = format!("/lab/runs/{id}/login");
     if s.runs.create(&learner, grant, mode, id.clone(), start_url).is_none() {
+        if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
+            opts.set_status(axum::http::StatusCode::SERVICE_UNAVAILABLE);
+        }
         return Err(ServerFnError::new(
             "The lab holds a fixed number of runs so that a flood cannot exhaust its memory, and that limit is reached. Try again in a minute.",
         ));
@@ -59,7 +62,12 @@ pub async fn start_run(grant: Grant, mode: Mode) -> Result<RunRecord, ServerFnEr
 #[server(prefix = "/lab/fn", endpoint = "get_run")]
 pub async fn get_run(id: String) -> Result<RunRecord, ServerFnError> {
     let state = expect_context::<crate::server::AppState>();
-    state.servers.runs.record(&id).ok_or_else(|| ServerFnError::new("There is no such run; runs expire after an hour."))
+    state.servers.runs.record(&id).ok_or_else(|| {
+        if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
+            opts.set_status(axum::http::StatusCode::NOT_FOUND);
+        }
+        ServerFnError::new("There is no such run; runs expire after an hour.")
+    })
 }
 
 const SPEEDS: [(f64, &str); 4] = [(0.5, "0.5×"), (1.0, "1×"), (2.0, "2×"), (4.0, "4×")];
@@ -170,7 +178,17 @@ fn GrantLab(grant: Grant) -> impl IntoView {
             move || {
                 let id = id.clone();
                 leptos::task::spawn_local(async move {
-                    if let Ok(fresh) = get_run(id).await {
+                    let fresh = get_run(id).await;
+                    if let Err(e) = &fresh {
+                        // The run is gone (expired): stop asking.
+                        error.set(Some(e.to_string()));
+                        run.update(|r| {
+                            if let Some(r) = r {
+                                r.status = RunStatus::Failed("the run is no longer on the server".into());
+                            }
+                        });
+                    }
+                    if let Ok(fresh) = fresh {
                         let grew = run.with_untracked(|r| r.as_ref().map(|r| r.steps.len()) != Some(fresh.steps.len()));
                         let changed =
                             grew || run.with_untracked(|r| r.as_ref().map(|r| &r.status) != Some(&fresh.status));
@@ -193,6 +211,9 @@ fn GrantLab(grant: Grant) -> impl IntoView {
     // Keyboard: left and right step, space plays and pauses.
     Effect::new(move |_| {
         let handle = window_event_listener(leptos::ev::keydown, move |e| {
+            if e.default_prevented() || e.alt_key() || e.ctrl_key() || e.meta_key() {
+                return;
+            }
             let tag = document().active_element().map(|el| el.tag_name()).unwrap_or_default();
             if matches!(tag.as_str(), "INPUT" | "SELECT" | "TEXTAREA" | "IFRAME") {
                 return;
@@ -209,7 +230,7 @@ fn GrantLab(grant: Grant) -> impl IntoView {
                     playing.set(false);
                     current.update(|c| *c = c.saturating_sub(1));
                 }
-                " " if tag != "BUTTON" && tag != "A" => {
+                " " if !matches!(tag.as_str(), "BUTTON" | "A" | "g") => {
                     e.prevent_default();
                     toggle_play(playing, current, last);
                 }
@@ -271,8 +292,10 @@ fn GrantLab(grant: Grant) -> impl IntoView {
                         {guided_url.map(|url| view! { <BrowserPane url=url/> })}
                         <Player current revealed playing speed steps_len/>
                         <Legend/>
-                        <Diagram run current revealed/>
-                        <Inspector run current mask/>
+                        <div class="run-body">
+                            <Diagram run current revealed/>
+                            <Inspector run current mask/>
+                        </div>
                     </section>
                 }
             })}

@@ -64,8 +64,11 @@ fn highlight(text: &str, artifacts: &[Artifact], mask: bool) -> AnyView {
 fn head_text(start: String, headers: &[(String, String)], mask: bool) -> String {
     let mut s = start;
     for (k, v) in headers {
+        let cookie = k.eq_ignore_ascii_case("cookie") || k.eq_ignore_ascii_case("set-cookie");
         let v = if mask && k.eq_ignore_ascii_case("authorization") && v.starts_with("Basic ") {
             "Basic ••••••".to_string()
+        } else if mask && cookie {
+            v.split_once('=').map(|(name, _)| format!("{name}=••••••")).unwrap_or_else(|| "••••••".into())
         } else {
             v.clone()
         };
@@ -189,7 +192,16 @@ fn exchange_details(record: &RunRecord, i: usize, x: &Exchange, m: bool, current
     let params = parameters(x);
     let basic = basic(x);
     let verifier = parse_form(&x.request.body).into_iter().find(|(k, _)| k == "code_verifier").map(|(_, v)| v);
-    let challenge = record.artifacts.iter().find(|a| a.name == "code_challenge").map(|a| a.value.clone());
+    // The challenge this code was issued for: the last one sent before.
+    let challenge = record.steps[..i]
+        .iter()
+        .rev()
+        .filter_map(|s| s.exchange.as_ref())
+        .flat_map(|x| {
+            let loc = x.response.header("location").and_then(|l| l.split_once('?')).map(|(_, q)| q.to_string());
+            x.request.query().map(str::to_string).into_iter().chain(loc)
+        })
+        .find_map(|q| parse_form(&q).into_iter().find(|(k, _)| k == "code_challenge").map(|(_, v)| v));
     let tracked = tracked(record, i);
     view! {
         <div class="exchange">
@@ -245,9 +257,9 @@ fn exchange_details(record: &RunRecord, i: usize, x: &Exchange, m: bool, current
                     <li>
                         <mark class=format!("artifact a-{}", art.name)>{art.name.clone()}</mark>
                         {if first == i { " first appears here".to_string() } else { format!(" first appeared in step {}", first + 1) }}
-                        {if first != i { Some(view! { " " <button type="button" class="link" on:click=move |_| current.set(first)>"go"</button> }) } else { None }}
+                        {if first != i { Some(view! { " " <button type="button" class="link" aria-label=format!("Go to step {}", first + 1) on:click=move |_| current.set(first)>"go"</button> }) } else { None }}
                         {match next {
-                            Some(j) => view! { "; used next in step "{j + 1}" " <button type="button" class="link" on:click=move |_| current.set(j)>"go"</button> }.into_any(),
+                            Some(j) => view! { "; used next in step "{j + 1}" " <button type="button" class="link" aria-label=format!("Go to step {}", j + 1) on:click=move |_| current.set(j)>"go"</button> }.into_any(),
                             None => view! { "; not sent again" }.into_any(),
                         }}
                     </li>

@@ -109,6 +109,25 @@ fn spawn_sweeper(servers: Weak<Servers>) {
     });
 }
 
+/// Leptos answers 500 when a server function's arguments do not
+/// deserialize; that is the caller's fault, so it becomes 400.
+async fn bad_server_fn_input_is_400(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let is_fn = req.uri().path().starts_with("/lab/fn/");
+    let res = next.run(req).await;
+    if !is_fn || res.status() != axum::http::StatusCode::INTERNAL_SERVER_ERROR {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
+    if bytes.starts_with(b"Args|") || bytes.starts_with(b"Deserialization|") {
+        parts.status = axum::http::StatusCode::BAD_REQUEST;
+    }
+    axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
 /// The router's state: the Leptos options for the pages, and the servers.
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -136,11 +155,12 @@ pub fn app(config: Config, leptos_options: LeptosOptions) -> Router {
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state)
-        .layer(axum::middleware::from_fn_with_state(servers.clone(), runs::capture::capture))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
+        .layer(axum::middleware::from_fn_with_state(servers.clone(), runs::capture::capture))
+        .layer(axum::middleware::from_fn(bad_server_fn_input_is_400))
         // A panic would be a bug; should one happen, answer 500 rather than
         // drop the connection.
         .layer(CatchPanicLayer::new())

@@ -6,3 +6,4 @@
 mod client;
 mod common;
 mod conformance;
+mod runs;

@@ -18,6 +18,7 @@ pub const RUN_HEADER: &str = "x-lab-run";
 /// Bodies longer than this are kept cut, with a note.
 const MAX_KEPT_BODY: usize = 32 * 1024;
 const MAX_RESPONSE: usize = 1024 * 1024;
+const MAX_KEPT_HEADERS: usize = 16 * 1024;
 
 fn run_in_path(path: &str) -> Option<&str> {
     let rest = path.strip_prefix("/lab/runs/")?;
@@ -62,8 +63,19 @@ fn version(v: Version) -> String {
     format!("{v:?}")
 }
 
+/// Header lines as they crossed, up to a bound per message.
 fn pairs(headers: &HeaderMap) -> Vec<(String, String)> {
-    headers.iter().map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect()
+    let mut kept = 0;
+    let mut out = vec![];
+    for (k, v) in headers {
+        kept += k.as_str().len() + v.len();
+        if kept > MAX_KEPT_HEADERS {
+            out.push(("x-lab-note".to_string(), "further headers not kept".to_string()));
+            break;
+        }
+        out.push((k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()));
+    }
+    out
 }
 
 fn kept(body: &[u8]) -> String {

@@ -40,7 +40,12 @@ pub fn routes() -> Router<AppState> {
 /// The JSON record of a run, for tests and exports.
 async fn record(State(s): State<Arc<Servers>>, Path(id): Path<String>) -> Response {
     match s.runs.record(&id) {
-        Some(r) => Json(r).into_response(),
+        Some(r) => {
+            let mut res = Json(r).into_response();
+            // The record holds tokens and passwords.
+            res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            res
+        }
         None => (StatusCode::NOT_FOUND, Json(json!({"error": "There is no such run; runs expire after an hour."})))
             .into_response(),
     }
@@ -150,8 +155,10 @@ fn page(title: &str, body: &str) -> Response {
 
 fn fail(s: &Servers, run: &str, why: &str) -> Response {
     s.runs.finish(run, RunStatus::Failed(why.to_string()));
-    let mut res = page("Something went wrong", &format!("<p class=\"as-error\">{}</p>", esc(why)));
-    *res.status_mut() = StatusCode::BAD_GATEWAY;
+    // The grant failed on the learner's input (a wrong password, a replayed
+    // callback): 400, never a 5xx.
+    let mut res = page("The grant failed", &format!("<p class=\"as-error\">{}</p>", esc(why)));
+    *res.status_mut() = StatusCode::BAD_REQUEST;
     res
 }
 

@@ -83,7 +83,10 @@ impl Runs {
         mine.push_back(id);
         if mine.len() > RUNS_PER_LEARNER {
             if let Some(old) = mine.pop_front() {
-                inner.by_id.remove(&Bounded::<RunState>::key(&old));
+                let gone = inner.by_id.remove(&Bounded::<RunState>::key(&old));
+                if let Some(client) = gone.and_then(|r| r.client) {
+                    inner.by_client.remove(&Bounded::<String>::key(&client.client_id));
+                }
             }
         }
         Some(())
@@ -95,12 +98,14 @@ impl Runs {
 
     /// The record, steps in the order they began, artifacts found.
     pub fn record(&self, id: &str) -> Option<RunRecord> {
-        let inner = self.inner.lock();
-        let run = inner.by_id.get(&Bounded::<RunState>::key(id))?;
-        let mut order: Vec<usize> = (0..run.record.steps.len()).collect();
-        order.sort_by_key(|&i| run.seqs[i]);
-        let mut record = run.record.clone();
-        record.steps = order.into_iter().map(|i| run.record.steps[i].clone()).collect();
+        let (mut record, seqs) = {
+            let inner = self.inner.lock();
+            let run = inner.by_id.get(&Bounded::<RunState>::key(id))?;
+            (run.record.clone(), run.seqs.clone())
+        };
+        let mut order: Vec<(u64, crate::run::Step)> = seqs.into_iter().zip(record.steps.drain(..)).collect();
+        order.sort_by_key(|(seq, _)| *seq);
+        record.steps = order.into_iter().map(|(_, step)| step).collect();
         record.find_artifacts();
         Some(record)
     }

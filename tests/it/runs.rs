@@ -1,0 +1,168 @@
+//! Runs, over HTTP: the server function starts a run, the capture layer
+//! records it, and the JSON record matches what crossed the wire.
+
+use crate::common::*;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+/// Calls the `start_run` server function as the page does.
+async fn start_run(lab: &Lab, grant: &str, mode: &str, cookie: Option<&str>) -> (Reply, Value) {
+    let mut req = lab
+        .http
+        .post(lab.url("/lab/fn/start_run"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("Accept", "application/json")
+        .body(format!("grant={grant}&mode={mode}"));
+    if let Some(c) = cookie {
+        req = req.header("Cookie", c);
+    }
+    let r = reply(req.send().await.unwrap()).await;
+    let v = serde_json::from_str(&r.text).unwrap_or(Value::Null);
+    (r, v)
+}
+
+fn labels(record: &Value) -> Vec<String> {
+    record["steps"].as_array().unwrap().iter().map(|s| s["label"].as_str().unwrap().to_string()).collect()
+}
+
+#[tokio::test]
+async fn autoplay_code_run_is_recorded_from_the_wire() {
+    let lab = start().await;
+    let (r, run) = start_run(&lab, "AuthorizationCode", "Autoplay", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(run["status"], "Done");
+    assert!(r.header("set-cookie").contains("oauth2_lab_learner="), "a learner cookie");
+    assert_eq!(
+        labels(&run),
+        [
+            "POST /oauth/register",
+            "GET /lab/runs/…/login",
+            "GET /oauth/authorize",
+            "user signs in and decides",
+            "POST /oauth/authorize",
+            "GET /lab/runs/…/callback",
+            "POST /oauth/token",
+            "GET /api/v1/accounts/verify_credentials",
+            "POST /api/v1/statuses",
+            "POST /oauth/token",
+            "POST /oauth/revoke",
+        ]
+    );
+    let steps = run["steps"].as_array().unwrap();
+    // The token response as recorded carries the token the API call used.
+    let token_body: Value = serde_json::from_str(steps[6]["exchange"]["response"]["body"].as_str().unwrap()).unwrap();
+    let at = token_body["access_token"].as_str().unwrap();
+    let api_headers = steps[7]["exchange"]["request"]["headers"].as_array().unwrap();
+    let auth = api_headers.iter().find(|h| h[0] == "authorization").unwrap()[1].as_str().unwrap();
+    assert_eq!(auth, format!("Bearer {at}"));
+    // The consent POST went out with the verifier's challenge earlier, and
+    // the token request carries the verifier: PKCE is on the wire.
+    let login_location = steps[1]["exchange"]["response"]["headers"].as_array().unwrap();
+    let location = login_location.iter().find(|h| h[0] == "location").unwrap()[1].as_str().unwrap();
+    assert!(location.contains("code_challenge_method=S256"));
+    assert!(steps[6]["exchange"]["request"]["body"].as_str().unwrap().contains("code_verifier="));
+    // Responses carry what hyper would add, so the record is whole.
+    let token_headers = steps[6]["exchange"]["response"]["headers"].as_array().unwrap();
+    assert!(token_headers.iter().any(|h| h[0] == "content-length"));
+    assert!(token_headers.iter().any(|h| h[0] == "date"));
+    // The JSON endpoint serves the same record.
+    let id = run["id"].as_str().unwrap();
+    let record = lab.get(&format!("/lab/runs/{id}")).await.json();
+    assert_eq!(record, run);
+}
+
+#[tokio::test]
+async fn implicit_token_never_reaches_the_clients_server() {
+    let lab = start().await;
+    let (_, run) = start_run(&lab, "Implicit", "Autoplay", None).await;
+    assert_eq!(run["status"], "Done", "{run}");
+    let steps = run["steps"].as_array().unwrap();
+    let consent = &steps[4]["exchange"]["response"];
+    let location =
+        consent["headers"].as_array().unwrap().iter().find(|h| h[0] == "location").unwrap()[1].as_str().unwrap();
+    let token = location.split("access_token=").nth(1).unwrap().split('&').next().unwrap();
+    // Every request the client's own pages received, token-free.
+    for s in steps.iter().filter(|s| s["to"] == "Client") {
+        let req = serde_json::to_string(&s["exchange"]["request"]).unwrap();
+        assert!(!req.contains(token), "the client's server saw the token in {}", s["label"]);
+    }
+    assert_eq!(steps[6]["kind"], "ReadsFragment");
+    assert_eq!(steps[7]["from"], "UserAgent", "browser code calls the API");
+}
+
+#[tokio::test]
+async fn password_run_shows_the_client_receiving_the_password() {
+    let lab = start().await;
+    let (_, run) = start_run(&lab, "Password", "Autoplay", None).await;
+    let steps = run["steps"].as_array().unwrap();
+    let to_client = steps.iter().find(|s| s["kind"] == "PasswordForm").unwrap();
+    assert_eq!(to_client["to"], "Client");
+    assert!(to_client["exchange"]["request"]["body"].as_str().unwrap().contains("password=wonderland"));
+}
+
+#[tokio::test]
+async fn guided_run_waits_for_the_learner_and_unknown_runs_are_404() {
+    let lab = start().await;
+    let (_, run) = start_run(&lab, "ClientCredentials", "Guided", None).await;
+    assert_eq!(run["status"], "Waiting");
+    assert_eq!(labels(&run), ["POST /oauth/register"]);
+    let id = run["id"].as_str().unwrap();
+    let job = lab.post_form(&format!("/lab/runs/{id}/service"), None, &[]).await;
+    assert_eq!(job.status, StatusCode::OK);
+    let record = lab.get(&format!("/lab/runs/{id}")).await.json();
+    assert_eq!(record["status"], "Done");
+    assert_eq!(labels(&record).len(), 5);
+    assert_eq!(lab.get("/lab/runs/run_nope").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(lab.get("/lab/runs/run_nope/login").await.status, StatusCode::NOT_FOUND);
+    // Server functions given bad input answer 4xx, never 5xx.
+    let bad = reply(
+        lab.http
+            .post(lab.url("/lab/fn/start_run"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body("grant=Nope&mode=Autoplay")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.text);
+    let empty = reply(lab.http.post(lab.url("/lab/fn/start_run")).send().await.unwrap()).await;
+    assert!(empty.status.is_client_error(), "{} {}", empty.status, empty.text);
+    let gone = reply(
+        lab.http
+            .post(lab.url("/lab/fn/get_run"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body("id=run_nope")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn runs_are_capped_per_learner_and_in_total() {
+    let lab = start_with(|c| c.max_runs = 25).await;
+    let (r, first) = start_run(&lab, "ClientCredentials", "Guided", None).await;
+    let cookie = r.header("set-cookie").split(';').next().unwrap().to_string();
+    let first_id = first["id"].as_str().unwrap().to_string();
+    for _ in 0..20 {
+        let (r, _) = start_run(&lab, "ClientCredentials", "Guided", Some(&cookie)).await;
+        assert_eq!(r.status, StatusCode::OK);
+    }
+    // Twenty-one runs for one learner: the oldest is gone.
+    assert_eq!(lab.get(&format!("/lab/runs/{first_id}")).await.status, StatusCode::NOT_FOUND);
+    // Other learners fill the rest, then the lab says it is full.
+    let mut full = None;
+    for _ in 0..10 {
+        let (r, _) = start_run(&lab, "ClientCredentials", "Guided", None).await;
+        if r.status != StatusCode::OK {
+            full = Some(r);
+            break;
+        }
+    }
+    let full = full.expect("the run store filled up");
+    assert_eq!(full.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(full.text.contains("limit"), "{}", full.text);
+}
