@@ -38,5 +38,21 @@ for (const scheme of ["light", "dark"]) {
     await page.close();
   }
 }
+// The grant pages after an autoplay run, at each size.
+for (const [name, [width, height]] of Object.entries(sizes)) {
+  for (const slug of ["authorization-code", "implicit", "client-credentials", "password"]) {
+    if (name !== "desktop" && slug !== "authorization-code") continue;
+    const page = await browser.newPage({ viewport: { width, height } });
+    await page.goto(`${base}/grants/${slug}`);
+    await page.waitForSelector("body[data-hydrated='true']");
+    await page.getByTestId("run").click();
+    await page.getByTestId("run-status").filter({ hasText: "Run complete" }).waitFor();
+    await page.locator("h1").click();
+    await page.keyboard.press("End");
+    await page.waitForTimeout(800);
+    await page.screenshot({ path: `${out}/grant-${slug}-${name}.png`, fullPage: true });
+    await page.close();
+  }
+}
 await browser.close();
 console.log(`screenshots in ${out}`);
