@@ -47,3 +47,15 @@ test("denying consent sends the user back with access_denied", async ({ page }) 
   await expect(page).toHaveURL(/error=access_denied/);
   await expect(page.getByRole("heading", { name: "The grant was refused" })).toBeVisible();
 });
+
+test("page assets are compressed, OAuth traffic is sent as recorded", async ({ request }) => {
+  const wasm = await request.get("/pkg/oauth2-lab.wasm", { headers: { "Accept-Encoding": "gzip" } });
+  expect(wasm.status()).toBe(200);
+  expect(wasm.headers()["content-encoding"]).toBe("gzip");
+  const token = await request.post("/oauth/token", {
+    headers: { "Accept-Encoding": "gzip", Authorization: "Basic " + Buffer.from("service:service-secret").toString("base64") },
+    form: { grant_type: "client_credentials" },
+  });
+  expect(token.status()).toBe(200);
+  expect(token.headers()["content-encoding"]).toBeUndefined();
+});

@@ -28,6 +28,7 @@ use store::{
     ClientStore, CodeStore, MemoryClients, MemoryCodes, MemoryTokens, MemoryUsers, Sweep, TokenStore, UserStore,
 };
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -161,6 +162,20 @@ pub fn app(config: Config, leptos_options: LeptosOptions) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(servers.clone(), runs::capture::capture))
         .layer(axum::middleware::from_fn(bad_server_fn_input_is_400))
+        // Only the page's own assets are compressed: OAuth and API traffic
+        // stays byte for byte what the capture layer records.
+        .layer(CompressionLayer::new().compress_when(
+            |status: axum::http::StatusCode,
+             _: axum::http::Version,
+             h: &axum::http::HeaderMap,
+             _: &axum::http::Extensions| {
+                let ct = h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+                status.is_success()
+                    && ["application/wasm", "text/javascript", "application/javascript", "text/css"]
+                        .iter()
+                        .any(|t| ct.starts_with(t))
+            },
+        ))
         // A panic would be a bug; should one happen, answer 500 rather than
         // drop the connection.
         .layer(CatchPanicLayer::new())

@@ -6,4 +6,5 @@
 mod client;
 mod common;
 mod conformance;
+mod fuzz;
 mod runs;
