@@ -188,3 +188,11 @@ test("the home page leads to all four grants, and each has a permanent address",
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Resource owner password");
   await expect(page.getByRole("note")).toContainText("Deprecated");
 });
+
+test("unticking refresh and revoke stops the run once the token is used", async ({ page }) => {
+  await open(page, "password");
+  await page.getByTestId("lifecycle").uncheck();
+  await page.getByTestId("run").click();
+  await expect(page.getByTestId("run-status")).toHaveText("Run complete");
+  await expect(page.getByTestId("step-label")).toHaveText(EXPECTED.password.slice(0, 7));
+});

@@ -12,7 +12,7 @@ use leptos_router::hooks::use_params_map;
 /// Starts a run. An autoplay run is complete when this returns; a guided
 /// run waits for the learner in the browser pane.
 #[server(prefix = "/lab/fn", endpoint = "start_run")]
-pub async fn start_run(grant: Grant, mode: Mode) -> Result<RunRecord, ServerFnError> {
+pub async fn start_run(grant: Grant, mode: Mode, lifecycle: bool) -> Result<RunRecord, ServerFnError> {
     use crate::server::runs::agent;
     use crate::server::util::random_token;
     use crate::server::AppState;
@@ -45,7 +45,7 @@ pub async fn start_run(grant: Grant, mode: Mode) -> Result<RunRecord, ServerFnEr
     };
     let id = random_token("run_");
     let start_url = format!("/lab/runs/{id}/login");
-    if s.runs.create(&learner, grant, mode, id.clone(), start_url).is_none() {
+    if s.runs.create(&learner, grant, mode, lifecycle, id.clone(), start_url).is_none() {
         if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
             opts.set_status(axum::http::StatusCode::SERVICE_UNAVAILABLE);
         }
@@ -119,6 +119,7 @@ fn GrantLab(grant: Grant) -> impl IntoView {
     let playing = RwSignal::new(false);
     let speed = RwSignal::new(1.0f64);
     let mask = RwSignal::new(false);
+    let lifecycle = RwSignal::new(true);
     let error = RwSignal::new(None::<String>);
     let start = ServerAction::<StartRun>::new();
     let steps_len = move || run.with(|r| r.as_ref().map(|r| r.steps.len()).unwrap_or(0));
@@ -244,7 +245,7 @@ fn GrantLab(grant: Grant) -> impl IntoView {
 
     let run_it = move |_| {
         playing.set(false);
-        start.dispatch(StartRun { grant, mode: mode.get_untracked() });
+        start.dispatch(StartRun { grant, mode: mode.get_untracked(), lifecycle: lifecycle.get_untracked() });
     };
 
     view! {
@@ -273,6 +274,12 @@ fn GrantLab(grant: Grant) -> impl IntoView {
                 <button type="button" class="button primary" data-testid="run" on:click=run_it disabled=move || start.pending().get()>
                     {move || if start.pending().get() { "Running…" } else { "Run the grant" }}
                 </button>
+                {(grant != Grant::Implicit).then(|| view! {
+                    <label class="switch">
+                        <input type="checkbox" data-testid="lifecycle" prop:checked=move || lifecycle.get() on:change=move |e| lifecycle.set(event_target_checked(&e))/>
+                        {if grant == Grant::ClientCredentials { " Then revoke the token" } else { " Then refresh and revoke the token" }}
+                    </label>
+                })}
                 <label class="switch">
                     <input type="checkbox" data-testid="mask" prop:checked=move || mask.get() on:change=move |e| mask.set(event_target_checked(&e))/>
                     " Mask secrets"

@@ -227,6 +227,9 @@ pub struct RunRecord {
     pub steps: Vec<Step>,
     /// Where a guided run's browser pane starts.
     pub start_url: String,
+    /// After using the token, refresh it (where there is a refresh token)
+    /// and revoke it.
+    pub lifecycle: bool,
     pub artifacts: Vec<Artifact>,
 }
 

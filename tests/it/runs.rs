@@ -7,12 +7,16 @@ use serde_json::Value;
 
 /// Calls the `start_run` server function as the page does.
 async fn start_run(lab: &Lab, grant: &str, mode: &str, cookie: Option<&str>) -> (Reply, Value) {
+    start_run_with(lab, grant, mode, true, cookie).await
+}
+
+async fn start_run_with(lab: &Lab, grant: &str, mode: &str, lifecycle: bool, cookie: Option<&str>) -> (Reply, Value) {
     let mut req = lab
         .http
         .post(lab.url("/lab/fn/start_run"))
         .header("Content-Type", "application/x-www-form-urlencoded")
         .header("Accept", "application/json")
-        .body(format!("grant={grant}&mode={mode}"));
+        .body(format!("grant={grant}&mode={mode}&lifecycle={lifecycle}"));
     if let Some(c) = cookie {
         req = req.header("Cookie", c);
     }
@@ -165,4 +169,13 @@ async fn runs_are_capped_per_learner_and_in_total() {
     let full = full.expect("the run store filled up");
     assert_eq!(full.status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(full.text.contains("limit"), "{}", full.text);
+}
+
+#[tokio::test]
+async fn without_the_lifecycle_a_run_stops_after_using_the_token() {
+    let lab = start().await;
+    let (_, run) = start_run_with(&lab, "AuthorizationCode", "Autoplay", false, None).await;
+    assert_eq!(run["status"], "Done");
+    assert_eq!(labels(&run).last().unwrap(), "POST /api/v1/statuses");
+    assert_eq!(labels(&run).len(), 9);
 }

@@ -337,7 +337,10 @@ async fn finish_with_token(
             .send()
             .await;
     }
-    if let Some(rt) = token.refresh_token() {
+    let lifecycle = s.runs.with(run, |r| r.record.lifecycle).unwrap_or(true);
+    if !lifecycle {
+        // The learner asked to stop once the token has been used.
+    } else if let Some(rt) = token.refresh_token() {
         let fresh = match client.exchange_refresh_token(rt).request_async(&http).await {
             Ok(f) => f,
             Err(e) => return fail(s, run, &format!("The refresh failed: {e}")),

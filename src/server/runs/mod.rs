@@ -65,7 +65,15 @@ impl Runs {
 
     /// A new run for `learner`; the learner's oldest run goes when it has
     /// too many. `None` when the store is full.
-    pub fn create(&self, learner: &str, grant: Grant, mode: Mode, id: String, start_url: String) -> Option<()> {
+    pub fn create(
+        &self,
+        learner: &str,
+        grant: Grant,
+        mode: Mode,
+        lifecycle: bool,
+        id: String,
+        start_url: String,
+    ) -> Option<()> {
         let mut inner = self.inner.lock();
         let record = RunRecord {
             id: id.clone(),
@@ -74,6 +82,7 @@ impl Runs {
             status: RunStatus::Waiting,
             steps: vec![],
             start_url,
+            lifecycle,
             artifacts: vec![],
         };
         let state =
