@@ -1,4 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
+import { readFileSync } from "node:fs";
 
 // What each grant's diagram must show, in order.
 const EXPECTED: Record<string, string[]> = {
@@ -195,4 +196,18 @@ test("unticking refresh and revoke stops the run once the token is used", async 
   await page.getByTestId("run").click();
   await expect(page.getByTestId("run-status")).toHaveText("Run complete");
   await expect(page.getByTestId("step-label")).toHaveText(EXPECTED.password.slice(0, 7));
+});
+
+test("a run exports as HAR and as Markdown with a Mermaid diagram", async ({ page }) => {
+  await open(page, "client-credentials");
+  await page.getByTestId("run").click();
+  await expect(page.getByTestId("run-status")).toHaveText("Run complete");
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("export-har").click()]);
+  expect(download.suggestedFilename()).toBe("oauth2-lab-client-credentials.har");
+  const har = JSON.parse(readFileSync(await download.path(), "utf8"));
+  expect(har.log.version).toBe("1.2");
+  expect(har.log.entries.map((e: any) => e.request.method + " " + new URL(e.request.url).pathname)).toContain("POST /oauth/token");
+  const md = await (await page.request.get((await page.getByTestId("export-md").getAttribute("href"))!)).text();
+  expect(md).toContain("sequenceDiagram");
+  expect(md).toContain("C->>AS: 4. POST /oauth/token");
 });

@@ -295,6 +295,8 @@ fn GrantLab(grant: Grant) -> impl IntoView {
                         <div class="run-meta">
                             <span data-testid="run-status" class=move || status_class(&run)>{move || status_text(&run)}</span>
                             <a href=format!("/lab/runs/{id}") target="_blank" rel="external" data-testid="record-link">"Run record (JSON)"</a>
+                            <a href=format!("/lab/runs/{id}/export.har") rel="external" download data-testid="export-har">"Export HAR (devtools)"</a>
+                            <a href=format!("/lab/runs/{id}/export.md") rel="external" download data-testid="export-md">"Export Markdown (Mermaid)"</a>
                         </div>
                         {guided_url.map(|url| view! { <BrowserPane url=url/> })}
                         <Player current revealed playing speed steps_len/>

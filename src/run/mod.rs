@@ -186,6 +186,8 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
 pub struct Exchange {
     pub request: RequestRecord,
     pub response: ResponseRecord,
+    /// When the request arrived, in milliseconds since the Unix epoch.
+    pub started_ms: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -179,3 +179,25 @@ async fn without_the_lifecycle_a_run_stops_after_using_the_token() {
     assert_eq!(labels(&run).last().unwrap(), "POST /api/v1/statuses");
     assert_eq!(labels(&run).len(), 9);
 }
+
+#[tokio::test]
+async fn exports_are_har_and_markdown_and_not_steps_themselves() {
+    let lab = start().await;
+    let (_, run) = start_run(&lab, "Password", "Autoplay", None).await;
+    let id = run["id"].as_str().unwrap();
+    let har = lab.get(&format!("/lab/runs/{id}/export.har")).await;
+    assert_eq!(har.status, StatusCode::OK);
+    assert!(har.header("content-disposition").contains("oauth2-lab-password.har"));
+    let har = har.json();
+    let exchanges = run["steps"].as_array().unwrap().iter().filter(|s| !s["exchange"].is_null()).count();
+    assert_eq!(har["log"]["version"], "1.2");
+    assert_eq!(har["log"]["entries"].as_array().unwrap().len(), exchanges);
+    let md = lab.get(&format!("/lab/runs/{id}/export.md")).await;
+    assert!(md.header("content-type").starts_with("text/markdown"));
+    assert!(md.text.contains("```mermaid\nsequenceDiagram"));
+    assert!(md.text.contains("password=wonderland"));
+    // Fetching the record and exports added no step to the run.
+    let again = lab.get(&format!("/lab/runs/{id}")).await.json();
+    assert_eq!(again["steps"].as_array().unwrap().len(), run["steps"].as_array().unwrap().len());
+    assert_eq!(lab.get("/lab/runs/run_nope/export.har").await.status, StatusCode::NOT_FOUND);
+}

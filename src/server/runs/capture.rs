@@ -20,10 +20,12 @@ const MAX_KEPT_BODY: usize = 32 * 1024;
 const MAX_RESPONSE: usize = 1024 * 1024;
 const MAX_KEPT_HEADERS: usize = 16 * 1024;
 
+/// The run of one of a run's app pages; other paths under a run (its
+/// record, its exports) are the lab's, not the run's.
 fn run_in_path(path: &str) -> Option<&str> {
     let rest = path.strip_prefix("/lab/runs/")?;
     let (id, tail) = rest.split_once('/')?;
-    (!tail.is_empty()).then_some(id)
+    matches!(tail, "login" | "callback" | "password" | "service").then_some(id)
 }
 
 fn query_param(query: Option<&str>, name: &str) -> Option<String> {
@@ -157,7 +159,7 @@ fn local_step_before(s: &Servers, run: &str, grant: Grant, kind: StepKind) -> Op
 pub async fn capture(State(s): State<Arc<Servers>>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let maybe_run =
-        req.headers().contains_key(RUN_HEADER) || path.starts_with("/lab/runs/") || path == "/oauth/authorize";
+        req.headers().contains_key(RUN_HEADER) || run_in_path(&path).is_some() || path == "/oauth/authorize";
     if !maybe_run {
         return next.run(req).await;
     }
@@ -189,6 +191,7 @@ pub async fn capture(State(s): State<Arc<Servers>>, req: Request, next: Next) ->
         s.runs.push(&run, s.runs.next_seq(), local);
     }
     let seq = s.runs.next_seq();
+    let started_ms = SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
     let res = next.run(Request::from_parts(parts, Body::from(bytes))).await;
     let (mut rparts, rbody) = res.into_parts();
     let rbytes = to_bytes(rbody, MAX_RESPONSE).await.unwrap_or_default();
@@ -212,7 +215,11 @@ pub async fn capture(State(s): State<Arc<Servers>>, req: Request, next: Next) ->
         None => format!("{} {}", request.method, request.path()),
     };
     let final_step = grant == Grant::Implicit && kind == StepKind::PostStatus;
-    s.runs.push(&run, seq, Step { kind, from, to, channel, label, exchange: Some(Exchange { request, response }) });
+    s.runs.push(
+        &run,
+        seq,
+        Step { kind, from, to, channel, label, exchange: Some(Exchange { request, response, started_ms }) },
+    );
     if final_step {
         s.runs.finish(&run, crate::run::RunStatus::Done);
     }

@@ -31,6 +31,8 @@ pub const CLIENT_AGENT: &str = "oauth2-lab-client/0.1 (Rust oauth2 crate)";
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/lab/runs/{id}", get(record))
+        .route("/lab/runs/{id}/export.har", get(export_har))
+        .route("/lab/runs/{id}/export.md", get(export_md))
         .route("/lab/runs/{id}/login", get(login))
         .route("/lab/runs/{id}/callback", get(callback))
         .route("/lab/runs/{id}/password", post(password))
@@ -48,6 +50,45 @@ async fn record(State(s): State<Arc<Servers>>, Path(id): Path<String>) -> Respon
         }
         None => (StatusCode::NOT_FOUND, Json(json!({"error": "There is no such run; runs expire after an hour."})))
             .into_response(),
+    }
+}
+
+fn download(body: String, content_type: &'static str, name: String) -> Response {
+    let mut res = body.into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    res
+}
+
+fn no_run() -> Response {
+    (StatusCode::NOT_FOUND, Json(json!({"error": "There is no such run; runs expire after an hour."}))).into_response()
+}
+
+/// The run as HAR 1.2, to open in browser devtools.
+async fn export_har(State(s): State<Arc<Servers>>, Path(id): Path<String>) -> Response {
+    match s.runs.record(&id) {
+        Some(r) => download(
+            serde_json::to_string_pretty(&super::export::har(&r)).unwrap_or_default(),
+            "application/json",
+            format!("oauth2-lab-{}.har", r.grant.slug()),
+        ),
+        None => no_run(),
+    }
+}
+
+/// The run as Markdown with a Mermaid sequence diagram.
+async fn export_md(State(s): State<Arc<Servers>>, Path(id): Path<String>) -> Response {
+    match s.runs.record(&id) {
+        Some(r) => download(
+            super::export::markdown(&r),
+            "text/markdown; charset=utf-8",
+            format!("oauth2-lab-{}.md", r.grant.slug()),
+        ),
+        None => no_run(),
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod agent;
 pub mod capture;
 pub mod client;
+pub mod export;
 
 use super::store::Bounded;
 use crate::run::{Grant, Mode, RunRecord, RunStatus, Step};

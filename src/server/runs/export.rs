@@ -1,0 +1,256 @@
+//! A run's record exported: HAR 1.2 for browser devtools, and Markdown with
+//! a Mermaid sequence diagram and the raw messages. Both are made from the
+//! recorded bytes only.
+
+use crate::run::{Channel, Exchange, Role, RunRecord, RunStatus};
+use serde_json::{json, Value};
+use std::time::{Duration, UNIX_EPOCH};
+
+fn iso(ms: u64) -> String {
+    humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(ms)).to_string()
+}
+
+fn nv(pairs: &[(String, String)]) -> Vec<Value> {
+    pairs.iter().map(|(k, v)| json!({ "name": k, "value": v })).collect()
+}
+
+fn absolute_url(x: &Exchange) -> String {
+    let host = x.request.header("host").unwrap_or("localhost");
+    format!("http://{host}{}", x.request.target)
+}
+
+fn cookies(header: Option<&str>) -> Vec<Value> {
+    header
+        .map(|h| {
+            h.split(';')
+                .filter_map(|c| c.trim().split_once('='))
+                .map(|(k, v)| json!({ "name": k, "value": v }))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// HAR 1.2 (http://www.softwareishard.com/blog/har-12-spec/): one entry per
+/// recorded exchange; local steps are not HTTP and are left out.
+pub fn har(record: &RunRecord) -> Value {
+    let entries: Vec<Value> = record
+        .steps
+        .iter()
+        .filter_map(|s| s.exchange.as_ref().map(|x| (s, x)))
+        .map(|(step, x)| {
+            let req = &x.request;
+            let res = &x.response;
+            let mut request = json!({
+                "method": req.method,
+                "url": absolute_url(x),
+                "httpVersion": req.version,
+                "cookies": cookies(req.header("cookie")),
+                "headers": nv(&req.headers),
+                "queryString": nv(&req.query().map(crate::run::parse_form).unwrap_or_default()),
+                "headersSize": -1,
+                "bodySize": req.body.len(),
+            });
+            if !req.body.is_empty() {
+                request["postData"] = json!({ "mimeType": req.header("content-type").unwrap_or(""), "text": req.body });
+            }
+            json!({
+                "startedDateTime": iso(x.started_ms),
+                "time": 0,
+                "request": request,
+                "response": {
+                    "status": res.status,
+                    "statusText": res.reason,
+                    "httpVersion": res.version,
+                    "cookies": [],
+                    "headers": nv(&res.headers),
+                    "content": {
+                        "size": res.body.len(),
+                        "mimeType": res.header("content-type").unwrap_or(""),
+                        "text": res.body,
+                    },
+                    "redirectURL": res.header("location").unwrap_or(""),
+                    "headersSize": -1,
+                    "bodySize": res.body.len(),
+                },
+                "cache": {},
+                "timings": { "send": 0, "wait": 0, "receive": 0 },
+                "comment": format!("{} -> {}: {}", step.from.title(), step.to.title(), step.label),
+            })
+        })
+        .collect();
+    json!({
+        "log": {
+            "version": "1.2",
+            "creator": { "name": "OAuth2 Lab", "version": env!("CARGO_PKG_VERSION") },
+            "pages": [],
+            "entries": entries,
+            "comment": format!("{} run {}", record.grant.title(), record.id),
+        }
+    })
+}
+
+fn alias(role: Role) -> &'static str {
+    match role {
+        Role::ResourceOwner => "RO",
+        Role::UserAgent => "UA",
+        Role::Client => "C",
+        Role::AuthorizationServer => "AS",
+        Role::ResourceServer => "RS",
+    }
+}
+
+/// Mermaid text may not hold `;` or `#` (they end a statement or start an
+/// entity); the lab's labels rarely do, but recorded reasons might.
+fn mermaid_text(s: &str) -> String {
+    s.replace([';', '#'], " ")
+}
+
+fn raw_request(x: &Exchange) -> String {
+    let mut s = x.request.start_line();
+    for (k, v) in &x.request.headers {
+        s.push_str(&format!("\n{k}: {v}"));
+    }
+    if !x.request.body.is_empty() {
+        s.push_str("\n\n");
+        s.push_str(&x.request.body);
+    }
+    s
+}
+
+fn raw_response(x: &Exchange) -> String {
+    let mut s = x.response.start_line();
+    for (k, v) in &x.response.headers {
+        s.push_str(&format!("\n{k}: {v}"));
+    }
+    if !x.response.body.is_empty() {
+        s.push_str("\n\n");
+        s.push_str(&x.response.body);
+    }
+    s
+}
+
+/// A fence longer than any run of backticks in the text.
+fn fence(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    "`".repeat(longest.max(2) + 1)
+}
+
+pub fn markdown(record: &RunRecord) -> String {
+    let status = match &record.status {
+        RunStatus::Waiting => "waiting for the learner".to_string(),
+        RunStatus::Done => "complete".to_string(),
+        RunStatus::Failed(why) => format!("ended: {why}"),
+    };
+    let mut md = format!(
+        "# OAuth2 Lab run: {}\n\nRun `{}`, {status}. Every message below was recorded as it crossed the wire.\n\n```mermaid\nsequenceDiagram\n",
+        record.grant.title(),
+        record.id
+    );
+    for role in crate::run::ROLES {
+        md.push_str(&format!("    participant {} as {}\n", alias(role), role.title()));
+    }
+    for (i, step) in record.steps.iter().enumerate() {
+        let (from, to) = (alias(step.from), alias(step.to));
+        let label = mermaid_text(&step.label);
+        match (&step.exchange, step.channel) {
+            (None, _) => md.push_str(&format!("    {from}-){to}: {}. {label}\n", i + 1)),
+            (Some(x), channel) => {
+                let arrow = if channel == Channel::Front { "-)" } else { "->>" };
+                md.push_str(&format!("    {from}{arrow}{to}: {}. {label}\n", i + 1));
+                md.push_str(&format!(
+                    "    {to}-->>{from}: {} {}\n",
+                    x.response.status,
+                    mermaid_text(&x.response.reason)
+                ));
+            }
+        }
+    }
+    md.push_str("```\n\nOpen arrows are front-channel messages (through the browser) or local steps; filled arrows are back-channel messages (server to server).\n");
+    for (i, step) in record.steps.iter().enumerate() {
+        md.push_str(&format!(
+            "\n## Step {}: {}\n\n{} to {}, {}.\n",
+            i + 1,
+            step.label,
+            step.from.title(),
+            step.to.title(),
+            match step.channel {
+                Channel::Front => "front channel",
+                Channel::Back => "back channel",
+                Channel::Local => "not on the wire",
+            }
+        ));
+        if let Some(x) = &step.exchange {
+            for (title, text) in [("Request", raw_request(x)), ("Response", raw_response(x))] {
+                let f = fence(&text);
+                md.push_str(&format!("\n{title}:\n\n{f}http\n{text}\n{f}\n"));
+            }
+        }
+    }
+    md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::{Grant, Mode, RequestRecord, ResponseRecord, Step, StepKind};
+
+    fn record() -> RunRecord {
+        let x = Exchange {
+            request: RequestRecord {
+                method: "POST".into(),
+                target: "/oauth/token?x=1".into(),
+                version: "HTTP/1.1".into(),
+                headers: vec![("host".into(), "127.0.0.1:3000".into()), ("cookie".into(), "a=b".into())],
+                body: "grant_type=client_credentials".into(),
+            },
+            response: ResponseRecord {
+                status: 200,
+                reason: "OK".into(),
+                version: "HTTP/1.1".into(),
+                headers: vec![("content-type".into(), "application/json".into())],
+                body: "{\"access_token\":\"at_x\"}\n```".into(),
+            },
+            started_ms: 1_795_000_000_000,
+        };
+        RunRecord {
+            id: "run_1".into(),
+            grant: Grant::ClientCredentials,
+            mode: Mode::Autoplay,
+            status: RunStatus::Done,
+            steps: vec![Step {
+                kind: StepKind::TokenRequest,
+                from: Role::Client,
+                to: Role::AuthorizationServer,
+                channel: Channel::Back,
+                label: "POST /oauth/token".into(),
+                exchange: Some(x),
+            }],
+            start_url: String::new(),
+            lifecycle: true,
+            artifacts: vec![],
+        }
+    }
+
+    #[test]
+    fn har_has_the_fields_devtools_need() {
+        let h = har(&record());
+        assert_eq!(h["log"]["version"], "1.2");
+        let e = &h["log"]["entries"][0];
+        assert_eq!(e["request"]["url"], "http://127.0.0.1:3000/oauth/token?x=1");
+        assert_eq!(e["request"]["postData"]["text"], "grant_type=client_credentials");
+        assert_eq!(e["request"]["queryString"][0]["name"], "x");
+        assert_eq!(e["request"]["cookies"][0]["value"], "b");
+        assert_eq!(e["response"]["content"]["mimeType"], "application/json");
+        assert!(e["startedDateTime"].as_str().unwrap().starts_with("2026-11-1"));
+    }
+
+    #[test]
+    fn markdown_has_a_mermaid_diagram_and_safe_fences() {
+        let md = markdown(&record());
+        assert!(md.contains("```mermaid\nsequenceDiagram\n"));
+        assert!(md.contains("    C->>AS: 1. POST /oauth/token\n"));
+        assert!(md.contains("    AS-->>C: 200 OK\n"));
+        // The body holds ``` so its fence is longer.
+        assert!(md.contains("````http\nHTTP/1.1 200 OK"));
+    }
+}
