@@ -211,3 +211,21 @@ test("a run exports as HAR and as Markdown with a Mermaid diagram", async ({ pag
   expect(md).toContain("sequenceDiagram");
   expect(md).toContain("C->>AS: 4. POST /oauth/token");
 });
+
+test("the chooser recommends per RFC 9700 and runs the recommendation in one click", async ({ page }) => {
+  await page.goto("/");
+  await expect(page.locator("body[data-hydrated='true']")).toBeAttached();
+  await page.getByRole("link", { name: "Answer five questions" }).click();
+  await expect(page).toHaveURL(/\/choose$/);
+  const answer = (question: string, yes: boolean) =>
+    page.getByRole("group", { name: question }).getByRole("radio", { name: yes ? "Yes" : "No" }).check();
+  await answer("Is a user involved?", false);
+  await expect(page.getByTestId("recommended")).toHaveText("Client credentials");
+  await answer("Is a user involved?", true);
+  await answer("Does it run only in a browser?", true);
+  await expect(page.getByTestId("recommended")).toHaveText("Authorization code with PKCE");
+  await expect(page.getByTestId("recommendation")).toContainText("implicit");
+  await page.getByTestId("run-recommended").click();
+  await expect(page).toHaveURL(/\/grants\/authorization-code\?autorun=1$/);
+  await expect(page.getByTestId("run-status")).toHaveText("Run complete");
+});

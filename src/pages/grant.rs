@@ -7,7 +7,7 @@ use super::inspector::Inspector;
 use crate::run::narration::{channel_note, deprecation, when_to_use};
 use crate::run::{Channel, Grant, Mode, RunRecord, RunStatus, GRANTS};
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 /// Starts a run. An autoplay run is complete when this returns; a guided
 /// run waits for the learner in the browser pane.
@@ -243,6 +243,13 @@ fn GrantLab(grant: Grant) -> impl IntoView {
         on_cleanup(move || handle.remove());
     });
 
+    // `?autorun=1` (from the chooser) runs the grant as the page opens.
+    let query = use_query_map();
+    Effect::new(move |_| {
+        if query.with_untracked(|q| q.get("autorun").as_deref() == Some("1")) {
+            start.dispatch(StartRun { grant, mode: Mode::Autoplay, lifecycle: true });
+        }
+    });
     let run_it = move |_| {
         playing.set(false);
         start.dispatch(StartRun { grant, mode: mode.get_untracked(), lifecycle: lifecycle.get_untracked() });

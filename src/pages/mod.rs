@@ -1,5 +1,6 @@
 //! One module per page, and the parts of the grant page.
 
+pub mod chooser;
 pub mod diagram;
 pub mod grant;
 pub mod home;

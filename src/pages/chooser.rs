@@ -1,0 +1,156 @@
+//! The grant chooser (`/choose`): a few questions, and the grant RFC 9700
+//! recommends, with its reasons and one click to run it.
+
+use crate::run::Grant;
+use leptos::prelude::*;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    Unanswered,
+    Yes,
+    No,
+}
+
+struct Question {
+    id: &'static str,
+    text: &'static str,
+    hint: &'static str,
+}
+
+const QUESTIONS: [Question; 5] = [
+    Question { id: "user", text: "Is a user involved?", hint: "Does the app act for a person, or only for itself?" },
+    Question {
+        id: "secret",
+        text: "Can the client keep a secret?",
+        hint: "Code on your server can; code shipped to browsers, phones or desktops cannot.",
+    },
+    Question {
+        id: "first-party",
+        text: "Is it a first-party app?",
+        hint: "Made by the same organisation that runs the authorization server.",
+    },
+    Question {
+        id: "browser",
+        text: "Does it run only in a browser?",
+        hint: "A single-page app with no server of its own.",
+    },
+    Question {
+        id: "constrained",
+        text: "Is the device short of a keyboard or a browser?",
+        hint: "A TV, a console, a command-line tool on a server, an IoT device.",
+    },
+];
+
+pub struct Recommendation {
+    pub title: &'static str,
+    pub grant: Option<Grant>,
+    pub reasons: Vec<&'static str>,
+}
+
+/// RFC 9700's advice (§2.1, §2.4) and RFC 8628 for devices.
+fn recommend(a: &[Answer; 5]) -> Option<Recommendation> {
+    let [user, secret, first_party, browser, constrained] = *a;
+    if user == Answer::Unanswered {
+        return None;
+    }
+    if user == Answer::No {
+        let mut reasons = vec![
+            "No user is involved, so the client asks for a token on its own behalf (RFC 6749 §4.4).",
+            "No refresh token is needed: the service asks again when its token expires.",
+        ];
+        if secret == Answer::No {
+            reasons.push("It must be able to keep a credential: a client that cannot keep a secret cannot use this grant. Run it on a server, or use a key (private_key_jwt).");
+        }
+        return Some(Recommendation { title: "Client credentials", grant: Some(Grant::ClientCredentials), reasons });
+    }
+    if constrained == Answer::Yes {
+        return Some(Recommendation {
+            title: "Device authorization grant (RFC 8628)",
+            grant: None,
+            reasons: vec![
+                "The device shows a short code; the user signs in on a phone or computer that has a browser (RFC 8628 §3).",
+                "The device polls the token endpoint until the user approves.",
+                "The lab does not run this grant yet; authorization code with PKCE below shows the same sign-in and consent.",
+            ],
+        });
+    }
+    let mut reasons = vec![
+        "The user signs in at the authorization server, never in the app, and can see and limit what is granted.",
+        "PKCE binds the code to the app that asked for it, so a stolen code is useless (RFC 7636, RFC 9700 §2.1.1).",
+    ];
+    if secret == Answer::Yes {
+        reasons.push("The app also authenticates with its client secret when it redeems the code.");
+    } else if secret == Answer::No || browser == Answer::Yes {
+        reasons.push("As a public client it has no secret: PKCE is what protects its code.");
+    }
+    if browser == Answer::Yes {
+        reasons
+            .push("Not the implicit grant: tokens in URL fragments leak, and RFC 9700 §2.1.2 and OAuth 2.1 drop it.");
+    }
+    if first_party == Answer::Yes {
+        reasons.push("Not the password grant, even first-party: the app would see the password, and RFC 9700 §2.4 says it MUST NOT be used.");
+    }
+    Some(Recommendation { title: "Authorization code with PKCE", grant: Some(Grant::AuthorizationCode), reasons })
+}
+
+#[component]
+pub fn ChooserPage() -> impl IntoView {
+    let answers = RwSignal::new([Answer::Unanswered; 5]);
+    view! {
+        <main class="page chooser">
+            <nav class="crumbs" aria-label="Breadcrumb"><a href="/">"OAuth2 Lab"</a>" / "<span>"Which grant?"</span></nav>
+            <h1>"Which grant should I use?"</h1>
+            <p class="lead">"Answer what you know; the recommendation follows RFC 9700, the OAuth 2.0 Security Best Current Practice."</p>
+            <form class="questions" on:submit=|e| e.prevent_default()>
+                {QUESTIONS
+                    .iter()
+                    .enumerate()
+                    .map(|(i, q)| {
+                        let set = move |a| answers.update(|v| v[i] = a);
+                        view! {
+                            <fieldset class="question">
+                                <legend>{q.text}</legend>
+                                <p class="hint">{q.hint}</p>
+                                <label><input type="radio" name=q.id value="yes" on:change=move |_| set(Answer::Yes)/>" Yes"</label>
+                                <label><input type="radio" name=q.id value="no" on:change=move |_| set(Answer::No)/>" No"</label>
+                            </fieldset>
+                        }
+                    })
+                    .collect_view()}
+            </form>
+            <section class="recommendation" aria-live="polite" data-testid="recommendation">
+                {move || match recommend(&answers.get()) {
+                    None => view! { <p>"Start with the first question."</p> }.into_any(),
+                    Some(r) => view! {
+                        <h2>"Use: "<span data-testid="recommended">{r.title}</span></h2>
+                        <ul>{r.reasons.into_iter().map(|why| view! { <li>{why}</li> }).collect_view()}</ul>
+                        {r.grant.or(Some(Grant::AuthorizationCode)).map(|g| view! {
+                            <p><a class="button primary" data-testid="run-recommended" href=format!("/grants/{}?autorun=1", g.slug())>
+                                {format!("Run it now: {}", g.title())}
+                            </a></p>
+                        })}
+                        <p class="hint">"Implicit and resource owner password are in the lab only to learn from."</p>
+                    }.into_any(),
+                }}
+            </section>
+        </main>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Answer::*;
+    use super::*;
+
+    #[test]
+    fn follows_rfc_9700() {
+        let pick = |a: [Answer; 5]| recommend(&a).map(|r| (r.title, r.grant));
+        assert!(pick([Unanswered; 5]).is_none());
+        assert_eq!(pick([No, Yes, No, No, No]), Some(("Client credentials", Some(Grant::ClientCredentials))));
+        assert_eq!(pick([Yes, No, No, Yes, No]).unwrap().1, Some(Grant::AuthorizationCode), "SPA: code + PKCE");
+        assert_eq!(pick([Yes, Yes, Yes, No, No]).unwrap().1, Some(Grant::AuthorizationCode), "first party: still code");
+        assert_eq!(pick([Yes, No, No, No, Yes]).unwrap().0, "Device authorization grant (RFC 8628)");
+        let spa = recommend(&[Yes, No, No, Yes, No]).unwrap();
+        assert!(spa.reasons.iter().any(|r| r.contains("implicit")));
+    }
+}
