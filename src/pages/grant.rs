@@ -23,14 +23,8 @@ pub async fn start_run(grant: Grant, mode: Mode, lifecycle: bool) -> Result<RunR
     // Each learner's runs are counted by a cookie, so one learner cannot
     // crowd out the others.
     let headers: HeaderMap = leptos_axum::extract().await?;
-    let learner = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().strip_prefix("oauth2_lab_learner="))
-        .find(|v| v.len() >= 20 && v.len() <= 80)
-        .map(str::to_string);
+    let learner =
+        crate::server::util::cookie(&headers, "oauth2_lab_learner").filter(|v| v.len() >= 20 && v.len() <= 80);
     let learner = match learner {
         Some(l) => l,
         None => {

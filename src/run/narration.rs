@@ -28,7 +28,7 @@ pub fn explain(step: &Step, grant: Grant) -> Narration {
                 "https://www.rfc-editor.org/rfc/rfc6749#section-4.3",
             ),
             Grant::ClientCredentials => n(
-                "An operator starts the service's job. There is no user in this grant: the service acts on its own behalf.",
+                "An operator opens the service's console, a page of the app itself. Nothing is sent to the authorization server yet, and no user will sign in.",
                 "RFC 6749 §4.4",
                 "https://www.rfc-editor.org/rfc/rfc6749#section-4.4",
             ),

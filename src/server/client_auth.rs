@@ -5,7 +5,7 @@
 
 use super::error::{OAuthError, OAuthResult};
 use super::store::Client;
-use super::util::{decode_base64, secrets_equal, Params};
+use super::util::{decode_base64, media_type, secrets_equal, Params};
 use super::Servers;
 use axum::body::Bytes;
 use axum::extract::{FromRef, FromRequest, Request};
@@ -47,8 +47,7 @@ where
 /// refuses repeated parameters.
 pub async fn read_form<S: Send + Sync>(req: Request, state: &S) -> OAuthResult<Params> {
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    if mime != "application/x-www-form-urlencoded" {
+    if media_type(req.headers()) != "application/x-www-form-urlencoded" {
         let sent = if content_type.is_empty() {
             "no Content-Type".to_string()
         } else {

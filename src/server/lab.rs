@@ -4,6 +4,7 @@
 //! `/lab/callback` finishes it and calls the API with the token.
 
 use super::config::Config;
+use super::endpoints::pages::layout;
 use super::endpoints::{AUTHORIZE, TOKEN};
 use super::store::Bounded;
 use super::util::html_escape as esc;
@@ -30,18 +31,11 @@ const PENDING_TTL: Duration = Duration::from_secs(600);
 /// keyed by its `state`, capped and expiring like every store.
 pub struct LabClient {
     pending: Mutex<Bounded<String>>,
-    http: reqwest::Client,
 }
 
 impl LabClient {
     pub fn new(config: &Config) -> Self {
-        let http = reqwest::Client::builder()
-            // The client reads redirects itself, as RFC 6749 §10.6 wants.
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(10))
-            .build()
-            .unwrap_or_default();
-        Self { pending: Mutex::new(Bounded::new(config.max_pending)), http }
+        Self { pending: Mutex::new(Bounded::new(config.max_pending)) }
     }
 
     pub fn sweep(&self, now: Instant) {
@@ -143,7 +137,7 @@ async fn callback(State(s): State<Arc<Servers>>, Query(cb): Query<Callback>) -> 
     let token = match client
         .exchange_code(AuthorizationCode::new(code))
         .set_pkce_verifier(PkceCodeVerifier::new(verifier))
-        .request_async(&s.lab.http)
+        .request_async(&s.lab_http)
         .await
     {
         Ok(t) => t,
@@ -158,8 +152,7 @@ async fn callback(State(s): State<Arc<Servers>>, Query(cb): Query<Callback>) -> 
     let scope =
         token.scopes().map(|v| v.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(" ")).unwrap_or_default();
     let api = s
-        .lab
-        .http
+        .lab_http
         .get(format!("{}/api/v1/accounts/verify_credentials", s.config.internal_url))
         .bearer_auth(&access)
         .send()
@@ -195,14 +188,8 @@ async fn callback(State(s): State<Arc<Servers>>, Query(cb): Query<Callback>) -> 
 }
 
 fn lab_page(status: StatusCode, title: &str, body: &str) -> Response {
-    let html = format!(
-        r#"<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{t} · OAuth2 Lab</title><link rel="stylesheet" href="/pkg/oauth2-lab.css"></head>
-<body class="as-page"><main class="as-card lab-card"><p class="as-brand">OAuth2 Lab · the demo web app (client <code>web-app</code>)</p>
-<h1>{t}</h1>{body}</main></body></html>"#,
-        t = esc(title)
-    );
+    let body = format!("<h1>{}</h1>{body}", esc(title));
+    let html = layout("OAuth2 Lab · the demo web app (client <code>web-app</code>)", "lab-card", title, &body);
     let mut res = (status, Html(html)).into_response();
     res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res

@@ -3,12 +3,12 @@
 
 use super::bearer::{token_in_wrong_place, Bearer, BearerRejection};
 use super::error::OAuthError;
-use super::util::{now_secs, Params};
+use super::util::{media_type, now_secs, Params};
 use super::{AppState, Servers};
 use crate::demo::SCOPES;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -93,9 +93,7 @@ async fn post_status(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    let (text, token_in_body) = match mime.as_str() {
+    let (text, token_in_body) = match media_type(&headers).as_str() {
         "application/json" => match serde_json::from_slice::<Value>(&body) {
             Ok(v) => (v.get("status").and_then(Value::as_str).map(str::to_string), v.get("access_token").is_some()),
             Err(_) => return unprocessable("The body is not valid JSON."),

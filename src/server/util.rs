@@ -102,6 +102,24 @@ pub fn scope_string(scopes: &[String]) -> String {
     scopes.join(" ")
 }
 
+/// The value of cookie `name` in the request's `Cookie` headers.
+pub fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// The media type of a request's body, lower-case, without parameters.
+pub fn media_type(headers: &axum::http::HeaderMap) -> String {
+    let ct = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
+}
+
 /// Minimal HTML escaping for the server-rendered pages.
 pub fn html_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -6,7 +6,7 @@ use super::pages::{consent_page, error_page, Consent};
 use crate::server::error::{ErrorCode, OAuthError};
 use crate::server::grants::{resolve_scope, AuthorizationRequest, AuthorizeGrant, Delivery, AUTHORIZE_GRANTS};
 use crate::server::store::{Bounded, Client};
-use crate::server::util::{random_token, secrets_equal, sha256, Params};
+use crate::server::util::{cookie, random_token, secrets_equal, sha256, Params};
 use crate::server::Servers;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -193,15 +193,7 @@ fn refuse(status: StatusCode, refusal: Refusal) -> Response {
 }
 
 fn browser_cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
-        .map(|(_, v)| v.to_string())
-        .filter(|v| v.len() >= 32 && v.len() <= 100)
+    cookie(headers, COOKIE).filter(|v| v.len() >= 32 && v.len() <= 100)
 }
 
 /// GET: validate, then show the login and consent page.

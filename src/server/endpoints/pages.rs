@@ -20,19 +20,21 @@ fn protect(mut res: Response) -> Response {
     res
 }
 
-fn layout(title: &str, body: &str) -> String {
+/// The frame of every server-rendered page: the authorization server's,
+/// and the lab's apps'. `brand` says whose page it is.
+pub fn layout(brand: &str, card_class: &str, title: &str, body: &str) -> String {
     format!(
         r#"<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} · OAuth2 Lab authorization server</title>
+<title>{title} · {brand}</title>
 <link rel="stylesheet" href="/pkg/oauth2-lab.css">
 </head>
 <body class="as-page">
-<main class="as-card">
-<p class="as-brand">OAuth2 Lab · authorization server</p>
+<main class="as-card {card_class}">
+<p class="as-brand">{brand}</p>
 {body}
 </main>
 </body>
@@ -40,6 +42,8 @@ fn layout(title: &str, body: &str) -> String {
         title = esc(title)
     )
 }
+
+const AS_BRAND: &str = "OAuth2 Lab · authorization server";
 
 /// An error the user must see because the client cannot be trusted with a
 /// redirect (RFC 6749 §4.1.2.1, RFC 9700 §4.1).
@@ -51,7 +55,7 @@ pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
         esc(title),
         esc(message)
     );
-    protect((status, Html(layout(title, &body))).into_response())
+    protect((status, Html(layout(AS_BRAND, "", title, &body))).into_response())
 }
 
 /// What the consent page needs to know.
@@ -122,7 +126,7 @@ pub fn consent_page(c: &Consent, set_cookie: Option<HeaderValue>) -> Response {
         redirect = esc(c.redirect_uri),
         users = users.join(", "),
     );
-    let mut res = Html(layout("Sign in", &body)).into_response();
+    let mut res = Html(layout(AS_BRAND, "", "Sign in", &body)).into_response();
     if let Some(cookie) = set_cookie {
         res.headers_mut().insert(header::SET_COOKIE, cookie);
     }

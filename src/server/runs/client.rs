@@ -5,6 +5,7 @@
 use super::capture::RUN_HEADER;
 use super::RunClient;
 use crate::run::{Grant, Mode, RunStatus};
+use crate::server::endpoints::pages::layout;
 use crate::server::endpoints::{AUTHORIZE, REGISTER, REVOKE, TOKEN};
 use crate::server::util::{html_escape as esc, random_token};
 use crate::server::{AppState, Servers};
@@ -182,14 +183,8 @@ pub async fn register(s: &Servers, run: &str, grant: Grant) -> Result<RunClient,
 }
 
 fn page(title: &str, body: &str) -> Response {
-    let html = format!(
-        r#"<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{t} · Lab app</title><link rel="stylesheet" href="/pkg/oauth2-lab.css"></head>
-<body class="as-page app-page"><main class="as-card"><p class="as-brand">The lab's app (the client)</p><h1>{t}</h1>{body}</main></body></html>"#,
-        t = esc(title)
-    );
-    let mut res = Html(html).into_response();
+    let body = format!("<h1>{}</h1>{body}", esc(title));
+    let mut res = Html(layout("The lab's app (the client)", "", title, &body)).into_response();
     res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
 }

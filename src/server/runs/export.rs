@@ -105,26 +105,15 @@ fn mermaid_text(s: &str) -> String {
     s.replace([';', '#'], " ")
 }
 
-fn raw_request(x: &Exchange) -> String {
-    let mut s = x.request.start_line();
-    for (k, v) in &x.request.headers {
+/// A message as it crossed: start line, headers, blank line, body.
+fn raw(start: String, headers: &[(String, String)], body: &str) -> String {
+    let mut s = start;
+    for (k, v) in headers {
         s.push_str(&format!("\n{k}: {v}"));
     }
-    if !x.request.body.is_empty() {
+    if !body.is_empty() {
         s.push_str("\n\n");
-        s.push_str(&x.request.body);
-    }
-    s
-}
-
-fn raw_response(x: &Exchange) -> String {
-    let mut s = x.response.start_line();
-    for (k, v) in &x.response.headers {
-        s.push_str(&format!("\n{k}: {v}"));
-    }
-    if !x.response.body.is_empty() {
-        s.push_str("\n\n");
-        s.push_str(&x.response.body);
+        s.push_str(body);
     }
     s
 }
@@ -180,7 +169,9 @@ pub fn markdown(record: &RunRecord) -> String {
             }
         ));
         if let Some(x) = &step.exchange {
-            for (title, text) in [("Request", raw_request(x)), ("Response", raw_response(x))] {
+            let request = raw(x.request.start_line(), &x.request.headers, &x.request.body);
+            let response = raw(x.response.start_line(), &x.response.headers, &x.response.body);
+            for (title, text) in [("Request", request), ("Response", response)] {
                 let f = fence(&text);
                 md.push_str(&format!("\n{title}:\n\n{f}http\n{text}\n{f}\n"));
             }
