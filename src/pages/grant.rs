@@ -373,7 +373,7 @@ fn Player(
                 on:click=move |_| { playing.set(false); current.update(|c| *c = c.saturating_sub(1)); }>"◀ Previous"</button>
             <button type="button" class="button" data-testid="play" aria-label=move || { if playing.get() { "Pause" } else { "Play" } }
                 on:click=move |_| toggle_play(playing, current, last())>
-                {move || if playing.get() { "⏸ Pause" } else { "▶ Play" }}
+                {move || if playing.get() { "Pause" } else { "▶ Play" }}
             </button>
             <button type="button" class="button" aria-label="Next step" data-testid="next"
                 on:click=move |_| { playing.set(false); current.update(|c| *c = (*c + 1).min(last())); }>"Next ▶"</button>
