@@ -22,6 +22,21 @@ async fn main() -> anyhow::Result<()> {
         /// URIs [default: http://<addr>].
         #[arg(long, env = "OAUTH2_LAB_PUBLIC_URL")]
         public_url: Option<url::Url>,
+        /// Sign-ins, registrations and new runs allowed per client address
+        /// each minute, after a burst; 0 turns the limit off.
+        #[arg(long, env = "OAUTH2_LAB_RATE_PER_MINUTE", default_value_t = 120)]
+        rate_per_minute: u32,
+        /// How many of those a client address may send at once.
+        #[arg(long, env = "OAUTH2_LAB_RATE_BURST", default_value_t = 60)]
+        rate_burst: u32,
+        /// Take client addresses from X-Forwarded-For / Forwarded. Only
+        /// behind a reverse proxy that sets them.
+        #[arg(long, env = "OAUTH2_LAB_BEHIND_PROXY")]
+        behind_proxy: bool,
+        /// Resident memory, in MiB, above which requests that would create
+        /// state get 503; 0 turns the ceiling off.
+        #[arg(long, env = "OAUTH2_LAB_MEMORY_CEILING_MIB", default_value_t = 768)]
+        memory_ceiling_mib: u64,
     }
 
     tracing_subscriber::fmt()
@@ -49,10 +64,14 @@ async fn main() -> anyhow::Result<()> {
         Some(u) => u.as_str().trim_end_matches('/').to_string(),
         None => format!("http://{loopback}"),
     };
-    let config = Config::new(&public_url, &format!("http://{loopback}"));
+    let mut config = Config::new(&public_url, &format!("http://{loopback}"));
+    config.rate_per_minute = args.rate_per_minute;
+    config.rate_burst = args.rate_burst;
+    config.behind_proxy = args.behind_proxy;
+    config.memory_ceiling = (args.memory_ceiling_mib > 0).then_some(args.memory_ceiling_mib * 1024 * 1024);
     println!("OAuth2 Lab listening on {public_url}");
     tracing::info!(%local, issuer = %public_url, "serving");
-    axum::serve(listener, app(config, options))
+    axum::serve(listener, app(config, options).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -31,6 +31,16 @@ pub struct Config {
     pub lockout: Duration,
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
+    /// Sign-ins, registrations and new runs per client address: a burst of
+    /// `rate_burst`, then this many a minute. 0 turns the limit off.
+    pub rate_per_minute: u32,
+    pub rate_burst: u32,
+    /// Take the client address from `X-Forwarded-For` / `Forwarded`: only
+    /// behind a proxy that sets them.
+    pub behind_proxy: bool,
+    /// Above this resident set size, in bytes, requests that would create
+    /// state are refused with 503.
+    pub memory_ceiling: Option<u64>,
 }
 
 impl Config {
@@ -53,6 +63,10 @@ impl Config {
             lockout: Duration::from_secs(60),
             max_body_bytes: 64 * 1024,
             request_timeout: Duration::from_secs(10),
+            rate_per_minute: 120,
+            rate_burst: 60,
+            behind_proxy: false,
+            memory_ceiling: Some(768 * 1024 * 1024),
         }
     }
 

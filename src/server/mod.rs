@@ -10,6 +10,7 @@ pub mod error;
 pub mod fixtures;
 pub mod grants;
 pub mod lab;
+pub mod limits;
 pub mod resource;
 pub mod runs;
 pub mod store;
@@ -49,6 +50,7 @@ pub struct Servers {
     /// The lab's own HTTP client (its apps and its autoplay browser): no
     /// automatic redirects, as RFC 6749 §10.6 wants of clients.
     pub lab_http: reqwest::Client,
+    pub limits: limits::Limits,
     sweepers: Vec<Arc<dyn Sweep>>,
 }
 
@@ -73,6 +75,7 @@ impl Servers {
         Arc::new(Self {
             statuses: resource::Statuses::new(config.max_statuses_per_user),
             runs: runs::Runs::new(config.max_runs),
+            limits: limits::Limits::new(&config),
             lab_http,
             config,
             clients,
@@ -93,6 +96,7 @@ impl Servers {
         self.pending.sweep(now);
         self.lab.sweep(now);
         self.runs.sweep(now);
+        self.limits.sweep();
     }
 }
 
@@ -138,10 +142,13 @@ pub struct AppState {
 
 /// Builds the whole app: OAuth endpoints, the API, the lab's client, the
 /// Leptos pages and static files, behind tracing, body-limit and timeout
-/// layers. Must be called inside a tokio runtime.
+/// layers. Must be called inside a tokio runtime, and served with
+/// `into_make_service_with_connect_info::<SocketAddr>()` so that limits
+/// know the client's address.
 pub fn app(config: Config, leptos_options: LeptosOptions) -> Router {
     let servers = Servers::new(config);
     spawn_sweeper(Arc::downgrade(&servers));
+    limits::spawn_memory_gauge(Arc::downgrade(&servers));
     let state = AppState { leptos_options, servers: servers.clone() };
     let routes = generate_route_list(App);
     let limits = &servers.config;
@@ -156,6 +163,7 @@ pub fn app(config: Config, leptos_options: LeptosOptions) -> Router {
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(servers.clone(), limits::guard))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

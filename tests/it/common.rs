@@ -55,7 +55,7 @@ pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Lab {
     let options = LeptosOptions::builder().output_name("oauth2-lab").site_addr(addr).build();
     let router = app(config, options);
     tokio::spawn(async move {
-        axum::serve(listener, router).await.unwrap();
+        axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
     });
     let http = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
     Lab { base, http }
@@ -84,6 +84,17 @@ pub fn s256(verifier: &str) -> String {
 pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
 impl Lab {
+    /// The same lab, reached from another loopback address (127.0.0.x), as
+    /// a second client machine would.
+    pub fn from_address(&self, ip: [u8; 4]) -> Lab {
+        let http = reqwest::Client::builder()
+            .redirect(Policy::none())
+            .local_address(std::net::IpAddr::from(ip))
+            .build()
+            .unwrap();
+        Lab { base: self.base.clone(), http }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

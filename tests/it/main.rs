@@ -7,4 +7,5 @@ mod client;
 mod common;
 mod conformance;
 mod fuzz;
+mod limits;
 mod runs;

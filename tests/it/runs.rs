@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 /// Calls the `start_run` server function as the page does.
-async fn start_run(lab: &Lab, grant: &str, mode: &str, cookie: Option<&str>) -> (Reply, Value) {
+pub async fn start_run(lab: &Lab, grant: &str, mode: &str, cookie: Option<&str>) -> (Reply, Value) {
     start_run_with(lab, grant, mode, true, cookie).await
 }
 

@@ -1,0 +1,197 @@
+//! Limits that keep one client, or a flood, from taking the lab from
+//! everyone else: sign-ins, registrations and new runs are rate-limited per
+//! client address (tower_governor), and requests that would create state are
+//! refused with 503 while the process is above its memory ceiling.
+
+use super::runs::capture::RUN_HEADER;
+use super::Servers;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method, Response, StatusCode};
+use axum::middleware::Next;
+use std::convert::Infallible;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+use tower::{Layer, ServiceExt};
+use tower_governor::governor::{GovernorConfig, GovernorConfigBuilder};
+use tower_governor::key_extractor::{KeyExtractor, PeerIpKeyExtractor, SmartIpKeyExtractor};
+use tower_governor::{GovernorError, GovernorLayer};
+
+/// Whom a request is counted against.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Who {
+    /// A client address.
+    Addr(IpAddr),
+    /// The lab's own loopback calls for one run (its registration, its
+    /// autoplay sign-in). Each run makes one of each, and runs themselves
+    /// are limited by their learner's address.
+    Run(String),
+}
+
+/// The client's address: the peer's, or the proxy's `X-Forwarded-For` /
+/// `Forwarded` when the lab is told it runs behind one.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientAddress {
+    pub behind_proxy: bool,
+}
+
+impl KeyExtractor for ClientAddress {
+    type Key = Who;
+
+    fn extract<T>(&self, req: &Request<T>) -> Result<Who, GovernorError> {
+        let peer = PeerIpKeyExtractor.extract(req).ok();
+        let forwarded = if self.behind_proxy { SmartIpKeyExtractor.extract(req).ok() } else { None };
+        let addr = forwarded.or(peer).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let from_the_lab = addr.is_loopback() && peer.is_some_and(|p| p.is_loopback());
+        if from_the_lab {
+            if let Some(run) = req.headers().get(RUN_HEADER).and_then(|v| v.to_str().ok()).filter(|r| r.len() <= 80) {
+                return Ok(Who::Run(run.to_string()));
+            }
+        }
+        Ok(Who::Addr(addr))
+    }
+}
+
+/// Sign-ins, registrations and the starts of runs and of the home demo.
+fn is_limited(method: &Method, path: &str) -> bool {
+    use super::endpoints::{AUTHORIZE, REGISTER};
+    match *method {
+        Method::POST => {
+            path == REGISTER
+                || path == AUTHORIZE
+                || path == "/lab/fn/start_run"
+                || (path.starts_with("/lab/runs/") && path.ends_with("/password"))
+        }
+        Method::GET => path == "/lab/start",
+        _ => false,
+    }
+}
+
+/// Requests that make the servers hold something new.
+fn creates_state(method: &Method, path: &str) -> bool {
+    use super::endpoints::{AUTHORIZE, TOKEN};
+    is_limited(method, path) || path == AUTHORIZE || (*method == Method::POST && path == TOKEN)
+}
+
+type Config = GovernorConfig<ClientAddress, governor::middleware::NoOpMiddleware>;
+
+pub struct Limits {
+    governor: Option<Arc<Config>>,
+    per_minute: u32,
+    burst: u32,
+    ceiling: Option<u64>,
+    rss: AtomicU64,
+}
+
+impl Limits {
+    pub fn new(c: &super::config::Config) -> Self {
+        let governor = (c.rate_per_minute > 0).then(|| {
+            let mut b = GovernorConfigBuilder::default().key_extractor(ClientAddress { behind_proxy: c.behind_proxy });
+            b.period(Duration::from_micros(60_000_000 / u64::from(c.rate_per_minute))).burst_size(c.rate_burst.max(1));
+            // Both numbers are non-zero, so the builder accepts them.
+            Arc::new(b.finish().expect("rate limit with a non-zero period and burst"))
+        });
+        Self {
+            governor,
+            per_minute: c.rate_per_minute,
+            burst: c.rate_burst.max(1),
+            ceiling: c.memory_ceiling,
+            rss: AtomicU64::new(0),
+        }
+    }
+
+    /// Forgets addresses whose allowance is whole again.
+    pub fn sweep(&self) {
+        if let Some(g) = &self.governor {
+            g.limiter().retain_recent();
+            g.limiter().shrink_to_fit();
+        }
+    }
+
+    pub fn rss(&self) -> u64 {
+        self.rss.load(Ordering::Relaxed)
+    }
+
+    fn over_ceiling(&self) -> bool {
+        self.ceiling.is_some_and(|c| self.rss() > c)
+    }
+}
+
+/// Reads the resident set size four times a second, for the ceiling.
+pub fn spawn_memory_gauge(servers: Weak<Servers>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(250));
+        loop {
+            tick.tick().await;
+            let Some(s) = servers.upgrade() else { break };
+            if let Some(m) = memory_stats::memory_stats() {
+                s.limits.rss.store(m.physical_mem as u64, Ordering::Relaxed);
+            }
+        }
+    });
+}
+
+/// An explanation in the form the caller reads: the server function
+/// format on `/lab/fn/`, OAuth's error JSON elsewhere.
+fn refusal(status: StatusCode, path: &str, retry_after: u64, code: &str, why: String) -> Response<Body> {
+    let (body, content_type) = if path.starts_with("/lab/fn/") {
+        (format!("ServerError|{why}"), "text/plain; charset=utf-8")
+    } else {
+        (serde_json::json!({ "error": code, "error_description": why }).to_string(), "application/json")
+    };
+    let mut res = Response::new(Body::from(body));
+    *res.status_mut() = status;
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    res
+}
+
+/// The middleware: sheds state-creating requests above the memory ceiling,
+/// then runs limited requests through the governor.
+pub async fn guard(State(s): State<Arc<Servers>>, req: Request, next: Next) -> Response<Body> {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    if creates_state(&method, &path) && s.limits.over_ceiling() {
+        tracing::warn!(rss = s.limits.rss(), %path, "over the memory ceiling: refusing new state");
+        return refusal(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &path,
+            10,
+            "temporarily_unavailable",
+            "The lab is at its memory ceiling and takes no new sign-ins, tokens, clients or runs for now. \
+             Everything it already holds still works, and old state expires within minutes; try again shortly."
+                .into(),
+        );
+    }
+    let Some(governor) = s.limits.governor.clone().filter(|_| is_limited(&method, &path)) else {
+        return next.run(req).await;
+    };
+    let (per_minute, burst) = (s.limits.per_minute, s.limits.burst);
+    let path_for_error = path.clone();
+    let limited = GovernorLayer::new(governor)
+        .error_handler(move |e| match e {
+            GovernorError::TooManyRequests { wait_time, .. } => refusal(
+                StatusCode::TOO_MANY_REQUESTS,
+                &path_for_error,
+                wait_time.max(1),
+                "too_many_requests",
+                format!(
+                    "Too many sign-ins, registrations or new runs from your address: the lab allows {burst} at once, \
+                     then {per_minute} a minute. Try again in {} s.",
+                    wait_time.max(1)
+                ),
+            ),
+            other => other.into(),
+        })
+        .layer(tower::service_fn(move |req: Request| {
+            let next = next.clone();
+            async move { Ok::<_, Infallible>(next.run(req).await) }
+        }));
+    match limited.oneshot(req).await {
+        Ok(res) => res,
+        Err(never) => match never {},
+    }
+}
