@@ -28,17 +28,20 @@ where
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let servers = Arc::<Servers>::from_ref(state);
-        let query = req.uri().query().unwrap_or("").to_string();
-        let headers = req.headers().clone();
-        let params = read_form(req, state).await?;
         // RFC 6749 §2.3.1: credentials never in the request URI.
-        let q = Params::parse_lenient(query.as_bytes()).0;
-        if q.contains("client_secret") || q.contains("password") || q.contains("refresh_token") {
-            return Err(OAuthError::invalid_request(
-                "Secrets must not be sent in the URL query, where logs and browser history keep them (RFC 6749 section 2.3.1). Send them in the form body or the Authorization header.",
-            ));
+        if let Some(query) = req.uri().query() {
+            let q = Params::parse_lenient(query.as_bytes()).0;
+            if q.contains("client_secret") || q.contains("password") || q.contains("refresh_token") {
+                return Err(OAuthError::invalid_request(
+                    "Secrets must not be sent in the URL query, where logs and browser history keep them (RFC 6749 section 2.3.1). Send them in the form body or the Authorization header.",
+                ));
+            }
         }
-        let client = authenticate(&servers, &headers, &params)?;
+        // Read before the body consumes the request; a malformed header is
+        // reported after the body's own errors, as before.
+        let basic = basic_credentials(req.headers());
+        let params = read_form(req, state).await?;
+        let client = authenticate_with(&servers, basic?, &params)?;
         Ok(Self { client, params })
     }
 }
@@ -97,7 +100,10 @@ fn basic_credentials(headers: &HeaderMap) -> OAuthResult<Option<(String, String)
 
 /// Authenticates the client by exactly one method (RFC 6749 §2.3).
 pub fn authenticate(servers: &Servers, headers: &HeaderMap, params: &Params) -> OAuthResult<Client> {
-    let basic = basic_credentials(headers)?;
+    authenticate_with(servers, basic_credentials(headers)?, params)
+}
+
+fn authenticate_with(servers: &Servers, basic: Option<(String, String)>, params: &Params) -> OAuthResult<Client> {
     let (client_id, secret, used_basic) = match basic {
         Some((id, secret)) => {
             if params.contains("client_secret") {

@@ -6,13 +6,14 @@
 use super::runs::capture::RUN_HEADER;
 use super::Servers;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{header, HeaderValue, Method, Response, StatusCode};
 use axum::middleware::Next;
 use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
+
 use std::time::Duration;
 use tower::{Layer, ServiceExt};
 use tower_governor::governor::{GovernorConfig, GovernorConfigBuilder};
@@ -149,12 +150,16 @@ fn refusal(status: StatusCode, path: &str, retry_after: u64, code: &str, why: St
     res
 }
 
-/// The middleware: sheds state-creating requests above the memory ceiling,
-/// then runs limited requests through the governor.
-pub async fn guard(State(s): State<Arc<Servers>>, req: Request, next: Next) -> Response<Body> {
-    let method = req.method().clone();
+/// Sheds state-creating requests above the memory ceiling, then runs
+/// limited requests through the governor on their way to `next`.
+pub async fn guard(s: &Servers, req: Request, next: Next) -> Response<Body> {
+    let (creates, limited) =
+        (creates_state(req.method(), req.uri().path()), is_limited(req.method(), req.uri().path()));
+    if !creates && !limited {
+        return next.run(req).await;
+    }
     let path = req.uri().path().to_string();
-    if creates_state(&method, &path) && s.limits.over_ceiling() {
+    if creates && s.limits.over_ceiling() {
         tracing::warn!(rss = s.limits.rss(), %path, "over the memory ceiling: refusing new state");
         return refusal(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -166,7 +171,7 @@ pub async fn guard(State(s): State<Arc<Servers>>, req: Request, next: Next) -> R
                 .into(),
         );
     }
-    let Some(governor) = s.limits.governor.clone().filter(|_| is_limited(&method, &path)) else {
+    let Some(governor) = s.limits.governor.clone().filter(|_| limited) else {
         return next.run(req).await;
     };
     let (per_minute, burst) = (s.limits.per_minute, s.limits.burst);

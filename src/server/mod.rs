@@ -31,7 +31,6 @@ use store::{
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use tracing::Level;
@@ -133,6 +132,22 @@ async fn bad_server_fn_input_is_400(
     axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
+/// Every request's first stop: the capture layer records it if it belongs
+/// to a run; limits may refuse it; every response says `nosniff`. One
+/// middleware rather than three keeps the token endpoint's path short.
+async fn front(
+    axum::extract::State(s): axum::extract::State<Arc<Servers>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    runs::capture::capture(&s, req, |req| async {
+        let mut res = limits::guard(&s, req, next).await;
+        res.headers_mut().entry(header::X_CONTENT_TYPE_OPTIONS).or_insert(HeaderValue::from_static("nosniff"));
+        res
+    })
+    .await
+}
+
 /// The router's state: the Leptos options for the pages, and the servers.
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -152,26 +167,17 @@ pub fn app(config: Config, leptos_options: LeptosOptions) -> Router {
     let state = AppState { leptos_options, servers: servers.clone() };
     let routes = generate_route_list(App);
     let limits = &servers.config;
-    Router::new()
-        .merge(endpoints::routes())
-        .merge(resource::routes())
-        .merge(lab::routes())
-        .merge(runs::client::routes())
+    // The pages: Leptos routes, server functions and static files. Only
+    // these are compressed (OAuth and API traffic stays byte for byte what
+    // the capture layer records), and only server functions need their
+    // argument errors turned into 400.
+    let pages = Router::new()
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .with_state(state)
-        .layer(axum::middleware::from_fn_with_state(servers.clone(), limits::guard))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(axum::middleware::from_fn_with_state(servers.clone(), runs::capture::capture))
         .layer(axum::middleware::from_fn(bad_server_fn_input_is_400))
-        // Only the page's own assets are compressed: OAuth and API traffic
-        // stays byte for byte what the capture layer records.
         .layer(CompressionLayer::new().compress_when(
             |status: axum::http::StatusCode,
              _: axum::http::Version,
@@ -183,7 +189,15 @@ pub fn app(config: Config, leptos_options: LeptosOptions) -> Router {
                         .iter()
                         .any(|t| ct.starts_with(t))
             },
-        ))
+        ));
+    Router::new()
+        .merge(endpoints::routes())
+        .merge(resource::routes())
+        .merge(lab::routes())
+        .merge(runs::client::routes())
+        .merge(pages)
+        .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(servers.clone(), front))
         // A panic would be a bug; should one happen, answer 500 rather than
         // drop the connection.
         .layer(CatchPanicLayer::new())

@@ -86,7 +86,7 @@ pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 impl Lab {
     /// The same lab, reached from another loopback address (127.0.0.x), as
     /// a second client machine would.
-    pub fn from_address(&self, ip: [u8; 4]) -> Lab {
+    pub fn reached_from(&self, ip: [u8; 4]) -> Lab {
         let http = reqwest::Client::builder()
             .redirect(Policy::none())
             .local_address(std::net::IpAddr::from(ip))

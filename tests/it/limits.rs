@@ -18,7 +18,7 @@ async fn registrations_past_the_burst_get_429_and_other_addresses_carry_on() {
         c.rate_burst = 3;
     })
     .await;
-    let flooder = lab.from_address([127, 0, 0, 2]);
+    let flooder = lab.reached_from([127, 0, 0, 2]);
     for _ in 0..3 {
         assert_eq!(flooder.register(app_metadata()).await.status, StatusCode::CREATED);
     }
@@ -29,7 +29,7 @@ async fn registrations_past_the_burst_get_429_and_other_addresses_carry_on() {
     let wait: u64 = refused.header("retry-after").parse().expect("Retry-After in seconds");
     assert!((1..=10).contains(&wait), "Retry-After {wait}");
     // Another address is untouched, and so are the flooder's other requests.
-    let other = lab.from_address([127, 0, 0, 3]);
+    let other = lab.reached_from([127, 0, 0, 3]);
     assert_eq!(other.register(app_metadata()).await.status, StatusCode::CREATED);
     assert_eq!(flooder.get("/.well-known/oauth-authorization-server").await.status, StatusCode::OK);
     let token = flooder.token(Some(&basic("service", "service-secret")), &[("grant_type", "client_credentials")]).await;
@@ -43,7 +43,7 @@ async fn sign_in_attempts_are_limited_per_address() {
         c.rate_burst = 2;
     })
     .await;
-    let guesser = lab.from_address([127, 0, 0, 4]);
+    let guesser = lab.reached_from([127, 0, 0, 4]);
     let statuses: Vec<StatusCode> = {
         let mut out = vec![];
         for guess in ["a", "b", "c", "d"] {
@@ -69,7 +69,7 @@ async fn a_runs_own_registration_and_sign_in_count_only_as_the_learners_one_star
         c.rate_burst = 2;
     })
     .await;
-    let learner = lab.from_address([127, 0, 0, 5]);
+    let learner = lab.reached_from([127, 0, 0, 5]);
     // Each autoplay run registers a client and signs alice in over the
     // lab's loopback; with a burst of 2, two whole runs still finish.
     for _ in 0..2 {

@@ -5,10 +5,10 @@
 use crate::run::{Channel, Exchange, Grant, RequestRecord, ResponseRecord, Role, Step, StepKind};
 use crate::server::Servers;
 use axum::body::{to_bytes, Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderValue, Method, Version};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use std::future::Future;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -156,13 +156,21 @@ fn local_step_before(s: &Servers, run: &str, grant: Grant, kind: StepKind) -> Op
     }
 }
 
-pub async fn capture(State(s): State<Arc<Servers>>, req: Request, next: Next) -> Response {
-    let path = req.uri().path().to_string();
-    let maybe_run =
-        req.headers().contains_key(RUN_HEADER) || run_in_path(&path).is_some() || path == "/oauth/authorize";
+/// Records the request and the response `inner` gives, when the request
+/// belongs to a run; otherwise only calls `inner`.
+pub async fn capture<F, Fut>(s: &Arc<Servers>, req: Request, inner: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
+    let maybe_run = {
+        let path = req.uri().path();
+        req.headers().contains_key(RUN_HEADER) || run_in_path(path).is_some() || path == "/oauth/authorize"
+    };
     if !maybe_run {
-        return next.run(req).await;
+        return inner(req).await;
     }
+    let path = req.uri().path().to_string();
     let (parts, body) = req.into_parts();
     let bytes: Bytes = match to_bytes(body, s.config.max_body_bytes).await {
         Ok(b) => b,
@@ -174,10 +182,10 @@ pub async fn capture(State(s): State<Arc<Servers>>, req: Request, next: Next) ->
             return e.into_response();
         }
     };
-    let run = find_run(&s, &parts.method, &path, parts.uri.query(), &parts.headers, &bytes);
+    let run = find_run(s, &parts.method, &path, parts.uri.query(), &parts.headers, &bytes);
     let grant = run.as_deref().and_then(|id| s.runs.with(id, |r| r.record.grant));
     let (Some(run), Some(grant)) = (run, grant) else {
-        return next.run(Request::from_parts(parts, Body::from(bytes))).await;
+        return inner(Request::from_parts(parts, Body::from(bytes))).await;
     };
     let request = RequestRecord {
         method: parts.method.to_string(),
@@ -187,12 +195,12 @@ pub async fn capture(State(s): State<Arc<Servers>>, req: Request, next: Next) ->
         body: kept(&bytes),
     };
     let (kind, from, to, channel) = classify(grant, &request);
-    if let Some(local) = local_step_before(&s, &run, grant, kind) {
+    if let Some(local) = local_step_before(s, &run, grant, kind) {
         s.runs.push(&run, s.runs.next_seq(), local);
     }
     let seq = s.runs.next_seq();
     let started_ms = SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
-    let res = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let res = inner(Request::from_parts(parts, Body::from(bytes))).await;
     let (mut rparts, rbody) = res.into_parts();
     let rbytes = to_bytes(rbody, MAX_RESPONSE).await.unwrap_or_default();
     // Set here what hyper would add later, so the record is the whole
