@@ -1,5 +1,5 @@
 # The two commands of the README, and a few conveniences.
-.PHONY: run test setup fmt
+.PHONY: run test setup fmt bench flood soak
 
 run: ## install what is missing, build in release mode, serve on http://127.0.0.1:3000
 	scripts/run.sh $(ARGS)
@@ -12,3 +12,6 @@ setup:
 
 fmt:
 	cargo fmt
+
+bench: ## the benchmark harness: the lab against oxide-auth, node-oauth2-server, Authlib and a bare-axum floor
+	bench/run.sh $(ARGS)

@@ -1,0 +1,290 @@
+#!/usr/bin/env python3
+"""The OAuth2 Lab benchmark harness: the lab's token endpoint against three
+peer authorization servers and a bare-axum floor, complete autoplay runs,
+and memory per stored run. Started by bench/run.sh (make bench), which
+builds and installs everything first.
+
+Each server runs pinned to core 0 (Rust servers with one tokio worker); the
+load generator, oha, runs pinned to core 1 with one worker thread. Rounds
+are interleaved and the median round is reported, because a shared VM
+drifts from one minute to the next.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PEERS = ROOT / "bench" / "peers"
+RESULTS = ROOT / "bench" / "results"
+SECRET = "bench-secret-5f1c9e2a7b4d4e0f8a3c6b9d2e7f1a04"
+FORM = "application/x-www-form-urlencoded"
+
+# Token-endpoint targets from issue 5.
+TARGET_VS_OXIDE = 1.2
+TARGET_VS_FLOOR = 0.7
+TARGET_P99_MS = 1.0
+TARGET_RUN_MS = 20.0
+TARGET_1000_RUNS_MB = 200.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(port: int, proc: subprocess.Popen, seconds: float = 20.0) -> None:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server on port {port} exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on port {port} after {seconds}s")
+
+
+def rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+class Server:
+    """One server process pinned to core 0."""
+
+    def __init__(self, name, argv, path, auth, cwd=ROOT, env=None, rust=True):
+        self.name, self.argv, self.path, self.auth = name, argv, path, auth
+        self.cwd, self.extra_env, self.rust = cwd, env or {}, rust
+        self.proc = None
+        self.port = None
+
+    def start(self):
+        self.port = free_port()
+        env = dict(os.environ)
+        env.update({k: v.replace("{port}", str(self.port)) for k, v in self.extra_env.items()})
+        env["PORT"] = str(self.port)
+        env["RUST_LOG"] = "warn"
+        if self.rust:
+            env["TOKIO_WORKER_THREADS"] = "1"
+        argv = ["taskset", "-c", "0"] + [a.replace("{port}", str(self.port)) for a in self.argv]
+        self.proc = subprocess.Popen(argv, cwd=self.cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(self.port, self.proc)
+        return self
+
+    def url(self):
+        return f"http://127.0.0.1:{self.port}{self.path}"
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def oha(url, *, seconds=None, requests=None, conns=16, auth=None, body="grant_type=client_credentials"):
+    argv = ["taskset", "-c", "1", "oha", "--no-tui", "--output-format", "json", "--disable-compression",
+            "--worker-threads", "1", "-c", str(conns), "-m", "POST", "-T", FORM, "-d", body]
+    argv += ["-z", f"{seconds}s", "-w"] if seconds else ["-n", str(requests)]
+    if auth:
+        argv += ["-a", auth]
+    out = subprocess.run(argv + [url], capture_output=True, text=True, check=True, env=oha_env())
+    d = json.loads(out.stdout)
+    codes = d.get("statusCodeDistribution", {})
+    ok = codes.get("200", 0)
+    total = d["summary"]["total"]
+    return {
+        "rps": ok / total if total else 0.0,
+        "p50_ms": d["latencyPercentiles"]["p50"] * 1000,
+        "p99_ms": d["latencyPercentiles"]["p99"] * 1000,
+        "codes": codes,
+        "errors": d.get("errorDistribution", {}),
+    }
+
+
+def oha_env():
+    env = dict(os.environ)
+    env.pop("TOKIO_WORKER_THREADS", None)  # oha reads it for its own runtime
+    return env
+
+
+def lab_argv(*extra):
+    return [str(ROOT / "target" / "release" / "oauth2-lab"), "--addr", "127.0.0.1:{port}", *extra]
+
+
+def token_servers():
+    basic = f"bench-client:{SECRET}"
+    lab = Server("oauth2-lab", lab_argv("--rate-per-minute", "0", "--max-tokens", "5000000",
+                                        "--memory-ceiling-mib", "0"),
+                 "/oauth/token", "service:service-secret")
+    return [
+        lab,
+        Server("oxide-auth", [str(PEERS / "target" / "release" / "oxide")], "/token", basic),
+        Server("node-oauth2-server", ["node", "server.js"], "/token", basic, cwd=PEERS / "node",
+               env={"NODE_ENV": "production"}, rust=False),
+        Server("Authlib (gunicorn -w 1)", [str(PEERS / "authlib" / ".venv" / "bin" / "gunicorn"), "-w", "1",
+                                           "-b", "127.0.0.1:{port}", "app:app"],
+               "/token", basic, cwd=PEERS / "authlib", rust=False),
+        Server("floor (bare axum)", [str(PEERS / "target" / "release" / "floor")], "/token", basic),
+    ]
+
+
+def bench_tokens(rounds, seconds):
+    results = {}
+    servers = token_servers()
+    for r in range(rounds):
+        for s in servers:
+            s.start()
+            try:
+                oha(s.url(), seconds=1, auth=s.auth)  # warm-up
+                res = oha(s.url(), seconds=seconds, auth=s.auth)
+            finally:
+                s.stop()
+            results.setdefault(s.name, []).append(res)
+            print(f"  round {r + 1} {s.name}: {res['rps']:.0f} req/s, p50 {res['p50_ms']:.3f} ms, "
+                  f"p99 {res['p99_ms']:.3f} ms, {res['codes']}", flush=True)
+    summary = {}
+    for name, rs in results.items():
+        med = sorted(rs, key=lambda x: x["rps"])[len(rs) // 2]
+        summary[name] = {**med, "all_rps": [round(x["rps"]) for x in rs]}
+    return summary
+
+
+def start_run_body(lifecycle):
+    return f"grant=AuthorizationCode&mode=Autoplay&lifecycle={'true' if lifecycle else 'false'}"
+
+
+def bench_runs(seconds):
+    """Complete authorization-code runs: register, authorize, sign in,
+    consent, token, API call, all over loopback HTTP with capture on."""
+    lab = Server("oauth2-lab", lab_argv("--rate-per-minute", "0", "--max-runs", "1000000",
+                                        "--memory-ceiling-mib", "0"), "/lab/fn/start_run", None)
+    lab.start()
+    try:
+        body = start_run_body(False)
+        oha(lab.url(), seconds=1, conns=1, body=body)
+        serial = oha(lab.url(), seconds=seconds, conns=1, body=body)
+        parallel = oha(lab.url(), seconds=seconds, conns=8, body=body)
+    finally:
+        lab.stop()
+    return {"serial": serial, "parallel": parallel}
+
+
+def bench_memory(runs):
+    """RSS before and after `runs` complete runs (refresh and revoke too),
+    each by a new learner, all held in the store."""
+    lab = Server("oauth2-lab", lab_argv("--rate-per-minute", "0", "--max-runs", "1000000",
+                                        "--memory-ceiling-mib", "0"), "/lab/fn/start_run", None)
+    lab.start()
+    try:
+        # Warm the allocator and the code paths, then measure from there.
+        oha(lab.url(), requests=50, conns=4, body=start_run_body(True))
+        time.sleep(0.5)
+        before = rss_bytes(lab.proc.pid)
+        res = oha(lab.url(), requests=runs, conns=4, body=start_run_body(True))
+        time.sleep(0.5)
+        after = rss_bytes(lab.proc.pid)
+    finally:
+        lab.stop()
+    return {"runs": runs, "rss_before": before, "rss_after": after,
+            "per_run": (after - before) / runs, "codes": res["codes"]}
+
+
+def verdict(ok):
+    return "met" if ok else "MISSED"
+
+
+def report(tokens, runs, memory, args):
+    lab = tokens["oauth2-lab"]
+    oxide = tokens["oxide-auth"]
+    floor = tokens["floor (bare axum)"]
+    lines = [
+        "# Benchmark: token endpoint, runs, memory",
+        "",
+        f"Measured {datetime.date.today().isoformat()} on {platform.node()} ({os.cpu_count()} cores), "
+        f"`make bench` (bench/run.sh → bench/harness.py). Each server on core 0, oha on core 1, "
+        f"{args.rounds} interleaved rounds of {args.seconds} s at 16 connections; the median round is shown.",
+        "",
+        "## client_credentials token requests",
+        "",
+        "| server | req/s (median) | p50 ms | p99 ms | lab ÷ server | all rounds req/s |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for name, r in tokens.items():
+        ratio = lab["rps"] / r["rps"] if r["rps"] else float("nan")
+        lines.append(f"| {name} | {r['rps']:.0f} | {r['p50_ms']:.3f} | {r['p99_ms']:.3f} | {ratio:.2f} | "
+                     f"{', '.join(map(str, r['all_rps']))} |")
+    vs_oxide = lab["rps"] / oxide["rps"]
+    vs_floor = lab["rps"] / floor["rps"]
+    serial, parallel = runs["serial"], runs["parallel"]
+    per_run_kb = memory["per_run"] / 1024
+    projected_mb = (memory["rss_before"] + 1000 * memory["per_run"]) / 1e6
+    lines += [
+        "",
+        "## Targets",
+        "",
+        "| measure | figure | target | |",
+        "|---|---:|---:|---|",
+        f"| lab ÷ oxide-auth, token req/s | {vs_oxide:.2f} | ≥ {TARGET_VS_OXIDE} | {verdict(vs_oxide >= TARGET_VS_OXIDE)} |",
+        f"| lab ÷ floor, token req/s | {vs_floor:.2f} | ≥ {TARGET_VS_FLOOR} | {verdict(vs_floor >= TARGET_VS_FLOOR)} |",
+        f"| lab p99 at 16 connections | {lab['p99_ms']:.3f} ms | ≤ {TARGET_P99_MS} ms | {verdict(lab['p99_ms'] <= TARGET_P99_MS)} |",
+        f"| complete autoplay run, server time (1 at a time, p50) | {serial['p50_ms']:.1f} ms | ≤ {TARGET_RUN_MS} ms | {verdict(serial['p50_ms'] <= TARGET_RUN_MS)} |",
+        f"| 1,000 learners' runs held, RSS | {projected_mb:.0f} MB | ≤ {TARGET_1000_RUNS_MB:.0f} MB | {verdict(projected_mb <= TARGET_1000_RUNS_MB)} |",
+        "",
+        "## Complete authorization-code runs (capture on)",
+        "",
+        "Register → authorize → sign in → consent → token → API calls, each a real loopback HTTP exchange "
+        "recorded by the capture layer; one `POST /lab/fn/start_run` returns when the run is done.",
+        "",
+        "| connections | runs/s | p50 ms | p99 ms | statuses |",
+        "|---:|---:|---:|---:|---|",
+        f"| 1 | {serial['rps']:.0f} | {serial['p50_ms']:.1f} | {serial['p99_ms']:.1f} | {serial['codes']} |",
+        f"| 8 | {parallel['rps']:.0f} | {parallel['p50_ms']:.1f} | {parallel['p99_ms']:.1f} | {parallel['codes']} |",
+        "",
+        "## Memory per stored run",
+        "",
+        f"{memory['runs']} complete runs with refresh and revoke, each by a new learner: RSS "
+        f"{memory['rss_before'] / 1e6:.1f} MB → {memory['rss_after'] / 1e6:.1f} MB, "
+        f"**{per_run_kb:.1f} KiB per run** (statuses {memory['codes']}). "
+        f"1,000 runs: {projected_mb:.0f} MB RSS.",
+        "",
+    ]
+    text = "\n".join(lines)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "bench.md").write_text(text)
+    (RESULTS / "bench.json").write_text(json.dumps({"tokens": tokens, "runs": runs, "memory": memory}, indent=2))
+    print(text)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--seconds", type=int, default=5)
+    p.add_argument("--memory-runs", type=int, default=1000)
+    args = p.parse_args()
+    print("token endpoint:", flush=True)
+    tokens = bench_tokens(args.rounds, args.seconds)
+    print("complete runs:", flush=True)
+    runs = bench_runs(args.seconds)
+    print("memory per run:", flush=True)
+    memory = bench_memory(args.memory_runs)
+    report(tokens, runs, memory, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
