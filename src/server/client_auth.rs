@@ -15,7 +15,7 @@ use std::sync::Arc;
 /// A client that has authenticated (or, for a public client, identified
 /// itself), with the form parameters of its request.
 pub struct ClientRequest {
-    pub client: Client,
+    pub client: Arc<Client>,
     pub params: Params,
 }
 
@@ -99,11 +99,11 @@ fn basic_credentials(headers: &HeaderMap) -> OAuthResult<Option<(String, String)
 }
 
 /// Authenticates the client by exactly one method (RFC 6749 §2.3).
-pub fn authenticate(servers: &Servers, headers: &HeaderMap, params: &Params) -> OAuthResult<Client> {
+pub fn authenticate(servers: &Servers, headers: &HeaderMap, params: &Params) -> OAuthResult<Arc<Client>> {
     authenticate_with(servers, basic_credentials(headers)?, params)
 }
 
-fn authenticate_with(servers: &Servers, basic: Option<(String, String)>, params: &Params) -> OAuthResult<Client> {
+fn authenticate_with(servers: &Servers, basic: Option<(String, String)>, params: &Params) -> OAuthResult<Arc<Client>> {
     let (client_id, secret, used_basic) = match basic {
         Some((id, secret)) => {
             if params.contains("client_secret") {

@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 use store::{
     ClientStore, CodeStore, MemoryClients, MemoryCodes, MemoryTokens, MemoryUsers, Sweep, TokenStore, UserStore,
 };
+use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -149,10 +150,23 @@ async fn front(
 }
 
 /// The router's state: the Leptos options for the pages, and the servers.
-#[derive(Clone, FromRef)]
+/// Both behind an `Arc`, since axum clones the state for every request.
+#[derive(Clone)]
 pub struct AppState {
-    pub leptos_options: LeptosOptions,
+    pub leptos_options: Arc<LeptosOptions>,
     pub servers: Arc<Servers>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        (*state.leptos_options).clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<Servers> {
+    fn from_ref(state: &AppState) -> Self {
+        state.servers.clone()
+    }
 }
 
 /// Builds the whole app: OAuth endpoints, the API, the lab's client, the
@@ -164,7 +178,7 @@ pub fn app(config: Config, leptos_options: LeptosOptions) -> Router {
     let servers = Servers::new(config);
     spawn_sweeper(Arc::downgrade(&servers));
     limits::spawn_memory_gauge(Arc::downgrade(&servers));
-    let state = AppState { leptos_options, servers: servers.clone() };
+    let state = AppState { leptos_options: Arc::new(leptos_options), servers: servers.clone() };
     let routes = generate_route_list(App);
     let limits = &servers.config;
     // The pages: Leptos routes, server functions and static files. Only
@@ -174,7 +188,7 @@ pub fn app(config: Config, leptos_options: LeptosOptions) -> Router {
     let pages = Router::new()
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
-            move || shell(options.clone())
+            move || shell((*options).clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(bad_server_fn_input_is_400))
@@ -190,19 +204,17 @@ pub fn app(config: Config, leptos_options: LeptosOptions) -> Router {
                         .any(|t| ct.starts_with(t))
             },
         ));
-    Router::new()
+    let routes = Router::new()
         .merge(endpoints::routes())
         .merge(resource::routes())
         .merge(lab::routes())
         .merge(runs::client::routes())
         .merge(pages)
-        .with_state(state)
-        .layer(axum::middleware::from_fn_with_state(servers.clone(), front))
-        // A panic would be a bug; should one happen, answer 500 rather than
-        // drop the connection.
-        .layer(CatchPanicLayer::new())
-        .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, limits.request_timeout))
+        .with_state(state);
+    // The layers every request passes, outermost first, wrapped once around
+    // the whole router rather than around each route, so a request pays
+    // for each layer once.
+    let service = ServiceBuilder::new()
         .layer(
             // One line per request: method, path (never the query, which
             // can carry codes), status and latency.
@@ -220,4 +232,13 @@ pub fn app(config: Config, leptos_options: LeptosOptions) -> Router {
                 })
                 .on_failure(DefaultOnFailure::new().level(Level::WARN)),
         )
+        .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
+        .map_request(|req: Request<tower_http::body::Limited<axum::body::Body>>| req.map(axum::body::Body::new))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, limits.request_timeout))
+        // A panic would be a bug; should one happen, answer 500 rather than
+        // drop the connection.
+        .layer(CatchPanicLayer::new())
+        .layer(axum::middleware::from_fn_with_state(servers.clone(), front))
+        .service(routes);
+    Router::new().fallback_service(service)
 }

@@ -70,7 +70,10 @@ fn page(title: &str, message: impl Into<String>) -> Refusal {
     Refusal::Page(StatusCode::BAD_REQUEST, title.to_string(), message.into())
 }
 
-fn validate(s: &Servers, query: &str) -> Result<(AuthorizationRequest, Client, &'static dyn AuthorizeGrant), Refusal> {
+fn validate(
+    s: &Servers,
+    query: &str,
+) -> Result<(AuthorizationRequest, std::sync::Arc<Client>, &'static dyn AuthorizeGrant), Refusal> {
     let (params, repeated) = Params::parse_lenient(query.as_bytes());
     if let Some(r) = repeated.iter().find(|r| *r == "client_id" || *r == "redirect_uri") {
         return Err(page(

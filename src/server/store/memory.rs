@@ -3,10 +3,13 @@
 use super::*;
 use parking_lot::Mutex;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Clients are shared, not copied, on every lookup: the token endpoint
+/// looks one up per request.
 pub struct MemoryClients {
-    inner: Mutex<Bounded<Client>>,
+    inner: Mutex<Bounded<Arc<Client>>>,
 }
 
 impl MemoryClients {
@@ -16,12 +19,12 @@ impl MemoryClients {
 }
 
 impl ClientStore for MemoryClients {
-    fn get(&self, client_id: &str) -> Option<Client> {
+    fn get(&self, client_id: &str) -> Option<Arc<Client>> {
         self.inner.lock().get(&Bounded::<Client>::key(client_id)).cloned()
     }
     fn insert(&self, client: Client, expires: Option<Instant>) -> Result<(), StoreFull> {
         let key = Bounded::<Client>::key(&client.client_id);
-        self.inner.lock().insert(key, client, expires)
+        self.inner.lock().insert(key, Arc::new(client), expires)
     }
     fn count(&self) -> usize {
         self.inner.lock().len()

@@ -122,7 +122,7 @@ impl TokenRecord {
 }
 
 pub trait ClientStore: Send + Sync {
-    fn get(&self, client_id: &str) -> Option<Client>;
+    fn get(&self, client_id: &str) -> Option<std::sync::Arc<Client>>;
     /// Registers a client that is forgotten at `expires` (never, for `None`).
     fn insert(&self, client: Client, expires: Option<Instant>) -> Result<(), StoreFull>;
     /// How many entries are held, expired ones not yet swept included.
