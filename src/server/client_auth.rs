@@ -93,6 +93,9 @@ fn basic_credentials(headers: &HeaderMap) -> OAuthResult<Option<(String, String)
     let decoded = String::from_utf8(decoded).map_err(|_| bad("the decoded value is not UTF-8"))?;
     let (id, secret) = decoded.split_once(':').ok_or_else(|| bad("there is no colon between id and secret"))?;
     let unescape = |s: &str| -> String {
+        if !s.contains(['%', '+']) {
+            return s.to_string();
+        }
         form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default()
     };
     Ok(Some((unescape(id), unescape(secret))))

@@ -50,7 +50,7 @@ pub fn decode_base64(input: &str) -> Option<Vec<u8>> {
 /// without a value is treated as omitted (§3.1), and one sent twice is an
 /// error (§3.1, §3.2) whose name is returned.
 #[derive(Debug, Default, Clone)]
-pub struct Params(HashMap<String, String>);
+pub struct Params(HashMap<String, String, foldhash::fast::RandomState>);
 
 impl Params {
     pub fn parse(input: &[u8]) -> Result<Self, String> {
@@ -65,7 +65,7 @@ impl Params {
     /// for the authorization endpoint, which must still find where to send
     /// the error.
     pub fn parse_lenient(input: &[u8]) -> (Self, Vec<String>) {
-        let mut map = HashMap::new();
+        let mut map = HashMap::default();
         let mut repeated = Vec::new();
         for (k, v) in form_urlencoded::parse(input) {
             if v.is_empty() {

@@ -13,12 +13,13 @@ pub struct StoreFull;
 /// prefix of a guess.
 pub struct Bounded<V> {
     cap: usize,
-    map: HashMap<[u8; 32], (V, Option<Instant>)>,
+    /// The keys are already uniform digests, so a fast hasher will do.
+    map: HashMap<[u8; 32], (V, Option<Instant>), foldhash::fast::RandomState>,
 }
 
 impl<V> Bounded<V> {
     pub fn new(cap: usize) -> Self {
-        Self { cap, map: HashMap::new() }
+        Self { cap, map: HashMap::default() }
     }
 
     pub fn key(value: &str) -> [u8; 32] {

@@ -149,7 +149,8 @@ impl MemoryTokens {
         Self { inner: Mutex::new(Bounded::new(cap)), revoked_families: Mutex::new(Bounded::new(cap)) }
     }
     fn family_revoked(&self, family: &str) -> bool {
-        self.revoked_families.lock().get(&Bounded::<()>::key(family)).is_some()
+        let revoked = self.revoked_families.lock();
+        !revoked.is_empty() && revoked.get(&Bounded::<()>::key(family)).is_some()
     }
 }
 
