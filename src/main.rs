@@ -51,6 +51,21 @@ async fn main() -> anyhow::Result<()> {
         /// Recorded runs held at most, all learners together.
         #[arg(long, env = "OAUTH2_LAB_MAX_RUNS", default_value_t = 5_000)]
         max_runs: usize,
+        /// How long access tokens live, e.g. 1h or 30s.
+        #[arg(long, env = "OAUTH2_LAB_ACCESS_TOKEN_TTL", default_value = "1h", value_parser = humantime::parse_duration)]
+        access_token_ttl: std::time::Duration,
+        /// How long refresh tokens live.
+        #[arg(long, env = "OAUTH2_LAB_REFRESH_TOKEN_TTL", default_value = "1d", value_parser = humantime::parse_duration)]
+        refresh_token_ttl: std::time::Duration,
+        /// How long registered clients are kept.
+        #[arg(long, env = "OAUTH2_LAB_CLIENT_TTL", default_value = "1d", value_parser = humantime::parse_duration)]
+        client_ttl: std::time::Duration,
+        /// How long a sign-in and consent page stays usable.
+        #[arg(long, env = "OAUTH2_LAB_PENDING_TTL", default_value = "10m", value_parser = humantime::parse_duration)]
+        pending_ttl: std::time::Duration,
+        /// How long recorded runs are kept.
+        #[arg(long, env = "OAUTH2_LAB_RUN_TTL", default_value = "1h", value_parser = humantime::parse_duration)]
+        run_ttl: std::time::Duration,
     }
 
     tracing_subscriber::fmt()
@@ -84,6 +99,11 @@ async fn main() -> anyhow::Result<()> {
     config.behind_proxy = args.behind_proxy;
     config.max_tokens = args.max_tokens;
     config.max_runs = args.max_runs;
+    config.access_token_ttl = args.access_token_ttl;
+    config.refresh_token_ttl = args.refresh_token_ttl;
+    config.client_ttl = args.client_ttl;
+    config.pending_ttl = args.pending_ttl;
+    config.run_ttl = args.run_ttl;
     config.memory_ceiling = (args.memory_ceiling_mib > 0).then_some(args.memory_ceiling_mib * 1024 * 1024);
     println!("OAuth2 Lab listening on {public_url}");
     tracing::info!(%local, issuer = %public_url, "serving");

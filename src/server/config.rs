@@ -26,6 +26,7 @@ pub struct Config {
     pub max_statuses_per_user: usize,
     /// Recorded runs, all learners together.
     pub max_runs: usize,
+    pub run_ttl: Duration,
     /// Failed sign-ins for one user before it is locked (RFC 6749 §10.7).
     pub max_failed_logins: u32,
     pub lockout: Duration,
@@ -59,6 +60,7 @@ impl Config {
             max_pending: 10_000,
             max_statuses_per_user: 100,
             max_runs: 5_000,
+            run_ttl: super::runs::RUN_TTL,
             max_failed_logins: 5,
             lockout: Duration::from_secs(60),
             max_body_bytes: 64 * 1024,

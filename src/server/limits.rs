@@ -3,7 +3,7 @@
 //! client address (tower_governor), and requests that would create state are
 //! refused with 503 while the process is above its memory ceiling.
 
-use super::runs::capture::RUN_HEADER;
+use super::runs::capture::RunOf;
 use super::Servers;
 use axum::body::Body;
 use axum::extract::Request;
@@ -25,9 +25,10 @@ use tower_governor::{GovernorError, GovernorLayer};
 pub enum Who {
     /// A client address.
     Addr(IpAddr),
-    /// The lab's own loopback calls for one run (its registration, its
-    /// autoplay sign-in). Each run makes one of each, and runs themselves
-    /// are limited by their learner's address.
+    /// Loopback calls the capture layer filed under a run: the lab's own
+    /// calls for it (its registration, its autoplay browser's authorization
+    /// request and sign-in). Each run makes one of each, and runs
+    /// themselves are limited by their learner's address.
     Run(String),
 }
 
@@ -47,15 +48,16 @@ impl KeyExtractor for ClientAddress {
         let addr = forwarded.or(peer).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
         let from_the_lab = addr.is_loopback() && peer.is_some_and(|p| p.is_loopback());
         if from_the_lab {
-            if let Some(run) = req.headers().get(RUN_HEADER).and_then(|v| v.to_str().ok()).filter(|r| r.len() <= 80) {
-                return Ok(Who::Run(run.to_string()));
+            if let Some(RunOf(run)) = req.extensions().get::<RunOf>() {
+                return Ok(Who::Run(run.clone()));
             }
         }
         Ok(Who::Addr(addr))
     }
 }
 
-/// Sign-ins, registrations and the starts of runs and of the home demo.
+/// Sign-ins, registrations, authorization requests (each holds a sign-in
+/// page for a while) and the starts of runs and of the home demo.
 fn is_limited(method: &Method, path: &str) -> bool {
     use super::endpoints::{AUTHORIZE, REGISTER};
     match *method {
@@ -65,15 +67,15 @@ fn is_limited(method: &Method, path: &str) -> bool {
                 || path == "/lab/fn/start_run"
                 || (path.starts_with("/lab/runs/") && path.ends_with("/password"))
         }
-        Method::GET => path == "/lab/start",
+        Method::GET => path == AUTHORIZE || path == "/lab/start",
         _ => false,
     }
 }
 
 /// Requests that make the servers hold something new.
 fn creates_state(method: &Method, path: &str) -> bool {
-    use super::endpoints::{AUTHORIZE, TOKEN};
-    is_limited(method, path) || path == AUTHORIZE || (*method == Method::POST && path == TOKEN)
+    use super::endpoints::TOKEN;
+    is_limited(method, path) || (*method == Method::POST && path == TOKEN)
 }
 
 type Config = GovernorConfig<ClientAddress, governor::middleware::NoOpMiddleware>;
@@ -184,7 +186,7 @@ pub async fn guard(s: &Servers, req: Request, next: Next) -> Response<Body> {
                 wait_time.max(1),
                 "too_many_requests",
                 format!(
-                    "Too many sign-ins, registrations or new runs from your address: the lab allows {burst} at once, \
+                    "Too many sign-ins, authorization requests, registrations or new runs from your address: the lab allows {burst} at once, \
                      then {per_minute} a minute. Try again in {} s.",
                     wait_time.max(1)
                 ),

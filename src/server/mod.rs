@@ -74,7 +74,7 @@ impl Servers {
         let sweepers: Vec<Arc<dyn Sweep>> = vec![clients.clone(), codes.clone(), tokens.clone()];
         Arc::new(Self {
             statuses: resource::Statuses::new(config.max_statuses_per_user),
-            runs: runs::Runs::new(config.max_runs),
+            runs: runs::Runs::new(config.max_runs, config.run_ttl),
             limits: limits::Limits::new(&config),
             lab_http,
             config,

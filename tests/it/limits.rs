@@ -66,13 +66,15 @@ async fn sign_in_attempts_are_limited_per_address() {
 async fn a_runs_own_registration_and_sign_in_count_only_as_the_learners_one_start() {
     let lab = start_with(|c| {
         c.rate_per_minute = 6;
-        c.rate_burst = 2;
+        c.rate_burst = 3;
     })
     .await;
     let learner = lab.reached_from([127, 0, 0, 5]);
-    // Each autoplay run registers a client and signs alice in over the
-    // lab's loopback; with a burst of 2, two whole runs still finish.
-    for _ in 0..2 {
+    // Each autoplay run registers a client, asks for authorization and
+    // signs alice in over the lab's loopback: three limited requests, filed
+    // under the run, not the learner. With a burst of 3, three whole runs
+    // still finish.
+    for _ in 0..3 {
         let (r, run) = start_run(&learner, "AuthorizationCode", "Autoplay", None).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         assert_eq!(run["status"], "Done", "{run}");
@@ -98,4 +100,26 @@ async fn above_the_memory_ceiling_new_state_gets_503_and_the_rest_still_works() 
     assert!(r.text.starts_with("ServerError|The lab is at its memory ceiling"), "{}", r.text);
     // Reading goes on.
     assert_eq!(lab.get("/.well-known/oauth-authorization-server").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn authorization_requests_are_limited_per_address_since_each_holds_a_page() {
+    let lab = start_with(|c| {
+        c.rate_per_minute = 6;
+        c.rate_burst = 2;
+    })
+    .await;
+    let flooder = lab.reached_from([127, 0, 0, 6]);
+    let query = format!(
+        "/oauth/authorize?response_type=code&client_id=web-app&redirect_uri={}&state=s&code_challenge={}&code_challenge_method=S256",
+        form(&[("x", &lab.callback())]).trim_start_matches("x="),
+        s256("a-verifier-of-at-least-forty-three-characters-long-xx")
+    );
+    for _ in 0..2 {
+        assert_eq!(flooder.get(&query).await.status, StatusCode::OK);
+    }
+    let refused = flooder.get(&query).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(refused.error(), "too_many_requests");
+    assert_eq!(lab.reached_from([127, 0, 0, 7]).get(&query).await.status, StatusCode::OK);
 }

@@ -15,6 +15,10 @@ use std::time::SystemTime;
 /// The header the lab's client (and the implicit grant's browser script)
 /// puts on its requests so the lab can file them under the run.
 pub const RUN_HEADER: &str = "x-lab-run";
+/// Put on a request found to belong to a run, for the layers inside.
+#[derive(Clone, Debug)]
+pub struct RunOf(pub String);
+
 /// Bodies longer than this are kept cut, with a note.
 const MAX_KEPT_BODY: usize = 32 * 1024;
 const MAX_RESPONSE: usize = 1024 * 1024;
@@ -187,6 +191,8 @@ where
     let (Some(run), Some(grant)) = (run, grant) else {
         return inner(Request::from_parts(parts, Body::from(bytes))).await;
     };
+    let mut parts = parts;
+    parts.extensions.insert(RunOf(run.clone()));
     let request = RequestRecord {
         method: parts.method.to_string(),
         target: parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or(path.clone()),

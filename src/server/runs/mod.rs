@@ -13,6 +13,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+/// How long a run is kept unless configured otherwise.
 pub const RUN_TTL: Duration = Duration::from_secs(3600);
 pub const RUNS_PER_LEARNER: usize = 20;
 /// A run has a few dozen steps at most; past this it stops recording.
@@ -46,11 +47,13 @@ struct Inner {
 pub struct Runs {
     inner: Mutex<Inner>,
     seq: AtomicU64,
+    ttl: Duration,
 }
 
 impl Runs {
-    pub fn new(cap: usize) -> Self {
+    pub fn new(cap: usize, ttl: Duration) -> Self {
         Self {
+            ttl,
             inner: Mutex::new(Inner {
                 by_id: Bounded::new(cap),
                 by_client: Bounded::new(cap),
@@ -88,7 +91,7 @@ impl Runs {
         };
         let state =
             RunState { record, seqs: vec![], client: None, pkce_verifier: None, state: None, fragment_read: false };
-        inner.by_id.insert(Bounded::<RunState>::key(&id), state, Some(Instant::now() + RUN_TTL)).ok()?;
+        inner.by_id.insert(Bounded::<RunState>::key(&id), state, Some(Instant::now() + self.ttl)).ok()?;
         let mine = inner.learners.entry(learner.to_string()).or_default();
         mine.push_back(id);
         if mine.len() > RUNS_PER_LEARNER {
@@ -132,7 +135,7 @@ impl Runs {
             run.client = Some(client);
         }
         let _ =
-            inner.by_client.insert(Bounded::<String>::key(&client_id), id.to_string(), Some(Instant::now() + RUN_TTL));
+            inner.by_client.insert(Bounded::<String>::key(&client_id), id.to_string(), Some(Instant::now() + self.ttl));
     }
 
     pub fn run_of_client(&self, client_id: &str) -> Option<String> {
