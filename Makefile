@@ -15,3 +15,9 @@ fmt:
 
 bench: ## the benchmark harness: the lab against oxide-auth, node-oauth2-server, Authlib and a bare-axum floor
 	bench/run.sh $(ARGS)
+
+flood: ## 100,000 registrations, authorizations and runs in a minute each, with a probe on another address
+	bench/flood.sh $(ARGS)
+
+soak: ## mixed valid and malformed traffic for 5 minutes (at most 10), RSS over time
+	bench/soak.sh $(ARGS)

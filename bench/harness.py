@@ -65,9 +65,9 @@ def rss_bytes(pid: int) -> int:
 class Server:
     """One server process pinned to core 0."""
 
-    def __init__(self, name, argv, path, auth, cwd=ROOT, env=None, rust=True):
+    def __init__(self, name, argv, path, auth, cwd=ROOT, env=None, rust=True, log=None):
         self.name, self.argv, self.path, self.auth = name, argv, path, auth
-        self.cwd, self.extra_env, self.rust = cwd, env or {}, rust
+        self.cwd, self.extra_env, self.rust, self.log = cwd, env or {}, rust, log
         self.proc = None
         self.port = None
 
@@ -80,7 +80,8 @@ class Server:
         if self.rust:
             env["TOKIO_WORKER_THREADS"] = "1"
         argv = ["taskset", "-c", "0"] + [a.replace("{port}", str(self.port)) for a in self.argv]
-        self.proc = subprocess.Popen(argv, cwd=self.cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        out = open(self.log, "w") if self.log else subprocess.DEVNULL
+        self.proc = subprocess.Popen(argv, cwd=self.cwd, env=env, stdout=out, stderr=out)
         wait_for(self.port, self.proc)
         return self
 
