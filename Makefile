@@ -1,5 +1,5 @@
 # The two commands of the README, and a few conveniences.
-.PHONY: run test setup fmt bench flood soak
+.PHONY: run test setup fmt bench flood soak fuzz
 
 run: ## install what is missing, build in release mode, serve on http://127.0.0.1:3000
 	scripts/run.sh $(ARGS)
@@ -21,3 +21,6 @@ flood: ## 100,000 registrations, authorizations and runs in a minute each, with 
 
 soak: ## mixed valid and malformed traffic for 5 minutes (at most 10), RSS over time
 	bench/soak.sh $(ARGS)
+
+fuzz: ## the cargo-fuzz targets, 60 s each (ARGS=seconds)
+	bench/fuzz.sh $(ARGS)

@@ -8,6 +8,7 @@ pub mod config;
 pub mod endpoints;
 pub mod error;
 pub mod fixtures;
+pub mod fuzzing;
 pub mod grants;
 pub mod lab;
 pub mod limits;

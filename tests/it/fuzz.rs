@@ -162,3 +162,26 @@ fn params_and_basic_parsing_never_panic() {
         })
         .unwrap();
 }
+
+/// The cargo-fuzz corpus (fuzz/corpus, seeds plus what `bench/fuzz.sh`
+/// found worth keeping) replayed through the router on stable Rust: no
+/// input may get a 5xx or panic.
+#[test]
+fn committed_fuzz_corpus_never_5xx() {
+    use oauth2_lab::server::fuzzing::{Harness, Target};
+    let harness = Harness::new();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+    for target in Target::ALL {
+        let dir = root.join(target.name());
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let path = entry.unwrap().path();
+            let data = std::fs::read(&path).unwrap();
+            if let Some(status) = harness.run(target, &data) {
+                assert!(status.as_u16() < 500, "{}: {status}", path.display());
+                seen += 1;
+            }
+        }
+        assert!(seen >= 4, "{}: only {seen} inputs replayed", target.name());
+    }
+}
