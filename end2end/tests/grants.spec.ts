@@ -198,7 +198,7 @@ test("unticking refresh and revoke stops the run once the token is used", async 
   await expect(page.getByTestId("step-label")).toHaveText(EXPECTED.password.slice(0, 7));
 });
 
-test("a run exports as HAR and as Markdown with a Mermaid diagram", async ({ page }) => {
+test("a run exports as HAR, as Markdown with a Mermaid diagram, and as a curl script", async ({ page }) => {
   await open(page, "client-credentials");
   await page.getByTestId("run").click();
   await expect(page.getByTestId("run-status")).toHaveText("Run complete");
@@ -210,6 +210,13 @@ test("a run exports as HAR and as Markdown with a Mermaid diagram", async ({ pag
   const md = await (await page.request.get((await page.getByTestId("export-md").getAttribute("href"))!)).text();
   expect(md).toContain("sequenceDiagram");
   expect(md).toContain("C->>AS: 4. POST /oauth/token");
+  const [sh] = await Promise.all([page.waitForEvent("download"), page.getByTestId("export-sh").click()]);
+  expect(sh.suggestedFilename()).toBe("oauth2-lab-client-credentials.sh");
+  const script = readFileSync(await sh.path(), "utf8");
+  expect(script.startsWith("#!/usr/bin/env bash")).toBe(true);
+  // The token request authenticates with the client the script registered.
+  expect(script).toContain('-u "${CLIENT_ID}:${CLIENT_SECRET}"');
+  expect(script).toContain('CLIENT_SECRET=$(json client_secret "$resp")');
 });
 
 test("the chooser recommends per RFC 9700 and runs the recommendation in one click", async ({ page }) => {

@@ -298,6 +298,7 @@ fn GrantLab(grant: Grant) -> impl IntoView {
                             <a href=format!("/lab/runs/{id}") target="_blank" rel="external" data-testid="record-link">"Run record (JSON)"</a>
                             <a href=format!("/lab/runs/{id}/export.har") rel="external" download data-testid="export-har">"Export HAR (devtools)"</a>
                             <a href=format!("/lab/runs/{id}/export.md") rel="external" download data-testid="export-md">"Export Markdown (Mermaid)"</a>
+                            <a href=format!("/lab/runs/{id}/export.sh") rel="external" download data-testid="export-sh">"Export curl script (replays it)"</a>
                         </div>
                         {guided_url.map(|url| view! { <BrowserPane url=url/> })}
                         <Player current revealed playing speed steps_len/>

@@ -160,6 +160,11 @@ pub async fn guard(s: &Servers, req: Request, next: Next) -> Response<Body> {
     if !creates && !limited {
         return next.run(req).await;
     }
+    // Boxed: most requests take the path above, and keep a small future.
+    Box::pin(refuse_or_limit(s, req, next, creates, limited)).await
+}
+
+async fn refuse_or_limit(s: &Servers, req: Request, next: Next, creates: bool, limited: bool) -> Response<Body> {
     let path = req.uri().path().to_string();
     if creates && s.limits.over_ceiling() {
         tracing::warn!(rss = s.limits.rss(), %path, "over the memory ceiling: refusing new state");

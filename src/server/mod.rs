@@ -142,12 +142,18 @@ async fn front(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    runs::capture::capture(&s, req, |req| async {
+    let inner = |req| async {
         let mut res = limits::guard(&s, req, next).await;
         res.headers_mut().entry(header::X_CONTENT_TYPE_OPTIONS).or_insert(HeaderValue::from_static("nosniff"));
         res
-    })
-    .await
+    };
+    if runs::capture::may_belong_to_a_run(&req) {
+        // Recording holds a lot across its awaits; boxed, so that the
+        // future of every other request stays small.
+        Box::pin(runs::capture::capture(&s, req, inner)).await
+    } else {
+        inner(req).await
+    }
 }
 
 /// The router's state: the Leptos options for the pages, and the servers.

@@ -201,3 +201,45 @@ async fn exports_are_har_and_markdown_and_not_steps_themselves() {
     assert_eq!(again["steps"].as_array().unwrap().len(), run["steps"].as_array().unwrap().len());
     assert_eq!(lab.get("/lab/runs/run_nope/export.har").await.status, StatusCode::NOT_FOUND);
 }
+
+/// The curl export replays a run against the live lab: every code, token,
+/// state, PKCE value and CSRF token is taken from the new answers, so the
+/// replay succeeds where resending the recording would fail.
+#[tokio::test]
+async fn curl_export_replays_each_grant_with_fresh_values() {
+    let lab = start().await;
+    for grant in ["AuthorizationCode", "Implicit", "Password", "ClientCredentials"] {
+        let (_, run) = start_run(&lab, grant, "Autoplay", None).await;
+        assert_eq!(run["status"], "Done", "{run}");
+        let id = run["id"].as_str().unwrap();
+        let script = lab.get(&format!("/lab/runs/{id}/export.sh")).await;
+        assert_eq!(script.status, StatusCode::OK);
+        assert!(script.header("content-disposition").contains(".sh"), "{}", script.header("content-disposition"));
+        let recorded_tokens: Vec<String> = run["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["name"].as_str().unwrap().ends_with("_token"))
+            .map(|a| a["value"].as_str().unwrap().to_string())
+            .collect();
+        assert!(!recorded_tokens.is_empty(), "{grant}: no tokens recorded");
+        let path = std::env::temp_dir().join(format!("oauth2-lab-replay-{id}.sh"));
+        std::fs::write(&path, &script.text).unwrap();
+        let base = lab.base.clone();
+        let out = tokio::task::spawn_blocking(move || {
+            std::process::Command::new("bash").arg(&path).env("LAB", base).output().unwrap()
+        })
+        .await
+        .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{grant}: the replay failed\n{stderr}\n{stdout}\n{}", script.text);
+        assert!(stderr.contains("Replayed"), "{grant}: {stderr}");
+        // The API answered the replay with alice's account (or the
+        // service's), and with tokens the recording never saw.
+        assert!(stdout.contains("\"access_token\":\"at_") || stdout.contains("access_token=at_"), "{grant}: {stdout}");
+        for t in &recorded_tokens {
+            assert!(!stdout.contains(t.as_str()), "{grant}: the replay reused the recorded {t}");
+        }
+    }
+}

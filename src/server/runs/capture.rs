@@ -160,6 +160,13 @@ fn local_step_before(s: &Servers, run: &str, grant: Grant, kind: StepKind) -> Op
     }
 }
 
+/// Whether a request may belong to a run: it carries the run header, is
+/// one of a run's app pages, or goes to the authorization endpoint.
+pub fn may_belong_to_a_run(req: &Request) -> bool {
+    let path = req.uri().path();
+    req.headers().contains_key(RUN_HEADER) || run_in_path(path).is_some() || path == "/oauth/authorize"
+}
+
 /// Records the request and the response `inner` gives, when the request
 /// belongs to a run; otherwise only calls `inner`.
 pub async fn capture<F, Fut>(s: &Arc<Servers>, req: Request, inner: F) -> Response
@@ -167,11 +174,7 @@ where
     F: FnOnce(Request) -> Fut,
     Fut: Future<Output = Response>,
 {
-    let maybe_run = {
-        let path = req.uri().path();
-        req.headers().contains_key(RUN_HEADER) || run_in_path(path).is_some() || path == "/oauth/authorize"
-    };
-    if !maybe_run {
+    if !may_belong_to_a_run(&req) {
         return inner(req).await;
     }
     let path = req.uri().path().to_string();

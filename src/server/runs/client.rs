@@ -34,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/lab/runs/{id}", get(record))
         .route("/lab/runs/{id}/export.har", get(export_har))
         .route("/lab/runs/{id}/export.md", get(export_md))
+        .route("/lab/runs/{id}/export.sh", get(export_sh))
         .route("/lab/runs/{id}/login", get(login))
         .route("/lab/runs/{id}/callback", get(callback))
         .route("/lab/runs/{id}/password", post(password))
@@ -76,6 +77,18 @@ async fn export_har(State(s): State<Arc<Servers>>, Path(id): Path<String>) -> Re
             serde_json::to_string_pretty(&super::export::har(&r)).unwrap_or_default(),
             "application/json",
             format!("oauth2-lab-{}.har", r.grant.slug()),
+        ),
+        None => no_run(),
+    }
+}
+
+/// The run as a bash script of curl commands that replays it.
+async fn export_sh(State(s): State<Arc<Servers>>, Path(id): Path<String>) -> Response {
+    match s.runs.record(&id) {
+        Some(r) => download(
+            super::replay::curl_script(&r, &s.config.public_url),
+            "text/x-shellscript; charset=utf-8",
+            format!("oauth2-lab-{}.sh", r.grant.slug()),
         ),
         None => no_run(),
     }

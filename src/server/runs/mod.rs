@@ -5,6 +5,7 @@ pub mod agent;
 pub mod capture;
 pub mod client;
 pub mod export;
+pub mod replay;
 
 use super::store::Bounded;
 use crate::run::{Grant, Mode, RunRecord, RunStatus, Step};
