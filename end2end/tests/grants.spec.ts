@@ -236,3 +236,37 @@ test("the chooser recommends per RFC 9700 and runs the recommendation in one cli
   await expect(page).toHaveURL(/\/grants\/authorization-code\?autorun=1$/);
   await expect(page.getByTestId("run-status")).toHaveText("Run complete");
 });
+
+test("the address is a permalink to the run, its current step and its options", async ({ page, context }) => {
+  await open(page, "client-credentials");
+  await page.getByTestId("mask").check();
+  await page.getByTestId("lifecycle").uncheck();
+  await page.getByTestId("run").click();
+  await expect(page.getByTestId("run-status")).toHaveText("Run complete");
+  await page.keyboard.press("ArrowRight"); // stops autoplay
+  await page.keyboard.press("Home");
+  await page.keyboard.press("ArrowRight");
+  await page.keyboard.press("ArrowRight");
+  await expect(page.getByTestId("inspector-title")).toHaveText(EXPECTED["client-credentials"][2]);
+  await expect(page).toHaveURL(/\/grants\/client-credentials\?lifecycle=0&mask=1&run=run_[\w-]+&step=3$/);
+  const link = page.url();
+  expect(await page.getByTestId("permalink").getAttribute("href")).toBe(new URL(link).pathname + new URL(link).search);
+
+  // Another screen opens the same run at the same step, with the same options.
+  const other = await context.newPage();
+  await other.goto(link);
+  await expect(other.locator("body[data-hydrated='true']")).toBeAttached();
+  await expect(other.getByTestId("inspector-title")).toHaveText(EXPECTED["client-credentials"][2]);
+  await expect(other.getByTestId("mask")).toBeChecked();
+  await expect(other.getByTestId("lifecycle")).not.toBeChecked();
+  await expect(other.getByTestId("run-status")).toHaveText("Run complete");
+  // Steps after the shared one are not drawn yet.
+  await expect(other.locator("[data-testid='step']:not(.pending)")).toHaveCount(3);
+  await expect(other.locator("[data-testid='step'].pending")).toHaveCount(2);
+  await other.keyboard.press("ArrowRight");
+  await expect(other).toHaveURL(/step=4$/);
+
+  // A run that is gone says so.
+  await other.goto("/grants/client-credentials?run=run_gone&step=2");
+  await expect(other.getByRole("alert")).toContainText("runs expire after an hour");
+});

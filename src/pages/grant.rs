@@ -237,11 +237,66 @@ fn GrantLab(grant: Grant) -> impl IntoView {
         on_cleanup(move || handle.remove());
     });
 
-    // `?autorun=1` (from the chooser) runs the grant as the page opens.
+    // The address is a permalink: `?mode=guided&lifecycle=0&mask=1` keep the
+    // options, `run=…&step=N` the run and its current step, so a reload or
+    // a shared link opens the same view. `?autorun=1` (from the chooser)
+    // runs the grant as the page opens.
     let query = use_query_map();
     Effect::new(move |_| {
-        if query.with_untracked(|q| q.get("autorun").as_deref() == Some("1")) {
+        let q = query.get_untracked();
+        if q.get("mode").as_deref() == Some("guided") {
+            mode.set(Mode::Guided);
+        }
+        if q.get("lifecycle").as_deref() == Some("0") {
+            lifecycle.set(false);
+        }
+        if q.get("mask").as_deref() == Some("1") {
+            mask.set(true);
+        }
+        if q.get("autorun").as_deref() == Some("1") {
             start.dispatch(StartRun { grant, mode: Mode::Autoplay, lifecycle: true });
+        } else if let Some(id) = q.get("run") {
+            let step = q.get("step").and_then(|s| s.parse::<usize>().ok()).unwrap_or(1).max(1) - 1;
+            leptos::task::spawn_local(async move {
+                match get_run(id).await {
+                    Ok(r) => {
+                        let at = step.min(r.steps.len().saturating_sub(1));
+                        run.set(Some(r));
+                        current.set(at);
+                        revealed.set(at);
+                    }
+                    Err(e) => error.set(Some(e.to_string())),
+                }
+            });
+        }
+    });
+    let permalink = Memo::new(move |_| {
+        let mut q = vec![];
+        if mode.get() == Mode::Guided {
+            q.push("mode=guided".to_string());
+        }
+        if !lifecycle.get() && grant != Grant::Implicit {
+            q.push("lifecycle=0".to_string());
+        }
+        if mask.get() {
+            q.push("mask=1".to_string());
+        }
+        if let Some(id) = run.with(|r| r.as_ref().map(|r| r.id.clone())) {
+            q.push(format!("run={id}"));
+            q.push(format!("step={}", current.get() + 1));
+        }
+        let path = format!("/grants/{}", grant.slug());
+        if q.is_empty() {
+            path
+        } else {
+            format!("{path}?{}", q.join("&"))
+        }
+    });
+    // Keep the address bar on the permalink without a navigation.
+    Effect::new(move |_| {
+        let url = permalink.get();
+        if let Ok(history) = window().history() {
+            let _ = history.replace_state_with_url(&leptos::wasm_bindgen::JsValue::NULL, "", Some(&url));
         }
     });
     let run_it = move |_| {
@@ -299,6 +354,7 @@ fn GrantLab(grant: Grant) -> impl IntoView {
                             <a href=format!("/lab/runs/{id}/export.har") rel="external" download data-testid="export-har">"Export HAR (devtools)"</a>
                             <a href=format!("/lab/runs/{id}/export.md") rel="external" download data-testid="export-md">"Export Markdown (Mermaid)"</a>
                             <a href=format!("/lab/runs/{id}/export.sh") rel="external" download data-testid="export-sh">"Export curl script (replays it)"</a>
+                            <a href=move || permalink.get() data-testid="permalink" title="This run at this step, with these options">"Link to this step"</a>
                         </div>
                         {guided_url.map(|url| view! { <BrowserPane url=url/> })}
                         <Player current revealed playing speed steps_len/>
