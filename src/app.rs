@@ -1,6 +1,7 @@
 //! The Leptos app: the HTML shell and the routes of the lab's pages.
 
 use crate::pages::chooser::ChooserPage;
+use crate::pages::compare::ComparePage;
 use crate::pages::grant::GrantPage;
 use crate::pages::home::HomePage;
 use leptos::prelude::*;
@@ -39,6 +40,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <main class="page"><h1>"Page not found"</h1><p><a href="/">"Back to the lab"</a></p></main> }>
                 <Route path=StaticSegment("") view=HomePage/>
                 <Route path=StaticSegment("choose") view=ChooserPage/>
+                <Route path=StaticSegment("compare") view=ComparePage/>
                 <Route path=(StaticSegment("grants"), ParamSegment("grant")) view=GrantPage/>
             </Routes>
         </Router>

@@ -233,8 +233,10 @@ test("the chooser recommends per RFC 9700 and runs the recommendation in one cli
   await expect(page.getByTestId("recommended")).toHaveText("Authorization code with PKCE");
   await expect(page.getByTestId("recommendation")).toContainText("implicit");
   await page.getByTestId("run-recommended").click();
-  await expect(page).toHaveURL(/\/grants\/authorization-code\?autorun=1$/);
   await expect(page.getByTestId("run-status")).toHaveText("Run complete");
+  // Once the run exists the address is its permalink, so a reload shows it
+  // rather than running it again.
+  await expect(page).toHaveURL(/\/grants\/authorization-code\?run=run_[\w-]+&step=\d+$/);
 });
 
 test("the address is a permalink to the run, its current step and its options", async ({ page, context }) => {
@@ -269,4 +271,51 @@ test("the address is a permalink to the run, its current step and its options", 
   // A run that is gone says so.
   await other.goto("/grants/client-credentials?run=run_gone&step=2");
   await expect(other.getByRole("alert")).toContainText("runs expire after an hour");
+});
+
+test("four grants side by side step together, with a table computed from the runs", async ({ page, context }) => {
+  await page.goto("/");
+  await expect(page.locator("body[data-hydrated='true']")).toBeAttached();
+  await page.getByTestId("compare-link").click();
+  await expect(page).toHaveURL(/\/compare/);
+  await expect(page.locator("body[data-hydrated='true']")).toBeAttached();
+  await page.getByTestId("run-compare").click();
+  await expect(page.getByTestId("compare-col")).toHaveCount(4);
+  await expect(page.getByTestId("compare-col").locator("h2")).toHaveText([
+    "Authorization code with PKCE", "Client credentials", "Implicit", "Resource owner password",
+  ].map((t) => new RegExp(t.split(" ")[0])));
+  // Stepping from the keyboard moves every column.
+  await page.keyboard.press("ArrowRight");
+  await page.keyboard.press("Home");
+  await page.keyboard.press("ArrowRight");
+  await page.keyboard.press("ArrowRight");
+  await expect(page.getByTestId("compare-step")).toHaveText(/^Step 3 of 11$/);
+  for (const col of await page.getByTestId("compare-col").all()) {
+    await expect(col.locator("[data-testid='step']:not(.pending)")).toHaveCount(3);
+  }
+  const table = page.getByTestId("compare-table");
+  const row = (label: string) => table.locator("tr", { has: page.locator(`th:text-is("${label}")`) }).locator("td");
+  // Counted from the records, the app's own pages included.
+  await expect(row("HTTP round trips")).toHaveText(["10", "6", "7", "8"]);
+  await expect(row("PKCE")).toHaveText([/^yes: S256/, "no", "no", "no"]);
+  await expect(row("Refresh token issued")).toHaveText(["yes", "no", "no", "yes"]);
+  await expect(row("The user has to act")).toHaveText(["yes: signs in", "no", "yes: signs in", "yes: signs in"]);
+  await expect(row("Client authentication")).toHaveText([/Basic/, /Basic/, /^none/, /Basic/]);
+  // The teaching points: with a code the app never sees the password, with
+  // the password grant it does; with implicit the token skips the client's
+  // server and lives in the browser.
+  await expect(row("The user's password: who sees it")).toHaveText([
+    /^User agent, Authorization server \(/, "not used", /^User agent, Authorization server \(/, /^User agent, Client, Authorization server \(/,
+  ]);
+  await expect(row("The access token: who sees it")).toHaveText([
+    /^Client, Authorization server, Resource server/, /^Client, Authorization server, Resource server/,
+    /^User agent, Authorization server, Resource server/, /^Client, Authorization server, Resource server/,
+  ]);
+  await expect(row("The authorization code: who sees it")).toHaveText([/^User agent, Client, Authorization server/, "not used", "not used", "not used"]);
+  // The permalink opens the same comparison at the same step.
+  await expect(page).toHaveURL(/\/compare\?grants=authorization-code,client-credentials,implicit,password&runs=run_[\w-]+,run_[\w-]+,run_[\w-]+,run_[\w-]+&step=3$/);
+  const other = await context.newPage();
+  await other.goto(page.url());
+  await expect(other.getByTestId("compare-step")).toHaveText(/^Step 3 of 11$/);
+  await expect(other.getByTestId("compare-table").locator("tbody tr")).toHaveCount(13);
 });

@@ -5,6 +5,7 @@
 //! module is shared by the server (which records) and the browser (which
 //! shows).
 
+pub mod compare;
 pub mod narration;
 
 use serde::{Deserialize, Serialize};

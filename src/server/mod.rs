@@ -34,8 +34,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultOnFailure, TraceLayer};
-use tracing::Level;
+use tower_http::trace::TraceLayer;
 
 /// Everything the servers hold: configuration and one store per concern.
 pub struct Servers {
@@ -237,7 +236,19 @@ pub fn app(config: Config, leptos_options: LeptosOptions) -> Router {
                         "response"
                     );
                 })
-                .on_failure(DefaultOnFailure::new().level(Level::WARN)),
+                .on_failure(
+                    |class: tower_http::classify::ServerErrorsFailureClass, latency: Duration, _span: &tracing::Span| {
+                        // A 503 is the designed answer of a full store or the
+                        // memory ceiling; under a flood a line each would be
+                        // a flood of its own.
+                        let refusal = matches!(class, tower_http::classify::ServerErrorsFailureClass::StatusCode(c) if c.as_u16() == 503);
+                        if refusal {
+                            tracing::debug!(%class, latency_ms = latency.as_secs_f64() * 1000.0, "refused");
+                        } else {
+                            tracing::warn!(%class, latency_ms = latency.as_secs_f64() * 1000.0, "response failed");
+                        }
+                    },
+                ),
         )
         .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
         .map_request(|req: Request<tower_http::body::Limited<axum::body::Body>>| req.map(axum::body::Body::new))

@@ -1,0 +1,238 @@
+//! `/compare`: two to four grants run together, their diagrams in columns
+//! stepping in sync, and a table computed from the recorded runs. The
+//! address is a permalink (`?grants=…&runs=…&step=N`).
+
+use super::diagram::Diagram;
+use super::grant::get_run;
+use crate::run::compare::compare;
+use crate::run::{Grant, Mode, RunRecord, GRANTS};
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+const STEP_MS: u64 = 1400;
+
+#[component]
+pub fn ComparePage() -> impl IntoView {
+    let chosen = RwSignal::new(GRANTS.to_vec());
+    let runs = RwSignal::new(Vec::<RunRecord>::new());
+    let current = RwSignal::new(0usize);
+    let playing = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let longest = move || runs.with(|r| r.iter().map(|r| r.steps.len()).max().unwrap_or(0));
+
+    let run_them = move || {
+        let grants = chosen.get_untracked();
+        busy.set(true);
+        playing.set(false);
+        leptos::task::spawn_local(async move {
+            let mut done = vec![];
+            for g in grants {
+                match super::grant::start_run(g, Mode::Autoplay, true).await {
+                    Ok(r) => done.push(r),
+                    Err(e) => error.set(Some(e.to_string())),
+                }
+            }
+            current.set(0);
+            runs.set(done);
+            busy.set(false);
+            playing.set(true);
+        });
+    };
+
+    // Permalink in, then out.
+    let query = use_query_map();
+    Effect::new(move |_| {
+        let q = query.get_untracked();
+        if let Some(list) = q.get("grants") {
+            let picked: Vec<Grant> = list.split(',').filter_map(Grant::from_slug).collect();
+            if picked.len() >= 2 {
+                chosen.set(picked);
+            }
+        }
+        if let Some(ids) = q.get("runs") {
+            let step = q.get("step").and_then(|s| s.parse::<usize>().ok()).unwrap_or(1).max(1) - 1;
+            let ids: Vec<String> = ids.split(',').map(str::to_string).take(4).collect();
+            leptos::task::spawn_local(async move {
+                let mut found = vec![];
+                for id in ids {
+                    match get_run(id).await {
+                        Ok(r) => found.push(r),
+                        Err(e) => error.set(Some(e.to_string())),
+                    }
+                }
+                runs.set(found);
+                current.set(step);
+            });
+        } else if q.get("autorun").as_deref() == Some("1") {
+            run_them();
+        }
+    });
+    let permalink = Memo::new(move |_| {
+        let grants: Vec<&str> = chosen.get().iter().map(|g| g.slug()).collect();
+        let mut url = format!("/compare?grants={}", grants.join(","));
+        let ids: Vec<String> = runs.with(|r| r.iter().map(|r| r.id.clone()).collect());
+        if !ids.is_empty() {
+            url.push_str(&format!("&runs={}&step={}", ids.join(","), current.get() + 1));
+        }
+        url
+    });
+    Effect::new(move |_| {
+        let url = permalink.get();
+        if let Ok(history) = window().history() {
+            let _ = history.replace_state_with_url(&leptos::wasm_bindgen::JsValue::NULL, "", Some(&url));
+        }
+    });
+
+    // The shared clock and the keyboard: ← → space Home End.
+    Effect::new(move |_| {
+        if !playing.get() {
+            return;
+        }
+        let handle = set_interval_with_handle(
+            move || {
+                if current.get_untracked() + 1 >= longest() {
+                    playing.set(false);
+                } else {
+                    current.update(|c| *c += 1);
+                }
+            },
+            std::time::Duration::from_millis(STEP_MS),
+        );
+        on_cleanup(move || {
+            if let Ok(h) = handle {
+                h.clear();
+            }
+        });
+    });
+    Effect::new(move |_| {
+        let handle = window_event_listener(leptos::ev::keydown, move |e| {
+            if e.default_prevented() || e.alt_key() || e.ctrl_key() || e.meta_key() {
+                return;
+            }
+            let tag = document().active_element().map(|el| el.tag_name()).unwrap_or_default();
+            if matches!(tag.as_str(), "INPUT" | "SELECT" | "TEXTAREA") {
+                return;
+            }
+            let last = longest().saturating_sub(1);
+            match e.key().as_str() {
+                "ArrowRight" => {
+                    e.prevent_default();
+                    playing.set(false);
+                    current.update(|c| *c = (*c + 1).min(last));
+                }
+                "ArrowLeft" => {
+                    e.prevent_default();
+                    playing.set(false);
+                    current.update(|c| *c = c.saturating_sub(1));
+                }
+                " " if !matches!(tag.as_str(), "BUTTON" | "A") => {
+                    e.prevent_default();
+                    playing.update(|p| *p = !*p);
+                }
+                "Home" => current.set(0),
+                "End" => current.set(last),
+                _ => {}
+            }
+        });
+        on_cleanup(move || handle.remove());
+    });
+
+    let toggle = move |g: Grant, on: bool| {
+        chosen.update(|c| {
+            if on && !c.contains(&g) {
+                c.push(g);
+                c.sort_by_key(|x| GRANTS.iter().position(|y| y == x));
+            } else if !on {
+                c.retain(|x| *x != g);
+            }
+        })
+    };
+
+    view! {
+        <main class="page compare">
+            <nav class="crumbs" aria-label="Breadcrumb"><a href="/">"OAuth2 Lab"</a>" / "<span>"Side by side"</span></nav>
+            <h1>"Grants side by side"</h1>
+            <p class="lead">"Pick two to four grants. The lab runs each for real, then steps through them together; the table under them is computed from what crossed the wire."</p>
+            <section class="controls" aria-label="Which grants">
+                <fieldset class="mode">
+                    <legend>"Grants"</legend>
+                    {GRANTS.iter().map(|g| {
+                        let g = *g;
+                        view! {
+                            <label>
+                                <input type="checkbox" data-testid=format!("pick-{}", g.slug())
+                                    prop:checked=move || chosen.with(|c| c.contains(&g))
+                                    on:change=move |e| toggle(g, event_target_checked(&e))/>
+                                " "{g.title()}
+                            </label>
+                        }
+                    }).collect_view()}
+                </fieldset>
+                <button type="button" class="button primary" data-testid="run-compare"
+                    disabled=move || busy.get() || !(2..=4).contains(&chosen.with(Vec::len))
+                    on:click=move |_| run_them()>
+                    {move || if busy.get() { "Running…" } else { "Run side by side" }}
+                </button>
+                <span class="hint">"Keys: ← → step, space plays, Home and End."</span>
+            </section>
+            {move || error.get().map(|e| view! { <p class="as-error" role="alert">{e}</p> })}
+            {move || (!runs.with(Vec::is_empty)).then(|| view! {
+                <div class="player" role="group" aria-label="Step all grants together">
+                    <button type="button" class="button" aria-label="Previous step" data-testid="compare-prev"
+                        on:click=move |_| { playing.set(false); current.update(|c| *c = c.saturating_sub(1)); }>"← Previous"</button>
+                    <button type="button" class="button" data-testid="compare-play" on:click=move |_| playing.update(|p| *p = !*p)>
+                        {move || if playing.get() { "Pause" } else { "Play" }}
+                    </button>
+                    <button type="button" class="button" aria-label="Next step" data-testid="compare-next"
+                        on:click=move |_| { playing.set(false); current.update(|c| *c = (*c + 1).min(longest().saturating_sub(1))); }>"Next →"</button>
+                    <span class="step-count" data-testid="compare-step">{move || format!("Step {} of {}", current.get() + 1, longest())}</span>
+                    <a href=move || permalink.get() data-testid="compare-permalink">"Link to this step"</a>
+                </div>
+            })}
+            <div class="compare-cols">
+                {move || runs.get().into_iter().map(|r| {
+                    let len = r.steps.len();
+                    let title = r.grant.title();
+                    let run = RwSignal::new(Some(r));
+                    let cur = RwSignal::new(0usize);
+                    let rev = RwSignal::new(0usize);
+                    // Each column follows the shared step, stopping at its last.
+                    Effect::new(move |_| {
+                        let at = current.get().min(len.saturating_sub(1));
+                        cur.set(at);
+                        rev.set(at);
+                    });
+                    view! {
+                        <section class="compare-col" data-testid="compare-col">
+                            <h2>{title}</h2>
+                            <p class="col-step">{move || {
+                                let c = current.get();
+                                if c >= len { format!("done in {len} steps") } else {
+                                    run.with(|r| r.as_ref().and_then(|r| r.steps.get(c)).map(|s| format!("{}. {}", c + 1, s.label)).unwrap_or_default())
+                                }
+                            }}</p>
+                            <Diagram run current=cur revealed=rev/>
+                        </section>
+                    }
+                }).collect_view()}
+            </div>
+            {move || runs.with(|rs| (!rs.is_empty()).then(|| {
+                let rows = compare(rs);
+                let heads: Vec<&str> = rs.iter().map(|r| r.grant.title()).collect();
+                view! {
+                    <h2>"How they compare"</h2>
+                    <p class="hint">"Counted and traced from the recorded runs above."</p>
+                    <div class="table-wrap"><table class="compare-table" data-testid="compare-table">
+                        <thead><tr><th scope="col">""</th>{heads.into_iter().map(|h| view! { <th scope="col">{h}</th> }).collect_view()}</tr></thead>
+                        <tbody>
+                            {rows.into_iter().map(|row| view! {
+                                <tr><th scope="row">{row.label}</th>{row.cells.into_iter().map(|c| view! { <td>{c}</td> }).collect_view()}</tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table></div>
+                }
+            }))}
+        </main>
+    }
+}
