@@ -1,6 +1,7 @@
 //! The Leptos app: the HTML shell and the routes of the lab's pages.
 
 use crate::pages::chooser::ChooserPage;
+use crate::pages::classroom::FollowPage;
 use crate::pages::compare::ComparePage;
 use crate::pages::grant::GrantPage;
 use crate::pages::home::HomePage;
@@ -41,6 +42,7 @@ pub fn App() -> impl IntoView {
                 <Route path=StaticSegment("") view=HomePage/>
                 <Route path=StaticSegment("choose") view=ChooserPage/>
                 <Route path=StaticSegment("compare") view=ComparePage/>
+                <Route path=(StaticSegment("follow"), ParamSegment("id")) view=FollowPage/>
                 <Route path=(StaticSegment("grants"), ParamSegment("grant")) view=GrantPage/>
             </Routes>
         </Router>

@@ -319,3 +319,34 @@ test("four grants side by side step together, with a table computed from the run
   await expect(other.getByTestId("compare-step")).toHaveText(/^Step 3 of 11$/);
   await expect(other.getByTestId("compare-table").locator("tbody tr")).toHaveCount(13);
 });
+
+test("students follow the presenter's run and steps live, with no sign-in", async ({ page, browser }) => {
+  await open(page, "client-credentials");
+  await page.getByTestId("present").click();
+  const follow = await page.getByTestId("follow-link").getAttribute("href");
+  expect(follow).toMatch(/\/follow\/class_[\w-]+$/);
+  await expect(page.locator("body.presenting")).toBeAttached();
+
+  // A student on another browser (no cookies, nothing shared) opens the link before anything runs.
+  const student = await (await browser.newContext()).newPage();
+  await student.goto(follow!);
+  await expect(student.getByTestId("follow-waiting")).toBeVisible();
+
+  await page.getByTestId("run").click();
+  await expect(page.getByTestId("run-status")).toHaveText("Run complete");
+  await page.keyboard.press("ArrowRight");
+  await page.keyboard.press("Home");
+  await page.keyboard.press("ArrowRight");
+  await expect(page.getByTestId("inspector-title")).toHaveText(EXPECTED["client-credentials"][1]);
+
+  // The student lands on the presenter's run, at the presenter's step, and moves with it.
+  await expect(student).toHaveURL(/\/grants\/client-credentials\?.*run=run_[\w-]+.*follow=class_/);
+  await expect(student.getByTestId("following")).toBeVisible();
+  await expect(student.getByTestId("inspector-title")).toHaveText(EXPECTED["client-credentials"][1]);
+  await page.keyboard.press("ArrowRight");
+  await expect(student.getByTestId("inspector-title")).toHaveText(EXPECTED["client-credentials"][2]);
+  await page.keyboard.press("ArrowRight");
+  await expect(student.getByTestId("inspector-title")).toHaveText(EXPECTED["client-credentials"][3]);
+  // The presenter's speaker notes are the step's narration, in large type.
+  await expect(page.locator("body.presenting .narration")).toBeVisible();
+});

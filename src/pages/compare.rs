@@ -77,12 +77,25 @@ pub fn ComparePage() -> impl IntoView {
         }
         url
     });
+    let following = query.with_untracked(|q| q.get("follow"));
+    let follower = following.is_some();
     Effect::new(move |_| {
         let url = permalink.get();
+        if follower {
+            return;
+        }
         if let Ok(history) = window().history() {
             let _ = history.replace_state_with_url(&leptos::wasm_bindgen::JsValue::NULL, "", Some(&url));
         }
     });
+    if let Some(id) = following.clone() {
+        Effect::new(move |_| {
+            let same = move |ids: &str| {
+                runs.with_untracked(|r| r.iter().map(|r| r.id.as_str()).collect::<Vec<_>>().join(",") == ids)
+            };
+            super::classroom::follow_here(id.clone(), "/compare".to_string(), same, current);
+        });
+    }
 
     // The shared clock and the keyboard: ← → space Home End.
     Effect::new(move |_| {
@@ -154,6 +167,8 @@ pub fn ComparePage() -> impl IntoView {
             <nav class="crumbs" aria-label="Breadcrumb"><a href="/">"OAuth2 Lab"</a>" / "<span>"Side by side"</span></nav>
             <h1>"Grants side by side"</h1>
             <p class="lead">"Pick two to four grants. The lab runs each for real, then steps through them together; the table under them is computed from what crossed the wire."</p>
+            {(!follower).then(|| view! { <super::classroom::PresenterBar permalink/> })}
+            {follower.then(|| view! { <p class="following" role="status" data-testid="following">"Following the presenter: their steps appear here as they go."</p> })}
             <section class="controls" aria-label="Which grants">
                 <fieldset class="mode">
                     <legend>"Grants"</legend>

@@ -292,13 +292,26 @@ fn GrantLab(grant: Grant) -> impl IntoView {
             format!("{path}?{}", q.join("&"))
         }
     });
-    // Keep the address bar on the permalink without a navigation.
+    // Keep the address bar on the permalink without a navigation (a
+    // follower's keeps its `follow=`).
+    let following = query.with_untracked(|q| q.get("follow"));
+    let follower = following.is_some();
     Effect::new(move |_| {
         let url = permalink.get();
+        if follower {
+            return;
+        }
         if let Ok(history) = window().history() {
             let _ = history.replace_state_with_url(&leptos::wasm_bindgen::JsValue::NULL, "", Some(&url));
         }
     });
+    // A student following a class: the presenter's steps arrive here.
+    if let Some(id) = following.clone() {
+        Effect::new(move |_| {
+            let same = move |runs: &str| run.with_untracked(|r| r.as_ref().is_some_and(|r| r.id == runs));
+            super::classroom::follow_here(id.clone(), format!("/grants/{}", grant.slug()), same, current);
+        });
+    }
     let run_it = move |_| {
         playing.set(false);
         start.dispatch(StartRun { grant, mode: mode.get_untracked(), lifecycle: lifecycle.get_untracked() });
@@ -313,6 +326,8 @@ fn GrantLab(grant: Grant) -> impl IntoView {
                 {deprecation(grant).map(|d| view! { <p class="deprecated-banner" role="note"><strong>"Deprecated. "</strong>{d.trim_start_matches("Deprecated. ")}</p> })}
             </header>
 
+            {(!follower).then(|| view! { <super::classroom::PresenterBar permalink/> })}
+            {follower.then(|| view! { <p class="following" role="status" data-testid="following">"Following the presenter: their steps appear here as they go."</p> })}
             <section class="controls" aria-label="Run controls">
                 <fieldset class="mode">
                     <legend>"How to run"</legend>

@@ -1,6 +1,7 @@
 //! One module per page, and the parts of the grant page.
 
 pub mod chooser;
+pub mod classroom;
 pub mod compare;
 pub mod diagram;
 pub mod grant;

@@ -65,6 +65,7 @@ fn is_limited(method: &Method, path: &str) -> bool {
             path == REGISTER
                 || path == AUTHORIZE
                 || path == "/lab/fn/start_run"
+                || path == "/lab/fn/open_class"
                 || (path.starts_with("/lab/runs/") && path.ends_with("/password"))
         }
         Method::GET => path == AUTHORIZE || path == "/lab/start",

@@ -3,6 +3,7 @@
 //! compiles this module.
 
 pub mod bearer;
+pub mod classroom;
 pub mod client_auth;
 pub mod config;
 pub mod endpoints;
@@ -51,6 +52,7 @@ pub struct Servers {
     /// automatic redirects, as RFC 6749 §10.6 wants of clients.
     pub lab_http: reqwest::Client,
     pub limits: limits::Limits,
+    pub classes: classroom::Classes,
     sweepers: Vec<Arc<dyn Sweep>>,
 }
 
@@ -76,6 +78,7 @@ impl Servers {
             statuses: resource::Statuses::new(config.max_statuses_per_user),
             runs: runs::Runs::new(config.max_runs, config.run_ttl),
             limits: limits::Limits::new(&config),
+            classes: classroom::Classes::default(),
             lab_http,
             config,
             clients,
@@ -97,6 +100,7 @@ impl Servers {
         self.lab.sweep(now);
         self.runs.sweep(now);
         self.limits.sweep();
+        self.classes.sweep(now);
     }
 }
 
@@ -215,6 +219,7 @@ pub fn app(config: Config, leptos_options: LeptosOptions) -> Router {
         .merge(resource::routes())
         .merge(lab::routes())
         .merge(runs::client::routes())
+        .merge(classroom::routes())
         .merge(pages)
         .with_state(state);
     // The layers every request passes, outermost first, wrapped once around

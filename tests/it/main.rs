@@ -3,6 +3,7 @@
 //! shared/oauth-conformance.md, named after its number; `client` drives
 //! every grant with the `oauth2` crate as a real client would.
 
+mod classroom;
 mod client;
 mod common;
 mod conformance;

@@ -1,0 +1,176 @@
+//! Classroom mode, in the browser: the presenter's controls (open a class,
+//! full screen, large type), the follow page, and following on the grant
+//! and comparison pages. The server side is `server/classroom.rs`.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+/// Opens a class: its id and the presenter's key.
+#[server(prefix = "/lab/fn", endpoint = "open_class")]
+pub async fn open_class() -> Result<(String, String), ServerFnError> {
+    let state = expect_context::<crate::server::AppState>();
+    state.servers.classes.open().ok_or_else(|| {
+        if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
+            opts.set_status(axum::http::StatusCode::SERVICE_UNAVAILABLE);
+        }
+        ServerFnError::new("The lab holds a fixed number of classes and all are in use. Try again later.")
+    })
+}
+
+/// Moves the class to `view` (a permalink), for the presenter.
+#[server(prefix = "/lab/fn", endpoint = "move_class")]
+pub async fn move_class(id: String, key: String, view: String) -> Result<(), ServerFnError> {
+    let state = expect_context::<crate::server::AppState>();
+    state.servers.classes.set(&id, &key, &view).map_err(|(status, why)| {
+        if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
+            opts.set_status(status);
+        }
+        ServerFnError::new(why)
+    })
+}
+
+/// `url` with `follow=<id>` added to its query.
+pub fn with_follow(url: &str, id: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}follow={id}")
+}
+
+/// The query parameter `name` of a path-and-query.
+pub fn param(url: &str, name: &str) -> Option<String> {
+    let query = url.split_once('?')?.1;
+    crate::run::parse_form(query).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+}
+
+/// Listens to class `id` and calls `on_view` with each permalink the
+/// presenter shows, until the component goes away.
+pub fn follow(id: String, on_view: impl Fn(String) + 'static) {
+    use leptos::wasm_bindgen::closure::Closure;
+    use leptos::wasm_bindgen::JsCast;
+    let Ok(source) = web_sys::EventSource::new(&format!("/lab/classes/{id}/events")) else { return };
+    let listener = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+        if let Some(view) = e.data().as_string().filter(|v| !v.is_empty()) {
+            on_view(view);
+        }
+    });
+    let _ = source.add_event_listener_with_callback("view", listener.as_ref().unchecked_ref());
+    listener.forget();
+    let source = send_wrapper::SendWrapper::new(source);
+    on_cleanup(move || source.close());
+}
+
+/// Follows on a grant or comparison page: a new step of the same runs is
+/// applied in place; anything else is a new page.
+pub fn follow_here(id: String, here: String, same_runs: impl Fn(&str) -> bool + 'static, step: RwSignal<usize>) {
+    let follow_id = id.clone();
+    follow(id, move |view| {
+        let path = view.split('?').next().unwrap_or("");
+        let runs = param(&view, "run").or_else(|| param(&view, "runs")).unwrap_or_default();
+        if path == here && !runs.is_empty() && same_runs(&runs) {
+            if let Some(n) = param(&view, "step").and_then(|s| s.parse::<usize>().ok()) {
+                step.set(n.max(1) - 1);
+            }
+        } else {
+            let _ = window().location().assign(&with_follow(&view, &follow_id));
+        }
+    });
+}
+
+/// The presenter's bar: open a class (then every view is pushed to it),
+/// the follow link, full screen and large type.
+#[component]
+pub fn PresenterBar(permalink: Memo<String>) -> impl IntoView {
+    let class = RwSignal::new(None::<(String, String)>);
+    let error = RwSignal::new(None::<String>);
+    let presenting = RwSignal::new(false);
+    let open = move |_| {
+        leptos::task::spawn_local(async move {
+            match open_class().await {
+                Ok(c) => {
+                    class.set(Some(c));
+                    presenting.set(true);
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    // Every view the presenter shows goes to the class.
+    Effect::new(move |_| {
+        let view = permalink.get();
+        if let Some((id, key)) = class.get() {
+            leptos::task::spawn_local(async move {
+                if let Err(e) = move_class(id, key, view).await {
+                    error.set(Some(e.to_string()));
+                }
+            });
+        }
+    });
+    // Large type and high contrast for the projector.
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = if presenting.get() {
+                body.class_list().add_1("presenting")
+            } else {
+                body.class_list().remove_1("presenting")
+            };
+        }
+    });
+    // Leaving the page ends large type (in an effect: only in the browser).
+    Effect::new(move |_| {
+        on_cleanup(move || {
+            if let Some(body) = document().body() {
+                let _ = body.class_list().remove_1("presenting");
+            }
+        });
+    });
+    let full_screen = move |_| {
+        if let Some(root) = document().document_element() {
+            let _ = root.request_fullscreen();
+        }
+        presenting.set(true);
+    };
+    view! {
+        <div class="presenter-bar" role="group" aria-label="Classroom">
+            {move || match class.get() {
+                None => view! {
+                    <button type="button" class="button" data-testid="present" on:click=open>"Present to a class"</button>
+                }.into_any(),
+                Some((id, _)) => {
+                    let origin = window().location().origin().unwrap_or_default();
+                    let link = format!("{origin}/follow/{id}");
+                    view! {
+                        <span class="follow-link">"Students open "<a href=link.clone() data-testid="follow-link" target="_blank" rel="external">{link.clone()}</a></span>
+                    }.into_any()
+                }
+            }}
+            <button type="button" class="button" data-testid="full-screen" on:click=full_screen>"Full screen"</button>
+            <label class="switch">
+                <input type="checkbox" data-testid="large-type" prop:checked=move || presenting.get() on:change=move |e| presenting.set(event_target_checked(&e))/>
+                " Large type"
+            </label>
+            {move || error.get().map(|e| view! { <span class="as-error" role="alert">{e}</span> })}
+        </div>
+    }
+}
+
+/// `/follow/{id}`: waits for the presenter's first view, then opens it.
+#[component]
+pub fn FollowPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = params.read_untracked().get("id").unwrap_or_default();
+    let waiting_id = id.clone();
+    Effect::new(move |_| {
+        let id = waiting_id.clone();
+        let follow_id = id.clone();
+        follow(id, move |view| {
+            let _ = window().location().assign(&with_follow(&view, &follow_id));
+        });
+    });
+    view! {
+        <main class="page">
+            <nav class="crumbs" aria-label="Breadcrumb"><a href="/">"OAuth2 Lab"</a>" / "<span>"Following a class"</span></nav>
+            <h1>"Following the presenter"</h1>
+            <p class="lead" data-testid="follow-waiting">"This page shows what the presenter shows, step by step, as soon as they pick a grant or a comparison. Nothing to sign in to."</p>
+            <p class="hint">{format!("Class {}", id.chars().take(14).collect::<String>())}</p>
+        </main>
+    }
+}

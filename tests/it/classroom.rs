@@ -1,0 +1,71 @@
+//! Classroom over HTTP: a class opens with a presenter key, only that key
+//! moves it, and followers get each view as a server-sent event.
+
+use crate::common::*;
+use reqwest::StatusCode;
+
+async fn server_fn(lab: &Lab, name: &str, form_body: String) -> Reply {
+    reply(
+        lab.http
+            .post(lab.url(&format!("/lab/fn/{name}")))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("Accept", "application/json")
+            .body(form_body)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+/// Reads the event stream until `n` more `view` events have arrived.
+async fn views(res: &mut reqwest::Response, n: usize) -> Vec<String> {
+    let mut text = String::new();
+    let mut out = vec![];
+    while out.len() < n {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), res.chunk())
+            .await
+            .unwrap_or_else(|_| panic!("no event in time; so far: {text:?}"));
+        text.push_str(&String::from_utf8_lossy(&chunk.unwrap().expect("the stream stays open")));
+        out = text
+            .split("\n\n")
+            .filter(|e| e.contains("event: view"))
+            .filter_map(|e| e.lines().find_map(|l| l.strip_prefix("data: ").or(l.strip_prefix("data:"))))
+            .map(str::to_string)
+            .collect();
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_class_follows_its_presenter_and_only_its_presenter() {
+    let lab = start().await;
+    let opened = server_fn(&lab, "open_class", String::new()).await;
+    assert_eq!(opened.status, StatusCode::OK, "{}", opened.text);
+    let (id, key): (String, String) = serde_json::from_str(&opened.text).unwrap();
+    assert!(id.starts_with("class_") && key.starts_with("key_"));
+
+    let mut stream = lab.http.get(lab.url(&format!("/lab/classes/{id}/events"))).send().await.unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    assert!(stream.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+    // Nothing is shown yet, so nothing is sent until the presenter moves.
+    let at = |view: &str, key: &str| form(&[("id", &id), ("key", key), ("view", view)]);
+    let moved = server_fn(&lab, "move_class", at("/grants/implicit?run=run_x&step=2", &key)).await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.text);
+    assert_eq!(views(&mut stream, 1).await, vec!["/grants/implicit?run=run_x&step=2".to_string()]);
+
+    // A student cannot move the class, nor point it off the lab.
+    let forged = server_fn(&lab, "move_class", at("/grants/implicit?step=3", "key_guess")).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "{}", forged.text);
+    let elsewhere = server_fn(&lab, "move_class", at("https://evil.example/", &key)).await;
+    assert_eq!(elsewhere.status, StatusCode::BAD_REQUEST, "{}", elsewhere.text);
+    let moved = server_fn(&lab, "move_class", at("/compare?grants=implicit,password", &key)).await;
+    assert_eq!(moved.status, StatusCode::OK);
+    assert_eq!(views(&mut stream, 1).await, vec!["/compare?grants=implicit,password".to_string()]);
+
+    // A late follower gets the current view first.
+    let mut late = lab.http.get(lab.url(&format!("/lab/classes/{id}/events"))).send().await.unwrap();
+    assert_eq!(views(&mut late, 1).await, vec!["/compare?grants=implicit,password".to_string()]);
+
+    assert_eq!(lab.get("/lab/classes/class_nope/events").await.status, StatusCode::NOT_FOUND);
+}
