@@ -79,15 +79,7 @@ pub fn ComparePage() -> impl IntoView {
     });
     let following = query.with_untracked(|q| q.get("follow"));
     let follower = following.is_some();
-    Effect::new(move |_| {
-        let url = permalink.get();
-        if follower {
-            return;
-        }
-        if let Ok(history) = window().history() {
-            let _ = history.replace_state_with_url(&leptos::wasm_bindgen::JsValue::NULL, "", Some(&url));
-        }
-    });
+    super::stepping::keep_address(permalink, follower);
     if let Some(id) = following.clone() {
         Effect::new(move |_| {
             let same = move |ids: &str| {
@@ -97,59 +89,9 @@ pub fn ComparePage() -> impl IntoView {
         });
     }
 
-    // The shared clock and the keyboard: ← → space Home End.
-    Effect::new(move |_| {
-        if !playing.get() {
-            return;
-        }
-        let handle = set_interval_with_handle(
-            move || {
-                if current.get_untracked() + 1 >= longest() {
-                    playing.set(false);
-                } else {
-                    current.update(|c| *c += 1);
-                }
-            },
-            std::time::Duration::from_millis(STEP_MS),
-        );
-        on_cleanup(move || {
-            if let Ok(h) = handle {
-                h.clear();
-            }
-        });
-    });
-    Effect::new(move |_| {
-        let handle = window_event_listener(leptos::ev::keydown, move |e| {
-            if e.default_prevented() || e.alt_key() || e.ctrl_key() || e.meta_key() {
-                return;
-            }
-            let tag = document().active_element().map(|el| el.tag_name()).unwrap_or_default();
-            if matches!(tag.as_str(), "INPUT" | "SELECT" | "TEXTAREA") {
-                return;
-            }
-            let last = longest().saturating_sub(1);
-            match e.key().as_str() {
-                "ArrowRight" => {
-                    e.prevent_default();
-                    playing.set(false);
-                    current.update(|c| *c = (*c + 1).min(last));
-                }
-                "ArrowLeft" => {
-                    e.prevent_default();
-                    playing.set(false);
-                    current.update(|c| *c = c.saturating_sub(1));
-                }
-                " " if !matches!(tag.as_str(), "BUTTON" | "A") => {
-                    e.prevent_default();
-                    playing.update(|p| *p = !*p);
-                }
-                "Home" => current.set(0),
-                "End" => current.set(last),
-                _ => {}
-            }
-        });
-        on_cleanup(move || handle.remove());
-    });
+    // The shared clock and the keys: ← → space Home End.
+    super::stepping::autoplay_clock(playing, current, longest, || STEP_MS);
+    super::stepping::step_keys(playing, current, longest);
 
     let toggle = move |g: Grant, on: bool| {
         chosen.update(|c| {
@@ -196,7 +138,7 @@ pub fn ComparePage() -> impl IntoView {
                 <div class="player" role="group" aria-label="Step all grants together">
                     <button type="button" class="button" aria-label="Previous step" data-testid="compare-prev"
                         on:click=move |_| { playing.set(false); current.update(|c| *c = c.saturating_sub(1)); }>"← Previous"</button>
-                    <button type="button" class="button" data-testid="compare-play" on:click=move |_| playing.update(|p| *p = !*p)>
+                    <button type="button" class="button" data-testid="compare-play" on:click=move |_| super::stepping::toggle_play(playing, current, longest().saturating_sub(1))>
                         {move || if playing.get() { "Pause" } else { "Play" }}
                     </button>
                     <button type="button" class="button" aria-label="Next step" data-testid="compare-next"

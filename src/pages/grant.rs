@@ -139,28 +139,7 @@ fn GrantLab(grant: Grant) -> impl IntoView {
     });
 
     // Autoplay's clock.
-    Effect::new(move |_| {
-        if !playing.get() {
-            return;
-        }
-        let period = std::time::Duration::from_millis((STEP_MS / speed.get()) as u64);
-        let handle = set_interval_with_handle(
-            move || {
-                let last = steps_len().saturating_sub(1);
-                if current.get_untracked() >= last {
-                    playing.set(false);
-                } else {
-                    current.update(|c| *c += 1);
-                }
-            },
-            period,
-        );
-        on_cleanup(move || {
-            if let Ok(h) = handle {
-                h.clear();
-            }
-        });
-    });
+    super::stepping::autoplay_clock(playing, current, steps_len, move || (STEP_MS / speed.get()) as u64);
 
     // Guided: ask the server for the record while the learner works in the
     // browser pane, and show each new step as it happens.
@@ -203,39 +182,7 @@ fn GrantLab(grant: Grant) -> impl IntoView {
         });
     });
 
-    // Keyboard: left and right step, space plays and pauses.
-    Effect::new(move |_| {
-        let handle = window_event_listener(leptos::ev::keydown, move |e| {
-            if e.default_prevented() || e.alt_key() || e.ctrl_key() || e.meta_key() {
-                return;
-            }
-            let tag = document().active_element().map(|el| el.tag_name()).unwrap_or_default();
-            if matches!(tag.as_str(), "INPUT" | "SELECT" | "TEXTAREA" | "IFRAME") {
-                return;
-            }
-            let last = steps_len().saturating_sub(1);
-            match e.key().as_str() {
-                "ArrowRight" => {
-                    e.prevent_default();
-                    playing.set(false);
-                    current.update(|c| *c = (*c + 1).min(last));
-                }
-                "ArrowLeft" => {
-                    e.prevent_default();
-                    playing.set(false);
-                    current.update(|c| *c = c.saturating_sub(1));
-                }
-                " " if !matches!(tag.as_str(), "BUTTON" | "A" | "g") => {
-                    e.prevent_default();
-                    toggle_play(playing, current, last);
-                }
-                "Home" => current.set(0),
-                "End" => current.set(last),
-                _ => {}
-            }
-        });
-        on_cleanup(move || handle.remove());
-    });
+    super::stepping::step_keys(playing, current, steps_len);
 
     // The address is a permalink: `?mode=guided&lifecycle=0&mask=1` keep the
     // options, `run=…&step=N` the run and its current step, so a reload or
@@ -292,19 +239,9 @@ fn GrantLab(grant: Grant) -> impl IntoView {
             format!("{path}?{}", q.join("&"))
         }
     });
-    // Keep the address bar on the permalink without a navigation (a
-    // follower's keeps its `follow=`).
     let following = query.with_untracked(|q| q.get("follow"));
     let follower = following.is_some();
-    Effect::new(move |_| {
-        let url = permalink.get();
-        if follower {
-            return;
-        }
-        if let Ok(history) = window().history() {
-            let _ = history.replace_state_with_url(&leptos::wasm_bindgen::JsValue::NULL, "", Some(&url));
-        }
-    });
+    super::stepping::keep_address(permalink, follower);
     // A student following a class: the presenter's steps arrive here.
     if let Some(id) = following.clone() {
         Effect::new(move |_| {
@@ -390,17 +327,6 @@ fn GrantLab(grant: Grant) -> impl IntoView {
     }
 }
 
-fn toggle_play(playing: RwSignal<bool>, current: RwSignal<usize>, last: usize) {
-    if playing.get_untracked() {
-        playing.set(false);
-    } else {
-        if current.get_untracked() >= last {
-            current.set(0);
-        }
-        playing.set(true);
-    }
-}
-
 fn status_text(run: &RwSignal<Option<RunRecord>>) -> String {
     run.with(|r| match r.as_ref().map(|r| &r.status) {
         Some(RunStatus::Waiting) => "Waiting for you in the browser pane".to_string(),
@@ -444,7 +370,7 @@ fn Player(
             <button type="button" class="button" aria-label="Previous step" data-testid="prev"
                 on:click=move |_| { playing.set(false); current.update(|c| *c = c.saturating_sub(1)); }>"◀ Previous"</button>
             <button type="button" class="button" data-testid="play" aria-label=move || { if playing.get() { "Pause" } else { "Play" } }
-                on:click=move |_| toggle_play(playing, current, last())>
+                on:click=move |_| super::stepping::toggle_play(playing, current, last())>
                 {move || if playing.get() { "Pause" } else { "▶ Play" }}
             </button>
             <button type="button" class="button" aria-label="Next step" data-testid="next"

@@ -7,3 +7,4 @@ pub mod diagram;
 pub mod grant;
 pub mod home;
 pub mod inspector;
+pub mod stepping;

@@ -1,0 +1,102 @@
+//! Stepping through recorded steps, shared by the grant page and the
+//! comparison: the autoplay clock, the keys (← → space Home End), and the
+//! address bar kept on the page's permalink.
+
+use leptos::prelude::*;
+
+/// Play from the start again when at the end, else play or pause.
+pub fn toggle_play(playing: RwSignal<bool>, current: RwSignal<usize>, last: usize) {
+    if playing.get_untracked() {
+        playing.set(false);
+    } else {
+        if current.get_untracked() >= last {
+            current.set(0);
+        }
+        playing.set(true);
+    }
+}
+
+/// While `playing`, moves `current` on every `period_ms()` until the last
+/// of `len()` steps.
+pub fn autoplay_clock(
+    playing: RwSignal<bool>,
+    current: RwSignal<usize>,
+    len: impl Fn() -> usize + Copy + Send + Sync + 'static,
+    period_ms: impl Fn() -> u64 + Send + Sync + 'static,
+) {
+    Effect::new(move |_| {
+        if !playing.get() {
+            return;
+        }
+        let handle = set_interval_with_handle(
+            move || {
+                if current.get_untracked() + 1 >= len() {
+                    playing.set(false);
+                } else {
+                    current.update(|c| *c += 1);
+                }
+            },
+            std::time::Duration::from_millis(period_ms()),
+        );
+        on_cleanup(move || {
+            if let Ok(h) = handle {
+                h.clear();
+            }
+        });
+    });
+}
+
+/// The keys: left and right step (and pause), space plays and pauses, Home
+/// and End jump; ignored while typing or inside the browser pane.
+pub fn step_keys(
+    playing: RwSignal<bool>,
+    current: RwSignal<usize>,
+    len: impl Fn() -> usize + Copy + Send + Sync + 'static,
+) {
+    Effect::new(move |_| {
+        let handle = window_event_listener(leptos::ev::keydown, move |e| {
+            if e.default_prevented() || e.alt_key() || e.ctrl_key() || e.meta_key() {
+                return;
+            }
+            let tag = document().active_element().map(|el| el.tag_name()).unwrap_or_default();
+            if matches!(tag.as_str(), "INPUT" | "SELECT" | "TEXTAREA" | "IFRAME") {
+                return;
+            }
+            let last = len().saturating_sub(1);
+            match e.key().as_str() {
+                "ArrowRight" => {
+                    e.prevent_default();
+                    playing.set(false);
+                    current.update(|c| *c = (*c + 1).min(last));
+                }
+                "ArrowLeft" => {
+                    e.prevent_default();
+                    playing.set(false);
+                    current.update(|c| *c = c.saturating_sub(1));
+                }
+                " " if !matches!(tag.as_str(), "BUTTON" | "A" | "g") => {
+                    e.prevent_default();
+                    toggle_play(playing, current, last);
+                }
+                "Home" => current.set(0),
+                "End" => current.set(last),
+                _ => {}
+            }
+        });
+        on_cleanup(move || handle.remove());
+    });
+}
+
+/// Keeps the address bar on `permalink` without navigating; a follower's
+/// address keeps its `follow=` instead.
+pub fn keep_address(permalink: Memo<String>, follower: bool) {
+    Effect::new(move |_| {
+        let url = permalink.get();
+        if follower {
+            return;
+        }
+        if let Ok(history) = window().history() {
+            let _ = history.replace_state_with_url(&leptos::wasm_bindgen::JsValue::NULL, "", Some(&url));
+        }
+    });
+}
