@@ -93,7 +93,9 @@ impl Limits {
     pub fn new(c: &super::config::Config) -> Self {
         let governor = (c.rate_per_minute > 0).then(|| {
             let mut b = GovernorConfigBuilder::default().key_extractor(ClientAddress { behind_proxy: c.behind_proxy });
-            b.period(Duration::from_micros(60_000_000 / u64::from(c.rate_per_minute))).burst_size(c.rate_burst.max(1));
+            // At least a microsecond: a huge rate must not make the period 0.
+            let period = (60_000_000 / u64::from(c.rate_per_minute)).max(1);
+            b.period(Duration::from_micros(period)).burst_size(c.rate_burst.max(1));
             // Both numbers are non-zero, so the builder accepts them.
             Arc::new(b.finish().expect("rate limit with a non-zero period and burst"))
         });
