@@ -7,7 +7,15 @@ scripts/setup.sh test
 export PATH="$HOME/.cargo/bin:$PATH"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
-step() { echo; echo "== $*"; }
+# A fresh clone gains nothing from incremental caches, which are the biggest
+# part of target/ on disk.
+if [ "${CI:-}" = "true" ]; then export CARGO_INCREMENTAL=0; fi
+
+current="setup"
+step() { current="$*"; echo; echo "== $*"; }
+# On failure, say which step failed and how much disk was left, last, where
+# a reader of the log's tail sees it.
+trap 'rc=$?; if [ $rc -ne 0 ]; then echo; echo "FAILED at: $current (exit $rc)"; df -h . | tail -1; fi' EXIT
 
 step "cargo fmt --check"
 cargo fmt --check
