@@ -5,6 +5,7 @@ use crate::pages::classroom::FollowPage;
 use crate::pages::compare::ComparePage;
 use crate::pages::grant::GrantPage;
 use crate::pages::home::HomePage;
+use crate::pages::misuse::{MisuseIndex, MisusePage};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
@@ -44,6 +45,8 @@ pub fn App() -> impl IntoView {
                 <Route path=StaticSegment("compare") view=ComparePage/>
                 <Route path=(StaticSegment("follow"), ParamSegment("id")) view=FollowPage/>
                 <Route path=(StaticSegment("grants"), ParamSegment("grant")) view=GrantPage/>
+                <Route path=StaticSegment("misuse") view=MisuseIndex/>
+                <Route path=(StaticSegment("misuse"), ParamSegment("scenario")) view=MisusePage/>
             </Routes>
         </Router>
     }

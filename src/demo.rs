@@ -6,8 +6,11 @@
 pub const SCOPES: [&str; 2] = ["read", "write"];
 
 /// (username, password, display name)
-pub const DEMO_USERS: [(&str, &str, &str); 2] =
-    [("alice", "wonderland", "Alice Liddell"), ("bob", "builder", "Bob the Builder")];
+pub const DEMO_USERS: [(&str, &str, &str); 3] = [
+    ("alice", "wonderland", "Alice Liddell"),
+    ("bob", "builder", "Bob the Builder"),
+    ("mallory", "attacker", "Mallory, the attacker in the misuse scenarios"),
+];
 
 /// A demo client as the README lists it.
 pub struct DemoClient {

@@ -66,11 +66,10 @@ fn recommend(a: &[Answer; 5]) -> Option<Recommendation> {
     if constrained == Answer::Yes {
         return Some(Recommendation {
             title: "Device authorization grant (RFC 8628)",
-            grant: None,
+            grant: Some(Grant::DeviceCode),
             reasons: vec![
                 "The device shows a short code; the user signs in on a phone or computer that has a browser (RFC 8628 §3).",
-                "The device polls the token endpoint until the user approves.",
-                "The lab does not run this grant yet; authorization code with PKCE below shows the same sign-in and consent.",
+                "The device polls the token endpoint until the user approves, and never sees the password.",
             ],
         });
     }
@@ -149,7 +148,10 @@ mod tests {
         assert_eq!(pick([No, Yes, No, No, No]), Some(("Client credentials", Some(Grant::ClientCredentials))));
         assert_eq!(pick([Yes, No, No, Yes, No]).unwrap().1, Some(Grant::AuthorizationCode), "SPA: code + PKCE");
         assert_eq!(pick([Yes, Yes, Yes, No, No]).unwrap().1, Some(Grant::AuthorizationCode), "first party: still code");
-        assert_eq!(pick([Yes, No, No, No, Yes]).unwrap().0, "Device authorization grant (RFC 8628)");
+        assert_eq!(
+            pick([Yes, No, No, No, Yes]),
+            Some(("Device authorization grant (RFC 8628)", Some(Grant::DeviceCode)))
+        );
         let spa = recommend(&[Yes, No, No, Yes, No]).unwrap();
         assert!(spa.reasons.iter().any(|r| r.contains("implicit")));
     }

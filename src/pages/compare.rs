@@ -13,7 +13,7 @@ const STEP_MS: u64 = 1400;
 
 #[component]
 pub fn ComparePage() -> impl IntoView {
-    let chosen = RwSignal::new(GRANTS.to_vec());
+    let chosen = RwSignal::new(GRANTS[..4].to_vec());
     let runs = RwSignal::new(Vec::<RunRecord>::new());
     let current = RwSignal::new(0usize);
     let playing = RwSignal::new(false);

@@ -2,7 +2,7 @@
 //! the run's record. Arrows appear as playback reaches them; clicking one
 //! selects its step.
 
-use crate::run::{Channel, RunRecord, Step, ROLES};
+use crate::run::{Channel, RunRecord, Step};
 use leptos::prelude::*;
 
 const LANE_W: f64 = 200.0;
@@ -31,14 +31,15 @@ pub fn Diagram(run: RwSignal<Option<RunRecord>>, current: RwSignal<usize>, revea
         let record = run.get()?;
         let rows = record.steps.len().max(1);
         let height = TOP + rows as f64 * ROW_H + 20.0;
-        let width = LANE_W * ROLES.len() as f64;
-        let lanes = ROLES
+        let roles = record.roles();
+        let width = LANE_W * roles.len() as f64;
+        let lanes = roles
             .iter()
             .enumerate()
             .map(|(i, role)| {
                 let x = lane_x(i);
                 view! {
-                    <g class="lane">
+                    <g class=if *role == crate::run::Role::Attacker { "lane attacker" } else { "lane" }>
                         <rect x=x - 88.0 y="8" width="176" height="54" rx="10" class="lane-head"/>
                         <text x=x y="32" class="lane-title" text-anchor="middle">{role.title()}</text>
                         <text x=x y="51" class="lane-sub" text-anchor="middle">{role.subtitle()}</text>

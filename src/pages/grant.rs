@@ -13,7 +13,21 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 /// run waits for the learner in the browser pane.
 #[server(prefix = "/lab/fn", endpoint = "start_run")]
 pub async fn start_run(grant: Grant, mode: Mode, lifecycle: bool) -> Result<RunRecord, ServerFnError> {
-    use crate::server::runs::agent;
+    let (s, id) = new_run(grant, mode, lifecycle, None, false).await?;
+    // A failed run is still a record worth showing.
+    let _ = crate::server::runs::agent::start(&s, &id, grant, mode).await;
+    s.runs.record(&id).ok_or_else(|| ServerFnError::new("The run expired."))
+}
+
+/// Creates a run for the learner (known by a cookie) in the run store.
+#[cfg(feature = "ssr")]
+pub async fn new_run(
+    grant: Grant,
+    mode: Mode,
+    lifecycle: bool,
+    scenario: Option<crate::run::scenario::Scenario>,
+    vulnerable: bool,
+) -> Result<(std::sync::Arc<crate::server::Servers>, String), ServerFnError> {
     use crate::server::util::random_token;
     use crate::server::AppState;
     use axum::http::{header, HeaderMap, HeaderValue};
@@ -39,7 +53,7 @@ pub async fn start_run(grant: Grant, mode: Mode, lifecycle: bool) -> Result<RunR
     };
     let id = random_token("run_");
     let start_url = format!("/lab/runs/{id}/login");
-    if s.runs.create(&learner, grant, mode, lifecycle, id.clone(), start_url).is_none() {
+    if s.runs.create(&learner, grant, mode, lifecycle, id.clone(), start_url, scenario, vulnerable).is_none() {
         if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
             opts.set_status(axum::http::StatusCode::SERVICE_UNAVAILABLE);
         }
@@ -47,9 +61,7 @@ pub async fn start_run(grant: Grant, mode: Mode, lifecycle: bool) -> Result<RunR
             "The lab holds a fixed number of runs so that a flood cannot exhaust its memory, and that limit is reached. Try again in a minute.",
         ));
     }
-    // A failed run is still a record worth showing.
-    let _ = agent::start(&s, &id, grant, mode).await;
-    s.runs.record(&id).ok_or_else(|| ServerFnError::new("The run expired."))
+    Ok((s, id))
 }
 
 /// A run's record as it stands.
@@ -327,7 +339,7 @@ fn GrantLab(grant: Grant) -> impl IntoView {
     }
 }
 
-fn status_text(run: &RwSignal<Option<RunRecord>>) -> String {
+pub fn status_text(run: &RwSignal<Option<RunRecord>>) -> String {
     run.with(|r| match r.as_ref().map(|r| &r.status) {
         Some(RunStatus::Waiting) => "Waiting for you in the browser pane".to_string(),
         Some(RunStatus::Done) => "Run complete".to_string(),
@@ -336,7 +348,7 @@ fn status_text(run: &RwSignal<Option<RunRecord>>) -> String {
     })
 }
 
-fn status_class(run: &RwSignal<Option<RunRecord>>) -> &'static str {
+pub fn status_class(run: &RwSignal<Option<RunRecord>>) -> &'static str {
     run.with(|r| match r.as_ref().map(|r| &r.status) {
         Some(RunStatus::Done) => "status done",
         Some(RunStatus::Failed(_)) => "status failed",
@@ -356,7 +368,7 @@ fn BrowserPane(url: String) -> impl IntoView {
 }
 
 #[component]
-fn Player(
+pub fn Player(
     current: RwSignal<usize>,
     revealed: RwSignal<usize>,
     playing: RwSignal<bool>,
@@ -389,7 +401,7 @@ fn Player(
 }
 
 #[component]
-fn Legend() -> impl IntoView {
+pub fn Legend() -> impl IntoView {
     view! {
         <ul class="legend" aria-label="Legend">
             <li><svg width="44" height="10" aria-hidden="true"><line x1="2" y1="5" x2="42" y2="5" class="arrow front"/></svg>{channel_note(Channel::Front)}</li>

@@ -1,4 +1,4 @@
-//! The home page: what the lab is, the four grants, and the demo users and
+//! The home page: what the lab is, the five grants, and the demo users and
 //! clients the embedded servers hold.
 
 use crate::demo::{DEMO_CLIENTS, DEMO_USERS};
@@ -15,7 +15,7 @@ struct GrantCard {
     deprecated: bool,
 }
 
-const GRANTS: [GrantCard; 4] = [
+const GRANTS: [GrantCard; 5] = [
     GrantCard {
         grant: Grant::AuthorizationCode,
         name: "Authorization code with PKCE",
@@ -52,6 +52,15 @@ const GRANTS: [GrantCard; 4] = [
         status: "Deprecated (RFC 9700, OAuth 2.1)",
         deprecated: true,
     },
+    GrantCard {
+        grant: Grant::DeviceCode,
+        name: "Device authorization",
+        rfc: "RFC 8628",
+        rfc_url: "https://www.rfc-editor.org/rfc/rfc8628",
+        when: "A device short of a keyboard or a browser (a TV, a console, a command-line tool): it shows a code, and the user approves on a phone.",
+        status: "Recommended for devices",
+        deprecated: false,
+    },
 ];
 
 #[component]
@@ -74,10 +83,11 @@ pub fn HomePage() -> impl IntoView {
             </header>
 
             <section aria-labelledby="grants-title">
-                <h2 id="grants-title">"The four grants of RFC 6749"</h2>
+                <h2 id="grants-title">"The four grants of RFC 6749, and the device grant"</h2>
                 <p>"Pick a grant to run it for real and watch every request and response, step by step. Not sure which one fits your app? "
                     <a href="/choose">"Answer five questions"</a>". Choosing between them? "
-                    <a href="/compare" data-testid="compare-link">"Run them side by side"</a>"."</p>
+                    <a href="/compare" data-testid="compare-link">"Run them side by side"</a>". Want to see attacks fail? "
+                    <a href="/misuse" data-testid="misuse-link">"Try the misuse scenarios"</a>"."</p>
                 <ul class="grants">
                     {GRANTS
                         .iter()

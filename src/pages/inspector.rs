@@ -172,6 +172,12 @@ pub fn Inspector(run: RwSignal<Option<RunRecord>>, current: RwSignal<usize>, mas
                     </p>
                     <p class="narration" data-testid="narration">{n.text}" "<a href=n.url target="_blank" rel="external noopener">{n.rfc}</a></p>
                     <p class="channel-note">{channel_note(step.channel)}</p>
+                    {crate::run::scenario::is_misuse(&step).then(|| view! {
+                        <p class="misuse-note" data-testid="misuse-note">
+                            <strong>"This request tries the misuse. "</strong>
+                            "The lab tagged it with x-lab-misuse; the response below is the servers' real answer to it."
+                        </p>
+                    })}
                 </header>
                 {exchange_view.unwrap_or_else(|| view! {
                     <p class="local-note">"No HTTP message crossed the wire in this step, so there are no bytes to show."</p>

@@ -7,4 +7,5 @@ pub mod diagram;
 pub mod grant;
 pub mod home;
 pub mod inspector;
+pub mod misuse;
 pub mod stepping;

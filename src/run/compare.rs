@@ -113,6 +113,7 @@ fn status(grant: Grant) -> &'static str {
         Grant::ClientCredentials => "recommended for services (RFC 9700); kept in OAuth 2.1",
         Grant::Implicit => "SHOULD NOT be used (RFC 9700 §2.1.2); removed from OAuth 2.1",
         Grant::Password => "MUST NOT be used (RFC 9700 §2.4); removed from OAuth 2.1",
+        Grant::DeviceCode => "recommended for input-constrained devices (RFC 8628, RFC 9700)",
     }
 }
 

@@ -7,6 +7,7 @@
 
 pub mod compare;
 pub mod narration;
+pub mod scenario;
 
 use serde::{Deserialize, Serialize};
 
@@ -16,9 +17,13 @@ pub enum Grant {
     Implicit,
     ClientCredentials,
     Password,
+    /// RFC 8628, for devices short of a keyboard or a browser.
+    DeviceCode,
 }
 
-pub const GRANTS: [Grant; 4] = [Grant::AuthorizationCode, Grant::ClientCredentials, Grant::Implicit, Grant::Password];
+/// The four grants of RFC 6749 first, then the device grant.
+pub const GRANTS: [Grant; 5] =
+    [Grant::AuthorizationCode, Grant::ClientCredentials, Grant::Implicit, Grant::Password, Grant::DeviceCode];
 
 impl Grant {
     pub fn slug(self) -> &'static str {
@@ -27,6 +32,7 @@ impl Grant {
             Self::Implicit => "implicit",
             Self::ClientCredentials => "client-credentials",
             Self::Password => "password",
+            Self::DeviceCode => "device-code",
         }
     }
     pub fn from_slug(s: &str) -> Option<Self> {
@@ -38,6 +44,7 @@ impl Grant {
             Self::Implicit => "Implicit",
             Self::ClientCredentials => "Client credentials",
             Self::Password => "Resource owner password",
+            Self::DeviceCode => "Device authorization",
         }
     }
     /// The `grant_types` a client registers for this grant (RFC 7591 §2).
@@ -47,6 +54,7 @@ impl Grant {
             Self::Implicit => &["implicit"],
             Self::ClientCredentials => &["client_credentials"],
             Self::Password => &["password", "refresh_token"],
+            Self::DeviceCode => &["urn:ietf:params:oauth:grant-type:device_code", "refresh_token"],
         }
     }
     pub fn deprecated(self) -> bool {
@@ -74,6 +82,8 @@ pub enum Role {
     Client,
     AuthorizationServer,
     ResourceServer,
+    /// In a misuse scenario: Mallory, with her own browser and scripts.
+    Attacker,
 }
 
 pub const ROLES: [Role; 5] =
@@ -81,7 +91,7 @@ pub const ROLES: [Role; 5] =
 
 impl Role {
     pub fn lane(self) -> usize {
-        ROLES.iter().position(|r| *r == self).unwrap_or(0)
+        ROLES.iter().position(|r| *r == self).unwrap_or(ROLES.len())
     }
     pub fn title(self) -> &'static str {
         match self {
@@ -90,6 +100,7 @@ impl Role {
             Self::Client => "Client",
             Self::AuthorizationServer => "Authorization server",
             Self::ResourceServer => "Resource server",
+            Self::Attacker => "Attacker",
         }
     }
     pub fn subtitle(self) -> &'static str {
@@ -99,6 +110,7 @@ impl Role {
             Self::Client => "the app",
             Self::AuthorizationServer => "/oauth/*",
             Self::ResourceServer => "/api/v1/*",
+            Self::Attacker => "mallory",
         }
     }
 }
@@ -133,6 +145,21 @@ pub enum StepKind {
     Refresh,
     Revoke,
     Introspect,
+    /// The device asks for a device code and a user code (RFC 8628 §3.1).
+    DeviceAuthorization,
+    /// The user reads the code off the device and opens the verification
+    /// page on another screen.
+    ReadsUserCode,
+    /// The verification page (RFC 8628 §3.3).
+    DeviceVerification,
+    /// The user signs in and decides on it.
+    DeviceConsent,
+    /// The device polls the token endpoint (RFC 8628 §3.4).
+    DevicePoll,
+    /// In a misuse scenario: something the attacker does off the wire.
+    Attack,
+    /// The lab clock moves on (a scenario with a fast clock).
+    LabClock,
     Other,
 }
 
@@ -234,6 +261,24 @@ pub struct RunRecord {
     /// and revoke it.
     pub lifecycle: bool,
     pub artifacts: Vec<Artifact>,
+    /// A misuse scenario, when the run is one.
+    #[serde(default)]
+    pub scenario: Option<scenario::Scenario>,
+    /// The scenario's lab-only vulnerable switch was on.
+    #[serde(default)]
+    pub vulnerable: bool,
+}
+
+impl RunRecord {
+    /// The lanes the diagram draws: the five roles, and the attacker's when
+    /// she takes part.
+    pub fn roles(&self) -> Vec<Role> {
+        let mut roles = ROLES.to_vec();
+        if self.steps.iter().any(|s| s.from == Role::Attacker || s.to == Role::Attacker) {
+            roles.push(Role::Attacker);
+        }
+        roles
+    }
 }
 
 impl RunRecord {
@@ -272,10 +317,9 @@ impl RunRecord {
             }
             for (k, v) in pairs {
                 match k.as_str() {
-                    "client_secret" | "password" | "code_verifier" | "access_token" | "refresh_token" | "code" => {
-                        add(&k, &v, true)
-                    }
-                    "client_id" | "state" | "code_challenge" => add(&k, &v, false),
+                    "client_secret" | "password" | "code_verifier" | "access_token" | "refresh_token" | "code"
+                    | "device_code" => add(&k, &v, true),
+                    "client_id" | "state" | "code_challenge" | "user_code" => add(&k, &v, false),
                     _ => {}
                 }
             }

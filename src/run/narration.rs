@@ -22,6 +22,11 @@ pub fn explain(step: &Step, grant: Grant) -> Narration {
             "https://www.rfc-editor.org/rfc/rfc7591#section-3",
         ),
         ClientStart => match grant {
+            Grant::DeviceCode => n(
+                "The user turns on the device, a TV app in this lab. It has no keyboard worth typing a password on, so before it can show anything it asks the authorization server for a code (the nested step that follows), then shows the user code and where to enter it.",
+                "RFC 8628 §3.3",
+                "https://www.rfc-editor.org/rfc/rfc8628#section-3.3",
+            ),
             Grant::Password => n(
                 "The user opens the app, which shows its own sign-in form. Nothing is sent to the authorization server yet: the app itself will collect the password.",
                 "RFC 6749 §4.3",
@@ -134,6 +139,41 @@ pub fn explain(step: &Step, grant: Grant) -> Narration {
             "RFC 7662 §2",
             "https://www.rfc-editor.org/rfc/rfc7662#section-2",
         ),
+        DeviceAuthorization => n(
+            "The device asks the device authorization endpoint for codes, with its client_id and the scope. It gets a device_code to poll with (kept on the device), a short user_code for the user, the verification_uri, and how long and how often it may poll.",
+            "RFC 8628 §3.1, §3.2",
+            "https://www.rfc-editor.org/rfc/rfc8628#section-3.2",
+        ),
+        ReadsUserCode => n(
+            "The user reads the code off the TV and opens the verification page on a phone or computer, where typing is easy. Nothing crosses the wire between the device and the phone: the user carries the code.",
+            "RFC 8628 §3.3",
+            "https://www.rfc-editor.org/rfc/rfc8628#section-3.3",
+        ),
+        DeviceVerification => n(
+            "The phone's browser opens the verification page. With verification_uri_complete the code is already filled in; the page names the app and asks the user to check that the code matches the one on the device.",
+            "RFC 8628 §3.3, §3.3.1",
+            "https://www.rfc-editor.org/rfc/rfc8628#section-3.3.1",
+        ),
+        DeviceConsent => n(
+            "The user signs in on the authorization server's page and approves. The answer goes nowhere near the device: the server only marks the device code as approved, and the device learns it on its next poll.",
+            "RFC 8628 §3.3",
+            "https://www.rfc-editor.org/rfc/rfc8628#section-3.3",
+        ),
+        DevicePoll => n(
+            "The device polls the token endpoint with grant_type=urn:ietf:params:oauth:grant-type:device_code and its device_code. Until the user decides it is told authorization_pending (400), and slow_down if it polls too often; once approved it gets the tokens.",
+            "RFC 8628 §3.4, §3.5",
+            "https://www.rfc-editor.org/rfc/rfc8628#section-3.5",
+        ),
+        Attack => n(
+            "The attacker acts off the wire: this is what she knows or does at this point. The next steps show what the servers answer when she uses it.",
+            "RFC 9700 §4",
+            "https://www.rfc-editor.org/rfc/rfc9700#section-4",
+        ),
+        LabClock => n(
+            "The lab clock runs 3600 times faster in this run: a second of real time is an hour on the servers' clocks, so the access token, issued for 3600 seconds, is now past its exp.",
+            "RFC 6749 §5.1 (expires_in)",
+            "https://www.rfc-editor.org/rfc/rfc6749#section-5.1",
+        ),
         Other => n("A request of this run.", "RFC 6749", "https://www.rfc-editor.org/rfc/rfc6749"),
     }
 }
@@ -164,6 +204,7 @@ pub fn when_to_use(grant: Grant) -> &'static str {
     match grant {
         Grant::AuthorizationCode => "Any app that acts for a user: web apps, single-page apps and native apps.",
         Grant::ClientCredentials => "A service that acts for itself, with no user: jobs and machine-to-machine calls.",
+        Grant::DeviceCode => "A device short of a keyboard or a browser (a TV, a console, a command-line tool): the user approves on another screen.",
         Grant::Implicit => "Only to learn from. Use authorization code with PKCE instead.",
         Grant::Password => "Only to learn from. Use authorization code with PKCE instead.",
     }

@@ -4,7 +4,7 @@
 
 use super::error::{ErrorCode, OAuthError, REALM};
 use super::store::{TokenKind, TokenRecord};
-use super::util::{now_secs, scope_string, Params};
+use super::util::{scope_string, Params};
 use super::Servers;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
@@ -74,8 +74,18 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let servers = Arc::<Servers>::from_ref(state);
         let query = Params::parse_lenient(parts.uri.query().unwrap_or("").as_bytes()).0;
-        if query.contains("access_token") {
-            return Err(BearerRejection::Error(token_in_wrong_place("URL query (?access_token=)")));
+        let in_query = query.get("access_token").map(str::to_string);
+        if let Some(token) = in_query {
+            // The lab-only vulnerable switch of the token-in-URL scenario:
+            // the token is taken from the URL.
+            let vulnerable = servers
+                .tokens
+                .get(&token)
+                .is_some_and(|r| servers.runs.vulnerable(&r.client_id, crate::run::scenario::Scenario::TokenInUrl));
+            if !vulnerable {
+                return Err(BearerRejection::Error(token_in_wrong_place("URL query (?access_token=)")));
+            }
+            return check(&servers, &token).map(Bearer);
         }
         let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
             return Err(BearerRejection::Missing);
@@ -101,18 +111,23 @@ where
         if !b64token {
             return Err(malformed());
         }
-        let invalid = |why: &str| BearerRejection::Error(OAuthError::new(ErrorCode::InvalidToken, why).bearer(None));
-        let record = servers
-            .tokens
-            .get(token)
-            .filter(|r| r.kind == TokenKind::Access)
-            .ok_or_else(|| invalid("The access token is unknown or has expired."))?;
-        if record.revoked {
-            return Err(invalid("The access token has been revoked."));
-        }
-        if now_secs() >= record.expires_at {
-            return Err(invalid("The access token has expired; use the refresh token to get a new one."));
-        }
-        Ok(Bearer(record))
+        check(&servers, token).map(Bearer)
     }
+}
+
+/// The token's record, if it is a live access token (RFC 6750 §3.1).
+fn check(servers: &Servers, token: &str) -> Result<TokenRecord, BearerRejection> {
+    let invalid = |why: &str| BearerRejection::Error(OAuthError::new(ErrorCode::InvalidToken, why).bearer(None));
+    let record = servers
+        .tokens
+        .get(token)
+        .filter(|r| r.kind == TokenKind::Access)
+        .ok_or_else(|| invalid("The access token is unknown or has expired."))?;
+    if record.revoked {
+        return Err(invalid("The access token has been revoked."));
+    }
+    if servers.lab_now(&record.client_id) >= record.expires_at {
+        return Err(invalid("The access token has expired; use the refresh token to get a new one."));
+    }
+    Ok(record)
 }

@@ -57,7 +57,7 @@ fn refusal(status: StatusCode, why: &str) -> Response {
 /// Only the lab's own grant and comparison pages can be presented.
 fn is_view(v: &str) -> bool {
     v.len() <= MAX_VIEW
-        && (v.starts_with("/grants/") || v.starts_with("/compare"))
+        && (v.starts_with("/grants/") || v.starts_with("/compare") || v.starts_with("/misuse/"))
         && !v.contains(['\n', '\r', '#'])
         && !v.starts_with("//")
 }

@@ -19,6 +19,10 @@ pub struct Config {
     pub client_ttl: Duration,
     /// How long a login and consent page stays usable.
     pub pending_ttl: Duration,
+    /// How long a device code and its user code live (RFC 8628 §3.2
+    /// `expires_in`), and the polling interval the device is given.
+    pub device_ttl: Duration,
+    pub device_interval: Duration,
     pub max_clients: usize,
     pub max_codes: usize,
     pub max_tokens: usize,
@@ -54,6 +58,10 @@ impl Config {
             refresh_token_ttl: Duration::from_secs(86_400),
             client_ttl: Duration::from_secs(86_400),
             pending_ttl: Duration::from_secs(600),
+            device_ttl: Duration::from_secs(600),
+            // RFC 8628 lets the server choose; 3 s rather than the default 5
+            // keeps a lab run short.
+            device_interval: Duration::from_secs(3),
             max_clients: 10_000,
             max_codes: 10_000,
             max_tokens: 100_000,

@@ -65,6 +65,9 @@ fn is_limited(method: &Method, path: &str) -> bool {
             path == REGISTER
                 || path == AUTHORIZE
                 || path == "/lab/fn/start_run"
+                || path == "/lab/fn/start_scenario"
+                || path == super::endpoints::device::DEVICE_AUTHORIZATION
+                || path == super::endpoints::device::VERIFICATION
                 || path == "/lab/fn/open_class"
                 || (path.starts_with("/lab/runs/") && path.ends_with("/password"))
         }

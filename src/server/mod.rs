@@ -45,6 +45,7 @@ pub struct Servers {
     pub codes: Arc<dyn CodeStore>,
     pub tokens: Arc<dyn TokenStore>,
     pub pending: endpoints::authorize::PendingStore,
+    pub devices: Arc<store::Devices>,
     pub statuses: resource::Statuses,
     pub lab: lab::LabClient,
     pub runs: runs::Runs,
@@ -73,7 +74,8 @@ impl Servers {
             .timeout(Duration::from_secs(10))
             .build()
             .unwrap_or_default();
-        let sweepers: Vec<Arc<dyn Sweep>> = vec![clients.clone(), codes.clone(), tokens.clone()];
+        let devices = Arc::new(store::Devices::new(config.max_pending, config.device_ttl, config.device_interval));
+        let sweepers: Vec<Arc<dyn Sweep>> = vec![clients.clone(), codes.clone(), tokens.clone(), devices.clone()];
         Arc::new(Self {
             statuses: resource::Statuses::new(config.max_statuses_per_user),
             runs: runs::Runs::new(config.max_runs, config.run_ttl),
@@ -86,6 +88,7 @@ impl Servers {
             codes,
             tokens,
             pending,
+            devices,
             lab,
             sweepers,
         })

@@ -7,6 +7,8 @@ mod classroom;
 mod client;
 mod common;
 mod conformance;
+mod device;
 mod fuzz;
 mod limits;
+mod misuse;
 mod runs;

@@ -208,7 +208,7 @@ async fn exports_are_har_and_markdown_and_not_steps_themselves() {
 #[tokio::test]
 async fn curl_export_replays_each_grant_with_fresh_values() {
     let lab = start().await;
-    for grant in ["AuthorizationCode", "Implicit", "Password", "ClientCredentials"] {
+    for grant in ["AuthorizationCode", "Implicit", "Password", "ClientCredentials", "DeviceCode"] {
         let (_, run) = start_run(&lab, grant, "Autoplay", None).await;
         assert_eq!(run["status"], "Done", "{run}");
         let id = run["id"].as_str().unwrap();

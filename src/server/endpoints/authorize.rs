@@ -89,6 +89,12 @@ fn validate(
     })?;
     let redirect_uri = match params.get("redirect_uri") {
         Some(uri) if client.redirect_uris.iter().any(|r| r == uri) => uri.to_string(),
+        // The lab-only vulnerable switch of the redirect-uri scenario.
+        Some(uri)
+            if client.redirect_uris.iter().any(|r| host_suffix_match(r, uri)) && s.runs.vulnerable(client_id, crate::run::scenario::Scenario::RedirectUri) =>
+        {
+            uri.to_string()
+        }
         Some(uri) => {
             return Err(page(
                 "Redirect URI not registered",
@@ -158,26 +164,29 @@ fn validate(
 /// Builds the redirect back to the client, with the parameters in the query
 /// or, for the implicit grant, the fragment (§4.1.2, §4.2.2).
 fn redirect(status: StatusCode, uri: &str, delivery: Delivery, params: &[(&str, String)]) -> Response {
-    let Ok(mut url) = url::Url::parse(uri) else {
-        return error_page(
-            StatusCode::BAD_REQUEST,
-            "Invalid redirect URI",
-            "The registered redirect URI cannot be parsed.",
-        );
+    let encoded = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params.iter().map(|(k, v)| (*k, v.as_str())))
+        .finish();
+    let location = match url::Url::parse(uri) {
+        Ok(mut url) => {
+            match delivery {
+                Delivery::Query => {
+                    url.query_pairs_mut().extend_pairs(params.iter().map(|(k, v)| (*k, v.as_str())));
+                }
+                Delivery::Fragment => url.set_fragment(Some(&encoded)),
+            }
+            url.to_string()
+        }
+        // Registered URIs always parse. Only the lab's vulnerable switch lets
+        // through one that does not (go-oauth2's rule took any string whose
+        // host ends with the registered host), and it goes out as sent.
+        Err(_) => match delivery {
+            Delivery::Query => format!("{uri}{}{encoded}", if uri.contains('?') { '&' } else { '?' }),
+            Delivery::Fragment => format!("{uri}#{encoded}"),
+        },
     };
-    match delivery {
-        Delivery::Query => {
-            url.query_pairs_mut().extend_pairs(params.iter().map(|(k, v)| (*k, v.as_str())));
-        }
-        Delivery::Fragment => {
-            let fragment = form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(params.iter().map(|(k, v)| (*k, v.as_str())))
-                .finish();
-            url.set_fragment(Some(&fragment));
-        }
-    }
     let mut res = status.into_response();
-    if let Ok(v) = HeaderValue::from_str(url.as_str()) {
+    if let Ok(v) = HeaderValue::from_str(&location) {
         res.headers_mut().insert(header::LOCATION, v);
     }
     res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -344,4 +353,18 @@ pub async fn decide(State(s): State<Arc<Servers>>, headers: HeaderMap, body: Byt
         }
         Err(e) => back(e),
     }
+}
+
+/// go-oauth2/oauth2's old `DefaultValidateURI` (its issues 105 and 298):
+/// any URI whose host and port end with the registered ones. Used only by
+/// the lab's vulnerable switch, to show what it let through.
+fn host_suffix_match(registered: &str, uri: &str) -> bool {
+    // Go's url.Parse is lenient: the host is what stands between `://` (and
+    // any user info) and the path.
+    let host = |u: &str| {
+        let rest = u.split_once("://")?.1;
+        let authority = rest.split(['/', '?', '#']).next()?;
+        Some(authority.rsplit_once('@').map(|(_, h)| h).unwrap_or(authority).to_string())
+    };
+    matches!((host(registered), host(uri)), (Some(base), Some(h)) if !base.is_empty() && h.ends_with(&base))
 }

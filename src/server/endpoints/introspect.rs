@@ -4,7 +4,7 @@ use super::token::no_store;
 use crate::server::client_auth::ClientRequest;
 use crate::server::error::{OAuthError, OAuthResult};
 use crate::server::store::TokenKind;
-use crate::server::util::{now_secs, scope_string};
+use crate::server::util::scope_string;
 use crate::server::Servers;
 use axum::extract::State;
 use axum::response::Response;
@@ -26,7 +26,7 @@ pub async fn introspect(State(s): State<Arc<Servers>>, req: ClientRequest) -> OA
         .params
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("The token parameter is missing (RFC 7662 section 2.1)."))?;
-    let Some(r) = s.tokens.get(token).filter(|r| r.active(now_secs())) else {
+    let Some(r) = s.tokens.get(token).filter(|r| r.active(s.lab_now(&r.client_id))) else {
         // §2.2: nothing more, so an inactive token reveals nothing.
         return Ok(no_store(Json(json!({ "active": false }))));
     };

@@ -2,6 +2,7 @@
 //! to a grant and writes the response.
 
 pub mod authorize;
+pub mod device;
 pub mod introspect;
 pub mod metadata;
 pub mod pages;
@@ -27,4 +28,6 @@ pub fn routes() -> Router<AppState> {
         .route(TOKEN, post(token::token))
         .route(REVOKE, post(revoke::revoke))
         .route(INTROSPECT, post(introspect::introspect))
+        .route(device::DEVICE_AUTHORIZATION, post(device::device_authorization))
+        .route(device::VERIFICATION, get(device::show).post(device::decide))
 }

@@ -43,7 +43,7 @@ pub fn layout(brand: &str, card_class: &str, title: &str, body: &str) -> String 
     )
 }
 
-const AS_BRAND: &str = "OAuth2 Lab · authorization server";
+pub const AS_BRAND: &str = "OAuth2 Lab · authorization server";
 
 /// An error the user must see because the client cannot be trusted with a
 /// redirect (RFC 6749 §4.1.2.1, RFC 9700 §4.1).

@@ -17,7 +17,14 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-const GRANT_TYPES: [&str; 5] = ["authorization_code", "implicit", "password", "client_credentials", "refresh_token"];
+const GRANT_TYPES: [&str; 6] = [
+    "authorization_code",
+    "implicit",
+    "password",
+    "client_credentials",
+    "refresh_token",
+    crate::server::grants::device_code::GRANT_TYPE,
+];
 const MAX_REDIRECT_URIS: usize = 10;
 const MAX_URI_LEN: usize = 2000;
 

@@ -3,6 +3,7 @@
 //! code through the browser and redeems it on the back channel.
 
 use super::{new_family, require_grant, AuthorizationRequest, AuthorizeGrant, Delivery, TokenGrant, TokenResponse};
+use crate::run::scenario::Scenario;
 use crate::server::error::{OAuthError, OAuthResult};
 use crate::server::store::{Client, CodeGrant, Redeem, User};
 use crate::server::util::{is_pkce_value, random_token, s256, Params};
@@ -96,7 +97,16 @@ impl TokenGrant for AuthorizationCode {
         require_grant(client, "authorization_code")?;
         let code = params.get("code").ok_or_else(|| OAuthError::invalid_request("The code parameter is missing."))?;
         let mut refusal = None;
-        let mut accept = |grant: &CodeGrant| match check_redemption(client, params, grant) {
+        // The lab-only vulnerable switch of the stolen-code scenario: a PKCE
+        // failure is let through.
+        let checks = |grant: &CodeGrant| {
+            check_redemption(client, params, grant)?;
+            match check_pkce(params, grant) {
+                Err(_) if servers.runs.vulnerable(&client.client_id, Scenario::StolenCode) => Ok(()),
+                other => other,
+            }
+        };
+        let mut accept = |grant: &CodeGrant| match checks(grant) {
             Ok(()) => true,
             Err(e) => {
                 refusal = Some(e);
@@ -107,6 +117,8 @@ impl TokenGrant for AuthorizationCode {
             Redeem::Unknown => return Err(OAuthError::invalid_grant(
                 "The authorization code is unknown or expired: codes live at most 60 seconds (RFC 6749 section 4.1.2).",
             )),
+            // The lab-only vulnerable switch of the code-replay scenario.
+            Redeem::Replayed(grant) if servers.runs.vulnerable(&client.client_id, Scenario::CodeReplay) => grant,
             Redeem::Replayed(grant) => {
                 // §4.1.2, RFC 9700 §4.2.4: a second use means the code
                 // leaked, so everything issued from it is revoked.
@@ -132,7 +144,7 @@ impl TokenGrant for AuthorizationCode {
 }
 
 /// What binds a code (RFC 6749 §4.1.3, RFC 7636 §4.6, RFC 9700 §4.8.2):
-/// the client, the redirect URI and the PKCE challenge.
+/// the client and the redirect URI; then `check_pkce`.
 fn check_redemption(client: &Client, params: &Params, grant: &CodeGrant) -> OAuthResult<()> {
     if grant.client_id != client.client_id {
         return Err(OAuthError::invalid_grant(
@@ -150,6 +162,11 @@ fn check_redemption(client: &Client, params: &Params, grant: &CodeGrant) -> OAut
         }
         (None, _) => {}
     }
+    Ok(())
+}
+
+/// PKCE (RFC 7636 §4.6, RFC 9700 §4.8.2).
+fn check_pkce(params: &Params, grant: &CodeGrant) -> OAuthResult<()> {
     match (&grant.code_challenge, params.get("code_verifier")) {
             (Some(challenge), Some(verifier)) => {
                 let ok = is_pkce_value(verifier) && bool::from(s256(verifier).as_bytes().ct_eq(challenge.as_bytes()));

@@ -6,7 +6,7 @@
 use super::{require_grant, TokenGrant, TokenResponse};
 use crate::server::error::{OAuthError, OAuthResult};
 use crate::server::store::{Client, TokenKind};
-use crate::server::util::{now_secs, scope_set, scope_string, Params};
+use crate::server::util::{scope_set, scope_string, Params};
 use crate::server::Servers;
 
 pub struct RefreshToken;
@@ -31,13 +31,17 @@ impl TokenGrant for RefreshToken {
                 "This refresh token was issued to another client (RFC 6749 section 6).",
             ));
         }
-        if record.rotated {
+        // The lab-only vulnerable switch of the refresh-reuse scenario: no
+        // reuse detection, so a spent token works again.
+        let vulnerable =
+            record.rotated && servers.runs.vulnerable(&client.client_id, crate::run::scenario::Scenario::RefreshReuse);
+        if record.rotated && !vulnerable {
             return Err(reused(servers, &record.family));
         }
         if record.revoked {
             return Err(OAuthError::invalid_grant("This refresh token has been revoked."));
         }
-        if now_secs() >= record.expires_at {
+        if servers.lab_now(&record.client_id) >= record.expires_at {
             return Err(OAuthError::invalid_grant("The refresh token is expired."));
         }
         let scopes = match params.get("scope") {
@@ -57,7 +61,7 @@ impl TokenGrant for RefreshToken {
                 }
             }
         };
-        if !servers.tokens.rotate(token) {
+        if !servers.tokens.rotate(token) && !vulnerable {
             return Err(reused(servers, &record.family));
         }
         // §6: the new refresh token keeps the original scope, even when this

@@ -11,13 +11,35 @@ use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE, USER_AGENT};
 pub const BROWSER_AGENT: &str = "oauth2-lab-user-agent/0.1 (the lab's browser, playing alice)";
 pub const DEMO_USER: (&str, &str) = ("alice", "wonderland");
 
-struct Browser<'a> {
-    s: &'a Servers,
-    http: reqwest::Client,
+pub(super) struct Browser<'a> {
+    pub(super) s: &'a Servers,
+    pub(super) http: reqwest::Client,
     cookie: Option<String>,
+    agent: &'static str,
+    /// In a misuse scenario: the lab's tag for requests that try the misuse.
+    pub(super) misuse: Option<&'static str>,
+    /// In a misuse scenario: the run, on every request, so that the token
+    /// endpoint and API calls are filed under it too.
+    pub(super) run: Option<String>,
 }
 
-impl Browser<'_> {
+impl<'a> Browser<'a> {
+    /// The lab's browser, playing alice.
+    pub(super) fn alice(s: &'a Servers) -> Self {
+        Self { s, http: s.lab_http.clone(), cookie: None, agent: BROWSER_AGENT, misuse: None, run: None }
+    }
+
+    /// Files every request under `run`.
+    pub(super) fn of(mut self, run: &str) -> Self {
+        self.run = Some(run.to_string());
+        self
+    }
+
+    /// Mallory's own browser and scripts.
+    pub(super) fn mallory(s: &'a Servers) -> Self {
+        Self { agent: crate::run::scenario::ATTACKER_AGENT, ..Self::alice(s) }
+    }
+
     /// The lab's public URLs, reached on its loopback address.
     fn local(&self, url: &str) -> String {
         match url.strip_prefix(&self.s.config.public_url) {
@@ -27,8 +49,14 @@ impl Browser<'_> {
         }
     }
 
-    async fn send(&mut self, req: reqwest::RequestBuilder) -> Result<(u16, String, String), String> {
-        let mut req = req.header(USER_AGENT, BROWSER_AGENT);
+    pub(super) async fn send(&mut self, req: reqwest::RequestBuilder) -> Result<(u16, String, String), String> {
+        let mut req = req.header(USER_AGENT, self.agent);
+        if let Some(tag) = self.misuse {
+            req = req.header(crate::run::scenario::MISUSE_HEADER, tag);
+        }
+        if let Some(run) = &self.run {
+            req = req.header(RUN_HEADER, run);
+        }
         if let Some(c) = &self.cookie {
             req = req.header(COOKIE, c);
         }
@@ -42,14 +70,18 @@ impl Browser<'_> {
         Ok((status, location, body))
     }
 
-    async fn get(&mut self, url: &str) -> Result<(u16, String, String), String> {
+    pub(super) async fn get(&mut self, url: &str) -> Result<(u16, String, String), String> {
         // A browser never sends the fragment.
         let url = self.local(url.split('#').next().unwrap_or(url));
         let req = self.http.get(url);
         self.send(req).await
     }
 
-    async fn post_form(&mut self, url: &str, fields: &[(&str, &str)]) -> Result<(u16, String, String), String> {
+    pub(super) async fn post_form(
+        &mut self,
+        url: &str,
+        fields: &[(&str, &str)],
+    ) -> Result<(u16, String, String), String> {
         let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
         let req = self.http.post(self.local(url)).header(CONTENT_TYPE, "application/x-www-form-urlencoded").body(body);
         self.send(req).await
@@ -76,52 +108,106 @@ pub async fn start(s: &Servers, run: &str, grant: Grant, mode: Mode) -> Result<(
 }
 
 async fn play(s: &Servers, run: &str, grant: Grant) -> Result<(), String> {
-    let mut b = Browser { s, http: s.lab_http.clone(), cookie: None };
-    let login = format!("/lab/runs/{run}/login");
-    let (status, location, _) = b.get(&login).await?;
+    let mut b = Browser::alice(s);
     match grant {
         Grant::AuthorizationCode | Grant::Implicit => {
-            if status != 302 {
-                return Err(format!("the app answered {status} instead of redirecting"));
-            }
-            let (status, _, page) = b.get(&location).await?;
-            if status != 200 {
-                return Err(format!("the authorization server answered {status}: {page}"));
-            }
-            let request_id = hidden(&page, "request_id").ok_or("no request_id on the consent page")?;
-            let csrf = hidden(&page, "csrf_token").ok_or("no csrf_token on the consent page")?;
-            let (user, password) = DEMO_USER;
-            let (status, back, body) = b
-                .post_form(
-                    "/oauth/authorize",
-                    &[
-                        ("request_id", &request_id),
-                        ("csrf_token", &csrf),
-                        ("scope", "read"),
-                        ("scope", "write"),
-                        ("username", user),
-                        ("password", password),
-                        ("decision", "approve"),
-                    ],
-                )
-                .await?;
-            if status != 303 {
-                return Err(format!("the authorization server answered {status}: {body}"));
-            }
+            let back = b.sign_in(run, DEMO_USER, &["read", "write"]).await?;
             b.get(&back).await?;
             if grant == Grant::Implicit {
                 browser_script(&b, run, &back).await?;
             }
         }
+        Grant::DeviceCode => {
+            // The device shows its code; alice opens the verification page
+            // with it on her phone and approves; the device's next poll
+            // gets the token.
+            let (_, _, screen) = b.get(&format!("/lab/runs/{run}/login")).await?;
+            let complete = screen
+                .split("data-testid=\"verification-link\"")
+                .next()
+                .and_then(|before| before.rsplit("href=\"").next())
+                .and_then(|rest| rest.split('"').next())
+                .map(|u| u.replace("&amp;", "&"))
+                .ok_or("no verification link on the device's screen")?;
+            let (status, _, page) = b.get(&complete).await?;
+            if status != 200 {
+                return Err(format!("the verification page answered {status}"));
+            }
+            b.device_consent(&page, DEMO_USER, &["read", "write"]).await?;
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            while s.runs.with(run, |r| r.record.status == RunStatus::Waiting).unwrap_or(false) {
+                if std::time::Instant::now() > deadline {
+                    return Err("the device did not get its token in time".into());
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
         Grant::Password => {
+            b.get(&format!("/lab/runs/{run}/login")).await?;
             let (user, password) = DEMO_USER;
             b.post_form(&format!("/lab/runs/{run}/password"), &[("username", user), ("password", password)]).await?;
         }
         Grant::ClientCredentials => {
+            b.get(&format!("/lab/runs/{run}/login")).await?;
             b.post_form(&format!("/lab/runs/{run}/service"), &[]).await?;
         }
     }
     Ok(())
+}
+
+impl Browser<'_> {
+    /// Opens the run's app, follows it to the authorization server and
+    /// approves as `user`, keeping `scopes`; returns where the server sends
+    /// the browser back to (not followed).
+    pub(super) async fn sign_in(&mut self, run: &str, user: (&str, &str), scopes: &[&str]) -> Result<String, String> {
+        let (status, location, _) = self.get(&format!("/lab/runs/{run}/login")).await?;
+        if status != 302 {
+            return Err(format!("the app answered {status} instead of redirecting"));
+        }
+        self.approve(&location, user, scopes).await
+    }
+
+    /// Opens an authorization request and approves it as `user`.
+    pub(super) async fn approve(&mut self, url: &str, user: (&str, &str), scopes: &[&str]) -> Result<String, String> {
+        let (status, _, page) = self.get(url).await?;
+        if status != 200 {
+            return Err(format!("the authorization server answered {status}: {page}"));
+        }
+        self.consent(&page, user, scopes).await
+    }
+
+    /// Signs in on the device verification page and approves.
+    pub(super) async fn device_consent(
+        &mut self,
+        page: &str,
+        user: (&str, &str),
+        scopes: &[&str],
+    ) -> Result<(), String> {
+        let user_code = hidden(page, "user_code").ok_or("no user_code on the verification page")?;
+        let csrf = hidden(page, "csrf_token").ok_or("no csrf_token on the verification page")?;
+        let mut fields = vec![("user_code", user_code.as_str()), ("csrf_token", csrf.as_str())];
+        fields.extend(scopes.iter().map(|s| ("scope", *s)));
+        fields.extend([("username", user.0), ("password", user.1), ("decision", "approve")]);
+        let (status, _, body) = self.post_form(crate::server::endpoints::device::VERIFICATION, &fields).await?;
+        if status != 200 || !body.contains("device-approved") {
+            return Err(format!("the verification page answered {status}"));
+        }
+        Ok(())
+    }
+
+    /// Signs in on a consent page and approves it.
+    pub(super) async fn consent(&mut self, page: &str, user: (&str, &str), scopes: &[&str]) -> Result<String, String> {
+        let request_id = hidden(page, "request_id").ok_or("no request_id on the consent page")?;
+        let csrf = hidden(page, "csrf_token").ok_or("no csrf_token on the consent page")?;
+        let mut fields = vec![("request_id", request_id.as_str()), ("csrf_token", csrf.as_str())];
+        fields.extend(scopes.iter().map(|s| ("scope", *s)));
+        fields.extend([("username", user.0), ("password", user.1), ("decision", "approve")]);
+        let (status, back, body) = self.post_form("/oauth/authorize", &fields).await?;
+        if status != 303 {
+            return Err(format!("the authorization server answered {status}: {body}"));
+        }
+        Ok(back)
+    }
 }
 
 /// What the single-page app's script does in a browser: read the token from

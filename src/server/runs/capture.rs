@@ -3,6 +3,7 @@
 //! what the page shows is what crossed the wire, not a retelling.
 
 use crate::run::{Channel, Exchange, Grant, RequestRecord, ResponseRecord, Role, Step, StepKind};
+use crate::server::endpoints::device::{DEVICE_AUTHORIZATION, VERIFICATION};
 use crate::server::Servers;
 use axum::body::{to_bytes, Body, Bytes};
 use axum::extract::Request;
@@ -62,6 +63,16 @@ fn find_run(
         };
         return s.runs.run_of_client(&client_id?);
     }
+    if path == VERIFICATION {
+        // The verification page, by the user code it carries.
+        let user_code = if method == Method::GET {
+            query_param(query, "user_code")
+        } else {
+            form_urlencoded::parse(body).find(|(k, _)| k == "user_code").map(|(_, v)| v.into_owned())
+        };
+        let grant = s.devices.by_user_code(&user_code?)?;
+        return s.runs.run_of_client(&grant.client_id);
+    }
     None
 }
 
@@ -112,10 +123,17 @@ pub fn classify(grant: Grant, req: &RequestRecord) -> (StepKind, Role, Role, Cha
         (_, "/oauth/register") => (StepKind::Register, Client, AuthorizationServer, Channel::Back),
         ("GET", "/oauth/authorize") => (StepKind::AuthorizeRequest, UserAgent, AuthorizationServer, Channel::Front),
         (_, "/oauth/authorize") => (StepKind::Consent, UserAgent, AuthorizationServer, Channel::Front),
+        (_, DEVICE_AUTHORIZATION) => (StepKind::DeviceAuthorization, Client, AuthorizationServer, Channel::Back),
+        ("GET", VERIFICATION) => (StepKind::DeviceVerification, UserAgent, AuthorizationServer, Channel::Front),
+        (_, VERIFICATION) => (StepKind::DeviceConsent, UserAgent, AuthorizationServer, Channel::Front),
         (_, "/oauth/token") => {
-            let refresh =
-                form_urlencoded::parse(req.body.as_bytes()).any(|(k, v)| k == "grant_type" && v == "refresh_token");
-            let kind = if refresh { StepKind::Refresh } else { StepKind::TokenRequest };
+            let grant_type =
+                form_urlencoded::parse(req.body.as_bytes()).find(|(k, _)| k == "grant_type").map(|(_, v)| v);
+            let kind = match grant_type.as_deref() {
+                Some("refresh_token") => StepKind::Refresh,
+                Some(crate::server::grants::device_code::GRANT_TYPE) => StepKind::DevicePoll,
+                _ => StepKind::TokenRequest,
+            };
             (kind, Client, AuthorizationServer, Channel::Back)
         }
         (_, "/oauth/revoke") => (StepKind::Revoke, Client, AuthorizationServer, Channel::Back),
@@ -142,9 +160,15 @@ fn local_step_before(s: &Servers, run: &str, grant: Grant, kind: StepKind) -> Op
         exchange: None,
     };
     match kind {
-        StepKind::Consent => {
+        StepKind::Consent | StepKind::DeviceConsent => {
             Some(local(StepKind::UserSignsIn, Role::ResourceOwner, Role::UserAgent, "user signs in and decides"))
         }
+        StepKind::DeviceVerification => Some(local(
+            StepKind::ReadsUserCode,
+            Role::ResourceOwner,
+            Role::UserAgent,
+            "user reads the code, opens the page",
+        )),
         StepKind::PasswordForm => Some(local(
             StepKind::TypesPassword,
             Role::ResourceOwner,
@@ -164,7 +188,10 @@ fn local_step_before(s: &Servers, run: &str, grant: Grant, kind: StepKind) -> Op
 /// one of a run's app pages, or goes to the authorization endpoint.
 pub fn may_belong_to_a_run(req: &Request) -> bool {
     let path = req.uri().path();
-    req.headers().contains_key(RUN_HEADER) || run_in_path(path).is_some() || path == "/oauth/authorize"
+    req.headers().contains_key(RUN_HEADER)
+        || run_in_path(path).is_some()
+        || path == "/oauth/authorize"
+        || path == VERIFICATION
 }
 
 /// Records the request and the response `inner` gives, when the request
@@ -203,8 +230,27 @@ where
         headers: pairs(&parts.headers),
         body: kept(&bytes),
     };
-    let (kind, from, to, channel) = classify(grant, &request);
-    if let Some(local) = local_step_before(s, &run, grant, kind) {
+    let (kind, mut from, to, mut channel) = classify(grant, &request);
+    // Who sent it, where the lab's own agents say so: Mallory's requests are
+    // hers, and an API call from the lab's browser is browser code.
+    match request.header("user-agent") {
+        Some(crate::run::scenario::ATTACKER_AGENT) => from = Role::Attacker,
+        Some(super::agent::BROWSER_AGENT) if to == Role::ResourceServer => {
+            (from, channel) = (Role::UserAgent, Channel::Front);
+        }
+        _ => {}
+    }
+    if from == Role::Attacker && kind == StepKind::Consent {
+        let step = Step {
+            kind: StepKind::Attack,
+            from,
+            to: from,
+            channel: Channel::Local,
+            label: "signs in as mallory, her own account".into(),
+            exchange: None,
+        };
+        s.runs.push(&run, s.runs.next_seq(), step);
+    } else if let Some(local) = local_step_before(s, &run, grant, kind) {
         s.runs.push(&run, s.runs.next_seq(), local);
     }
     let seq = s.runs.next_seq();

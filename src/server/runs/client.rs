@@ -17,9 +17,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use oauth2::basic::{BasicClient, BasicTokenResponse};
 use oauth2::{
-    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, ResourceOwnerPassword, ResourceOwnerUsername, RevocationUrl, Scope,
-    StandardRevocableToken, TokenResponse, TokenUrl,
+    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, DeviceAuthorizationUrl, EndpointNotSet, EndpointSet,
+    EndpointState, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, ResourceOwnerPassword, ResourceOwnerUsername,
+    RevocationUrl, Scope, StandardDeviceAuthorizationResponse, StandardRevocableToken, TokenResponse, TokenUrl,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -142,9 +142,16 @@ impl<'c> oauth2::AsyncHttpClient<'c> for LabHttp {
     }
 }
 
-type AppClient = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointSet, EndpointSet>;
+pub(super) type AppClient = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointSet, EndpointSet>;
+/// The app with the device authorization endpoint set, as a TV app has.
+type DeviceClient = BasicClient<EndpointSet, EndpointSet, EndpointNotSet, EndpointSet, EndpointSet>;
 
-fn app_client(s: &Servers, c: &RunClient) -> Result<AppClient, String> {
+fn device_client(s: &Servers, c: &RunClient) -> Result<DeviceClient, String> {
+    let url = format!("{}{}", s.config.internal_url, crate::server::endpoints::device::DEVICE_AUTHORIZATION);
+    Ok(app_client(s, c)?.set_device_authorization_url(DeviceAuthorizationUrl::new(url).map_err(|e| e.to_string())?))
+}
+
+pub(super) fn app_client(s: &Servers, c: &RunClient) -> Result<AppClient, String> {
     let internal = &s.config.internal_url;
     let mut client = BasicClient::new(ClientId::new(c.client_id.clone()))
         .set_auth_uri(AuthUrl::new(s.config.url(AUTHORIZE)).map_err(|e| e.to_string())?)
@@ -163,8 +170,13 @@ fn app_client(s: &Servers, c: &RunClient) -> Result<AppClient, String> {
 /// Step 0 of every run: the app registers itself (RFC 7591). The oauth2
 /// crate has no registration, so this one call is plain reqwest.
 pub async fn register(s: &Servers, run: &str, grant: Grant) -> Result<RunClient, String> {
+    register_as(s, run, grant, grant == Grant::Implicit).await
+}
+
+/// Registers the run's app as a public client (no secret: a native or
+/// single-page app) or a confidential one.
+pub async fn register_as(s: &Servers, run: &str, grant: Grant, public: bool) -> Result<RunClient, String> {
     let redirect_uri = s.config.url(&format!("/lab/runs/{run}/callback"));
-    let public = grant == Grant::Implicit;
     let mut meta = json!({
         "client_name": format!("Lab run {}", &run[..run.len().min(12)]),
         "grant_types": grant.grant_types(),
@@ -250,6 +262,7 @@ async fn login(State(s): State<Arc<Servers>>, Path(run): Path<String>) -> Respon
             }
             res
         }
+        Grant::DeviceCode => device_screen(s, run, &c).await,
         Grant::Password => page(
             "Sign in to the app",
             &format!(
@@ -289,8 +302,18 @@ async fn callback(State(s): State<Arc<Servers>>, Path(run): Path<String>, Query(
     if grant == Grant::Implicit {
         return implicit_page(&run);
     }
-    let expected = s.runs.with(&run, |r| r.state.clone()).flatten();
-    if q.state.is_none() || q.state != expected {
+    let (expected, vulnerable) = s
+        .runs
+        .with(&run, |r| {
+            (
+                r.state.clone(),
+                r.record.vulnerable && r.record.scenario == Some(crate::run::scenario::Scenario::CsrfState),
+            )
+        })
+        .unwrap_or_default();
+    // The lab-only vulnerable switch of the csrf-state scenario: an app
+    // that does not check state.
+    if !vulnerable && (q.state.is_none() || q.state != expected) {
         return fail(&s, &run, "The state in the callback is not the one this app sent: refused as a possible CSRF (RFC 6749 section 10.12).");
     }
     if let Some(error) = q.error {
@@ -304,17 +327,17 @@ async fn callback(State(s): State<Arc<Servers>>, Path(run): Path<String>, Query(
     let Some(code) = q.code else {
         return fail(&s, &run, "The callback carries neither code nor error.");
     };
-    let verifier = s.runs.with(&run, |r| r.pkce_verifier.take()).flatten().unwrap_or_default();
+    let verifier = s.runs.with(&run, |r| r.pkce_verifier.take()).flatten();
     let client = match app_client(&s, &c) {
         Ok(c) => c,
         Err(e) => return fail(&s, &run, &e),
     };
     let http = LabHttp::new(&s, &run);
-    let token = client
-        .exchange_code(AuthorizationCode::new(code))
-        .set_pkce_verifier(PkceCodeVerifier::new(verifier))
-        .request_async(&http)
-        .await;
+    let mut exchange = client.exchange_code(AuthorizationCode::new(code));
+    if let Some(verifier) = verifier {
+        exchange = exchange.set_pkce_verifier(PkceCodeVerifier::new(verifier));
+    }
+    let token = exchange.request_async(&http).await;
     finish_with_token(&s, &run, &client, token.map_err(|e| e.to_string())).await
 }
 
@@ -355,10 +378,10 @@ async fn service(State(s): State<Arc<Servers>>, Path(run): Path<String>) -> Resp
 
 /// Uses the token as the app would: who am I, post a status; then refresh
 /// and revoke when there is a refresh token.
-async fn finish_with_token(
+async fn finish_with_token<D: EndpointState>(
     s: &Servers,
     run: &str,
-    client: &AppClient,
+    client: &BasicClient<EndpointSet, D, EndpointNotSet, EndpointSet, EndpointSet>,
     token: Result<BasicTokenResponse, String>,
 ) -> Response {
     let token = match token {
@@ -379,8 +402,14 @@ async fn finish_with_token(
     };
     let has_user = who.get("username").is_some();
     if has_user {
-        let _ = http
-            .request(reqwest::Method::POST, format!("{base}/api/v1/statuses"))
+        // In the insufficient-scope scenario this is the call that tries
+        // the misuse: the token was granted read only.
+        let scenario = s.runs.with(run, |r| r.record.scenario).flatten();
+        let mut post = http.request(reqwest::Method::POST, format!("{base}/api/v1/statuses"));
+        if let Some(scenario) = scenario.filter(|s| *s == crate::run::scenario::Scenario::InsufficientScope) {
+            post = post.header(crate::run::scenario::MISUSE_HEADER, scenario.slug());
+        }
+        let _ = post
             .bearer_auth(&at)
             .json(&json!({ "status": format!("Hello from OAuth2 Lab, run {}", &run[..run.len().min(12)]) }))
             .send()
@@ -408,6 +437,89 @@ async fn finish_with_token(
         &format!(
             "<p>The app got a token and used it as <code>{}</code>. Back in the lab, step through what happened.</p>",
             esc(name)
+        ),
+    )
+}
+
+/// The run's HTTP client that says when its first call has been answered.
+struct FirstCall {
+    http: LabHttp,
+    done: parking_lot::Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
+}
+
+impl<'c> oauth2::AsyncHttpClient<'c> for FirstCall {
+    type Error = <LabHttp as oauth2::AsyncHttpClient<'c>>::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<oauth2::HttpResponse, Self::Error>> + Send + Sync + 'c>>;
+
+    fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
+        Box::pin(async move {
+            let res = self.http.call(request).await;
+            if let Some(tx) = self.done.lock().take() {
+                let _ = tx.send(());
+            }
+            res
+        })
+    }
+}
+
+/// The device's screen (RFC 8628 §3.3): the app asks for a device code,
+/// shows the user code and where to enter it, and polls the token endpoint
+/// in the background until the user has decided.
+async fn device_screen(s: Arc<Servers>, run: String, c: &RunClient) -> Response {
+    let shown = s.runs.with(&run, |r| r.device.clone()).flatten();
+    let (user_code, uri, complete) = match shown {
+        Some(d) => d,
+        None => {
+            let client = match device_client(&s, c) {
+                Ok(c) => c,
+                Err(e) => return fail(&s, &run, &e),
+            };
+            let http = LabHttp::new(&s, &run);
+            let details: StandardDeviceAuthorizationResponse = match client
+                .exchange_device_code()
+                .add_scope(Scope::new("read".into()))
+                .add_scope(Scope::new("write".into()))
+                .request_async(&http)
+                .await
+            {
+                Ok(d) => d,
+                Err(e) => return fail(&s, &run, &format!("The device authorization request failed: {e}")),
+            };
+            let shown = (
+                details.user_code().secret().clone(),
+                details.verification_uri().to_string(),
+                details.verification_uri_complete().map(|u| u.secret().clone()).unwrap_or_default(),
+            );
+            s.runs.with(&run, |r| r.device = Some(shown.clone()));
+            let (first_poll, polled) = tokio::sync::oneshot::channel();
+            let (s, run) = (s.clone(), run.clone());
+            tokio::spawn(async move {
+                let http = FirstCall { http: LabHttp::new(&s, &run), done: parking_lot::Mutex::new(Some(first_poll)) };
+                // The device gives up well before the code's own expiry, so
+                // an abandoned guided run stops polling.
+                let token = client
+                    .exchange_device_access_token(&details)
+                    .request_async(&http, tokio::time::sleep, Some(std::time::Duration::from_secs(120)))
+                    .await;
+                finish_with_token(&s, &run, &client, token.map_err(|e| e.to_string())).await;
+            });
+            // The screen comes up once the device has polled once, as a
+            // device that checks right away would; it also keeps the
+            // record's order the same from run to run.
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), polled).await;
+            shown
+        }
+    };
+    page(
+        "A device without a keyboard",
+        &format!(
+            r#"<p>This app plays a TV: it cannot show a sign-in form, so it shows a code.</p>
+<p class="device-code">Code: <strong data-testid="device-user-code">{code}</strong></p>
+<p>On your phone or computer, open <code>{uri}</code> and enter the code, or open <a href="{complete}" data-testid="verification-link">the verification page with the code filled in</a>.</p>
+<p class="as-note">Meanwhile the device polls the token endpoint every few seconds; it is told <code>authorization_pending</code> until you decide.</p>"#,
+            code = esc(&user_code),
+            uri = esc(&uri),
+            complete = esc(&complete),
         ),
     )
 }

@@ -96,6 +96,7 @@ fn alias(role: Role) -> &'static str {
         Role::Client => "C",
         Role::AuthorizationServer => "AS",
         Role::ResourceServer => "RS",
+        Role::Attacker => "ATK",
     }
 }
 
@@ -135,7 +136,7 @@ pub fn markdown(record: &RunRecord) -> String {
         record.grant.title(),
         record.id
     );
-    for role in crate::run::ROLES {
+    for role in record.roles() {
         md.push_str(&format!("    participant {} as {}\n", alias(role), role.title()));
     }
     for (i, step) in record.steps.iter().enumerate() {
@@ -219,6 +220,8 @@ mod tests {
             start_url: String::new(),
             lifecycle: true,
             artifacts: vec![],
+            scenario: None,
+            vulnerable: false,
         }
     }
 

@@ -5,20 +5,22 @@ pub mod agent;
 pub mod capture;
 pub mod client;
 pub mod export;
+pub mod misuse;
 pub mod replay;
 
 use super::store::Bounded;
+use crate::run::scenario::Scenario;
 use crate::run::{Grant, Mode, RunRecord, RunStatus, Step};
 use parking_lot::Mutex;
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// How long a run is kept unless configured otherwise.
 pub const RUN_TTL: Duration = Duration::from_secs(3600);
 pub const RUNS_PER_LEARNER: usize = 20;
 /// A run has a few dozen steps at most; past this it stops recording.
-pub const MAX_STEPS: usize = 40;
+pub const MAX_STEPS: usize = 64;
 
 /// The client a run registered in its first step.
 #[derive(Clone, Debug)]
@@ -37,6 +39,22 @@ pub struct RunState {
     pub state: Option<String>,
     /// The implicit grant's script has read the fragment.
     pub fragment_read: bool,
+    /// A fast lab clock: how far ahead it is, and while it runs fast, since
+    /// when and how many seconds pass on it for each real second.
+    pub clock: Option<(u64, Option<(Instant, u64)>)>,
+    /// A device grant's screen: user code, verification URI and the
+    /// complete one, once the device has asked for them.
+    pub device: Option<(String, String, String)>,
+}
+
+impl RunState {
+    /// How far the lab clock is ahead of real time, in seconds.
+    fn skew_secs(&self) -> u64 {
+        let Some((base, running)) = self.clock else { return 0 };
+        base + running
+            .map(|(since, speed)| (since.elapsed().as_secs_f64() * speed.saturating_sub(1) as f64) as u64)
+            .unwrap_or(0)
+    }
 }
 
 struct Inner {
@@ -49,6 +67,9 @@ pub struct Runs {
     inner: Mutex<Inner>,
     seq: AtomicU64,
     ttl: Duration,
+    /// Runs with a fast clock, so that the servers look up a token's run
+    /// only while there is one.
+    clocks: AtomicUsize,
 }
 
 impl Runs {
@@ -61,6 +82,7 @@ impl Runs {
                 learners: HashMap::new(),
             }),
             seq: AtomicU64::new(1),
+            clocks: AtomicUsize::new(0),
         }
     }
 
@@ -70,6 +92,7 @@ impl Runs {
 
     /// A new run for `learner`; the learner's oldest run goes when it has
     /// too many. `None` when the store is full.
+    #[allow(clippy::too_many_arguments)]
     pub fn create(
         &self,
         learner: &str,
@@ -78,6 +101,8 @@ impl Runs {
         lifecycle: bool,
         id: String,
         start_url: String,
+        scenario: Option<Scenario>,
+        vulnerable: bool,
     ) -> Option<()> {
         let mut inner = self.inner.lock();
         let record = RunRecord {
@@ -89,9 +114,19 @@ impl Runs {
             start_url,
             lifecycle,
             artifacts: vec![],
+            scenario,
+            vulnerable: vulnerable && scenario.is_some_and(|s| s.about().switch.is_some()),
         };
-        let state =
-            RunState { record, seqs: vec![], client: None, pkce_verifier: None, state: None, fragment_read: false };
+        let state = RunState {
+            record,
+            seqs: vec![],
+            client: None,
+            pkce_verifier: None,
+            state: None,
+            fragment_read: false,
+            clock: None,
+            device: None,
+        };
         inner.by_id.insert(Bounded::<RunState>::key(&id), state, Some(Instant::now() + self.ttl)).ok()?;
         let mine = inner.learners.entry(learner.to_string()).or_default();
         mine.push_back(id);
@@ -143,6 +178,48 @@ impl Runs {
         self.inner.lock().by_client.get(&Bounded::<String>::key(client_id)).cloned()
     }
 
+    /// Whether `client_id` is the app of a run of `scenario` whose lab-only
+    /// vulnerable switch is on: the one defence that scenario is about is
+    /// then off for it. Only the lab's own run clients can be; the servers
+    /// ask only on the path where a defence is about to refuse.
+    pub fn vulnerable(&self, client_id: &str, scenario: Scenario) -> bool {
+        let inner = self.inner.lock();
+        let Some(run) = inner.by_client.get(&Bounded::<String>::key(client_id)) else { return false };
+        inner
+            .by_id
+            .get(&Bounded::<RunState>::key(run))
+            .is_some_and(|r| r.record.vulnerable && r.record.scenario == Some(scenario))
+    }
+
+    /// Runs a run's lab clock `speed` times faster than real time.
+    pub fn start_clock(&self, id: &str, speed: u64) {
+        let first = self
+            .with(id, |r| {
+                let base = r.skew_secs();
+                r.clock.replace((base, Some((Instant::now(), speed)))).is_none()
+            })
+            .unwrap_or(false);
+        if first {
+            self.clocks.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Back to real speed, keeping how far ahead the clock got.
+    pub fn stop_clock(&self, id: &str) {
+        self.with(id, |r| r.clock = Some((r.skew_secs(), None)));
+    }
+
+    /// How far ahead of real time the lab clock of `client_id`'s run is, in
+    /// seconds: 0 for every client but a fast-clock run's.
+    pub fn clock_skew(&self, client_id: &str) -> u64 {
+        if self.clocks.load(Ordering::Relaxed) == 0 {
+            return 0;
+        }
+        let inner = self.inner.lock();
+        let Some(run) = inner.by_client.get(&Bounded::<String>::key(client_id)) else { return 0 };
+        inner.by_id.get(&Bounded::<RunState>::key(run)).map(RunState::skew_secs).unwrap_or(0)
+    }
+
     pub fn push(&self, id: &str, seq: u64, step: Step) {
         self.with(id, |run| {
             if run.record.steps.len() < MAX_STEPS {
@@ -158,7 +235,12 @@ impl Runs {
 
     pub fn sweep(&self, now: Instant) {
         let mut inner = self.inner.lock();
+        let before = inner.by_id.len();
         inner.by_id.sweep(now);
+        if inner.by_id.len() < before {
+            let clocks = inner.by_id.values_mut().filter(|r| r.clock.is_some()).count();
+            self.clocks.store(clocks, Ordering::Relaxed);
+        }
         inner.by_client.sweep(now);
         let Inner { by_id, learners, .. } = &mut *inner;
         learners.retain(|_, ids| {

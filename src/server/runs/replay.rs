@@ -138,6 +138,17 @@ pub fn curl_script(record: &RunRecord, base: &str) -> String {
     let verifier = record.steps.iter().filter_map(|st| st.exchange.as_ref()).find_map(|x| {
         crate::run::parse_form(&x.request.body).into_iter().find(|(k, _)| k == "code_verifier").map(|(_, v)| v)
     });
+    // The device grant's polling interval (RFC 8628 §3.2), so a replayed
+    // poll does not come too soon and get slow_down.
+    let interval = record
+        .steps
+        .iter()
+        .filter(|st| st.kind == StepKind::DeviceAuthorization)
+        .filter_map(|st| st.exchange.as_ref())
+        .filter_map(|x| serde_json::from_str::<serde_json::Value>(&x.response.body).ok())
+        .find_map(|v| v["interval"].as_u64())
+        .unwrap_or(5);
+    let mut polled = false;
     for step in &record.steps {
         let Some(x) = &step.exchange else {
             writeln!(s, "\n# {} (not on the wire)", step.label).ok();
@@ -149,6 +160,12 @@ pub fn curl_script(record: &RunRecord, base: &str) -> String {
             continue;
         }
         writeln!(s, "\nstep {:?}", step.label).ok();
+        if step.kind == StepKind::DevicePoll {
+            if polled {
+                writeln!(s, "sleep {interval}").ok();
+            }
+            polled = true;
+        }
         if step.kind == StepKind::AuthorizeRequest {
             let query = req.query().map(crate::run::parse_form).unwrap_or_default();
             for (k, v) in &query {
@@ -171,7 +188,12 @@ pub fn curl_script(record: &RunRecord, base: &str) -> String {
         let fail = if x.response.status < 400 { " --fail-with-body" } else { "" };
         let body =
             if req.body.is_empty() { String::new() } else { format!(" --data-raw \"{}\"", vars.quote(&req.body)) };
-        let cookies = if req.path() == "/oauth/authorize" { " -c \"$JAR\" -b \"$JAR\"" } else { "" };
+        let cookies =
+            if req.path() == "/oauth/authorize" || req.path() == crate::server::endpoints::device::VERIFICATION {
+                " -c \"$JAR\" -b \"$JAR\""
+            } else {
+                ""
+            };
         let url = format!("\"$LAB{}\"", vars.quote(&req.target));
         let headers = header_options(x, &vars);
         let redirect = (300..400).contains(&x.response.status);
@@ -216,6 +238,8 @@ pub fn curl_script(record: &RunRecord, base: &str) -> String {
                 ("client_secret", "CLIENT_SECRET"),
                 ("access_token", "ACCESS_TOKEN"),
                 ("refresh_token", "REFRESH_TOKEN"),
+                ("device_code", "DEVICE_CODE"),
+                ("user_code", "USER_CODE"),
             ] {
                 if let Some(v) = json_field(&res.body, name) {
                     if let Some(var) = vars.learn(&v, kind) {

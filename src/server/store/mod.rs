@@ -3,9 +3,11 @@
 //! and sweep what has expired.
 
 mod bounded;
+mod device;
 mod memory;
 
 pub use bounded::{Bounded, StoreFull};
+pub use device::{normalise_user_code, DeviceGrant, DeviceState, Devices, Poll};
 pub use memory::{MemoryClients, MemoryCodes, MemoryTokens, MemoryUsers};
 
 use std::time::Instant;

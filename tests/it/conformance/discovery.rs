@@ -17,6 +17,7 @@ async fn line_01_metadata_lists_endpoints_and_issuer() {
         ("registration_endpoint", "/oauth/register"),
         ("revocation_endpoint", "/oauth/revoke"),
         ("introspection_endpoint", "/oauth/introspect"),
+        ("device_authorization_endpoint", "/oauth/device_authorization"),
     ] {
         assert_eq!(m[key], lab.url(path), "{key}");
     }
@@ -24,7 +25,14 @@ async fn line_01_metadata_lists_endpoints_and_issuer() {
     assert_eq!(m["response_types_supported"], json!(["code", "token"]));
     assert_eq!(
         m["grant_types_supported"],
-        json!(["authorization_code", "implicit", "password", "client_credentials", "refresh_token"])
+        json!([
+            "authorization_code",
+            "implicit",
+            "password",
+            "client_credentials",
+            "refresh_token",
+            "urn:ietf:params:oauth:grant-type:device_code"
+        ])
     );
     assert_eq!(
         m["token_endpoint_auth_methods_supported"],

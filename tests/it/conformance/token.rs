@@ -112,7 +112,7 @@ async fn line_15_other_failures_are_400_json_with_description() {
     let auth = basic("service", "service-secret");
     let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
         (vec![], "invalid_request"),
-        (vec![("grant_type", "urn:ietf:params:oauth:grant-type:device_code")], "unsupported_grant_type"),
+        (vec![("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer")], "unsupported_grant_type"),
         (vec![("grant_type", "password"), ("username", "alice"), ("password", "wonderland")], "unauthorized_client"),
         (vec![("grant_type", "client_credentials"), ("scope", "admin")], "invalid_scope"),
         (vec![("grant_type", "client_credentials"), ("grant_type", "client_credentials")], "invalid_request"),

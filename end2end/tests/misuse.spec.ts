@@ -1,0 +1,71 @@
+import { test, expect, Page } from "@playwright/test";
+
+// Every misuse scenario, played for real: the verdict is read from the
+// recorded answer to the request that tried the misuse.
+const SCENARIOS: Record<string, { answer: RegExp; switchable: boolean; attacker: boolean }> = {
+  "csrf-state": { answer: /400 Bad Request/, switchable: true, attacker: true },
+  "redirect-uri": { answer: /400 Bad Request/, switchable: true, attacker: true },
+  "stolen-code": { answer: /400 Bad Request: invalid_grant/, switchable: true, attacker: true },
+  "code-replay": { answer: /400 Bad Request: invalid_grant/, switchable: true, attacker: true },
+  "refresh-reuse": { answer: /400 Bad Request: invalid_grant/, switchable: true, attacker: true },
+  "expired-token": { answer: /401 Unauthorized: invalid_token/, switchable: false, attacker: false },
+  "insufficient-scope": { answer: /403 Forbidden: insufficient_scope/, switchable: false, attacker: false },
+  "revoked-token": { answer: /401 Unauthorized: invalid_token/, switchable: false, attacker: false },
+  "token-in-url": { answer: /400 Bad Request: invalid_request/, switchable: true, attacker: false },
+};
+
+async function hydrated(page: Page, path: string) {
+  await page.goto(path);
+  await expect(page.locator("body[data-hydrated='true']")).toBeAttached();
+}
+
+async function record(page: Page) {
+  const href = await page.getByTestId("record-link").getAttribute("href");
+  return (await page.request.get(href!)).json();
+}
+
+test("the misuse index lists every scenario, reached from home", async ({ page }) => {
+  await page.goto("/");
+  await page.getByTestId("misuse-link").click();
+  await expect(page).toHaveURL(/\/misuse$/);
+  await expect(page.getByTestId("scenario-link")).toHaveCount(Object.keys(SCENARIOS).length);
+});
+
+for (const [slug, want] of Object.entries(SCENARIOS)) {
+  test(`${slug}: the attack is tried for real and the defence holds`, async ({ page }) => {
+    await hydrated(page, `/misuse/${slug}`);
+    await expect(page.getByTestId("vulnerable")).toHaveCount(want.switchable ? 1 : 0);
+    await page.getByTestId("run").click();
+    const verdict = page.getByTestId("verdict");
+    await expect(verdict).toContainText("Defence held", { timeout: 20_000 });
+    await expect(verdict).toContainText(want.answer);
+    await expect(page.locator(".lane.attacker")).toHaveCount(want.attacker ? 1 : 0);
+    // The verdict's step is the tagged request, and the inspector shows the
+    // server's real answer to it.
+    await verdict.getByRole("button", { name: "Show that step" }).click();
+    await expect(page.getByTestId("misuse-note")).toBeVisible();
+    const run = await record(page);
+    const step = Number((await verdict.textContent())!.match(/step (\d+)/)![1]) - 1;
+    const x = run.steps[step].exchange;
+    expect(x.request.headers.some(([k]: [string]) => k === "x-lab-misuse")).toBe(true);
+    await expect(page.getByTestId("response-head")).toContainText(`${x.response.status}`);
+    expect(run.vulnerable).toBe(false);
+  });
+}
+
+test("the vulnerable switch shows what the exact redirect_uri match stops", async ({ page }) => {
+  await hydrated(page, "/misuse/redirect-uri");
+  await page.getByTestId("vulnerable").check();
+  await page.getByTestId("run").click();
+  await expect(page.getByTestId("verdict")).toContainText("Attack succeeded", { timeout: 20_000 });
+  const run = await record(page);
+  expect(run.vulnerable).toBe(true);
+  const consent = run.steps.find((s: any) => s.label === "POST /oauth/authorize");
+  const location = consent.exchange.response.headers.find(([k]: [string]) => k === "location")[1];
+  expect(location).toMatch(/^http:\/\/attacker-[^/]+\/steal\?code=/);
+  // The attacker then used alice's token.
+  const last = run.steps[run.steps.length - 1];
+  expect(last.from).toBe("Attacker");
+  expect(JSON.parse(last.exchange.response.body).username).toBe("alice");
+  await expect(page).toHaveURL(/vulnerable=1/);
+});

@@ -1,0 +1,228 @@
+//! Misuse scenarios (`/misuse`, `/misuse/{scenario}`): each one a real run
+//! in which the attack is tried and the servers' defence answers. The
+//! verdict is read from the recorded response to the request that tried
+//! it; a lab-only switch, per run and off by default, turns that one
+//! defence off to show what it stops.
+
+use super::diagram::Diagram;
+use super::grant::{get_run, status_class, status_text, Legend, Player};
+use super::inspector::Inspector;
+use crate::run::scenario::{verdict, Scenario, SCENARIOS};
+use crate::run::RunRecord;
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+/// Plays a misuse scenario; the run is complete when this returns.
+#[server(prefix = "/lab/fn", endpoint = "start_scenario")]
+pub async fn start_scenario(scenario: Scenario, vulnerable: bool) -> Result<RunRecord, ServerFnError> {
+    use crate::run::{Grant, Mode};
+    let (s, id) =
+        super::grant::new_run(Grant::AuthorizationCode, Mode::Autoplay, false, Some(scenario), vulnerable).await?;
+    // A failed run is still a record worth showing.
+    let _ = crate::server::runs::misuse::play(&s, &id, scenario).await;
+    s.runs.record(&id).ok_or_else(|| ServerFnError::new("The run expired."))
+}
+
+#[component]
+pub fn MisuseIndex() -> impl IntoView {
+    view! {
+        <main class="page">
+            <nav class="crumbs" aria-label="Breadcrumb"><a href="/">"OAuth2 Lab"</a>" / "<span>"Misuse scenarios"</span></nav>
+            <h1>"Misuse scenarios"</h1>
+            <p class="lead">"Each scenario is a real run: the attack is tried against the embedded servers, and you see the defence hold, with the RFC section that asks for it. Where it teaches something, a lab-only switch turns that one defence off for one run, to show what it stops."</p>
+            <ul class="scenario-list">
+                {SCENARIOS.iter().map(|s| {
+                    let a = s.about();
+                    view! {
+                        <li>
+                            <h2><a href=format!("/misuse/{}", s.slug()) data-testid="scenario-link">{capitalised(a.title)}</a></h2>
+                            <p>{a.defence}</p>
+                            <p class="muted">{a.rfc}{a.switch.map(|_| " · has a vulnerable switch")}</p>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </main>
+    }
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
+
+#[component]
+pub fn MisusePage() -> impl IntoView {
+    let params = use_params_map();
+    let scenario = Memo::new(move |_| params.read().get("scenario").and_then(|g| Scenario::from_slug(&g)));
+    move || match scenario.get() {
+        Some(s) => view! { <ScenarioLab scenario=s/> }.into_any(),
+        None => view! {
+            <main class="page">
+                <h1>"No such scenario"</h1>
+                <p><a href="/misuse">"The misuse scenarios"</a></p>
+            </main>
+        }
+        .into_any(),
+    }
+}
+
+#[component]
+fn ScenarioLab(scenario: Scenario) -> impl IntoView {
+    let about = scenario.about();
+    let run = RwSignal::new(None::<RunRecord>);
+    let current = RwSignal::new(0usize);
+    let revealed = RwSignal::new(0usize);
+    Effect::new(move |_| {
+        let c = current.get();
+        if c > revealed.get_untracked() {
+            revealed.set(c);
+        }
+    });
+    let playing = RwSignal::new(false);
+    let speed = RwSignal::new(1.0f64);
+    let mask = RwSignal::new(false);
+    let vulnerable = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let start = ServerAction::<StartScenario>::new();
+    let steps_len = move || run.with(|r| r.as_ref().map(|r| r.steps.len()).unwrap_or(0));
+    let run_id = Memo::new(move |_| run.with(|r| r.as_ref().map(|r| r.id.clone())));
+
+    Effect::new(move |_| {
+        if let Some(result) = start.value().get() {
+            match result {
+                Ok(r) => {
+                    error.set(None);
+                    current.set(0);
+                    revealed.set(0);
+                    run.set(Some(r));
+                    playing.set(true);
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        }
+    });
+    super::stepping::autoplay_clock(playing, current, steps_len, move || (1600.0 / speed.get()) as u64);
+    super::stepping::step_keys(playing, current, steps_len);
+
+    // The permalink: `?vulnerable=1&run=…&step=N`.
+    let query = use_query_map();
+    Effect::new(move |_| {
+        let q = query.get_untracked();
+        if q.get("vulnerable").as_deref() == Some("1") && about.switch.is_some() {
+            vulnerable.set(true);
+        }
+        if let Some(id) = q.get("run") {
+            let step = q.get("step").and_then(|s| s.parse::<usize>().ok()).unwrap_or(1).max(1) - 1;
+            leptos::task::spawn_local(async move {
+                match get_run(id).await {
+                    Ok(r) => {
+                        let at = step.min(r.steps.len().saturating_sub(1));
+                        run.set(Some(r));
+                        current.set(at);
+                        revealed.set(at);
+                    }
+                    Err(e) => error.set(Some(e.to_string())),
+                }
+            });
+        }
+    });
+    let permalink = Memo::new(move |_| {
+        let mut q = vec![];
+        if vulnerable.get() {
+            q.push("vulnerable=1".to_string());
+        }
+        if let Some(id) = run_id.get() {
+            q.push(format!("run={id}"));
+            q.push(format!("step={}", current.get() + 1));
+        }
+        let path = format!("/misuse/{}", scenario.slug());
+        if q.is_empty() {
+            path
+        } else {
+            format!("{path}?{}", q.join("&"))
+        }
+    });
+    let following = query.with_untracked(|q| q.get("follow"));
+    let follower = following.is_some();
+    super::stepping::keep_address(permalink, follower);
+    if let Some(id) = following {
+        Effect::new(move |_| {
+            let same = move |runs: &str| run.with_untracked(|r| r.as_ref().is_some_and(|r| r.id == runs));
+            super::classroom::follow_here(id.clone(), format!("/misuse/{}", scenario.slug()), same, current);
+        });
+    }
+    let run_it = move |_| {
+        playing.set(false);
+        start.dispatch(StartScenario { scenario, vulnerable: vulnerable.get_untracked() });
+    };
+    let judged = Memo::new(move |_| run.with(|r| r.as_ref().and_then(|r| verdict(r).map(|v| (v, r.vulnerable)))));
+
+    view! {
+        <main class="page lab">
+            <nav class="crumbs" aria-label="Breadcrumb"><a href="/">"OAuth2 Lab"</a>" / "<a href="/misuse">"Misuse scenarios"</a>" / "<span>{capitalised(about.title)}</span></nav>
+            <header class="lab-head">
+                <h1>{capitalised(about.title)}</h1>
+            </header>
+            <div class="scenario-facts">
+                <section><h2>"The attack"</h2><p data-testid="attack">{about.attack}</p></section>
+                <section><h2>"The defence"</h2><p data-testid="defence">{about.defence}" "<a href=about.url target="_blank" rel="external noopener">{about.rfc}</a></p></section>
+            </div>
+            {(!follower).then(|| view! { <super::classroom::PresenterBar permalink/> })}
+            {follower.then(|| view! { <p class="following" role="status" data-testid="following">"Following the presenter: their steps appear here as they go."</p> })}
+            <section class="controls" aria-label="Run controls">
+                <button type="button" class="button primary" data-testid="run" on:click=run_it disabled=move || start.pending().get()>
+                    {move || if start.pending().get() { "Running…" } else { "Run the scenario" }}
+                </button>
+                {about.switch.map(|what| view! {
+                    <label class="switch vulnerable">
+                        <input type="checkbox" data-testid="vulnerable" prop:checked=move || vulnerable.get() on:change=move |e| vulnerable.set(event_target_checked(&e))/>
+                        " Vulnerable (lab only, this run only): "{what}
+                    </label>
+                })}
+                <label class="switch">
+                    <input type="checkbox" data-testid="mask" prop:checked=move || mask.get() on:change=move |e| mask.set(event_target_checked(&e))/>
+                    " Mask secrets"
+                </label>
+            </section>
+            {move || error.get().map(|e| view! { <p class="as-error" role="alert">{e}</p> })}
+            {move || judged.get().map(|(v, vulnerable)| {
+                let step = v.step;
+                let (class, text) = if v.held {
+                    ("verdict held", format!("Defence held: the servers answered {} to the misuse (step {}).", v.answer, step + 1))
+                } else if vulnerable {
+                    ("verdict broken", format!("Attack succeeded, because the vulnerable switch turned the defence off: {} at step {}.", v.answer, step + 1))
+                } else {
+                    ("verdict broken", format!("The misuse was not refused: {} at step {}.", v.answer, step + 1))
+                };
+                view! {
+                    <p class=class role="status" data-testid="verdict">{text}" "
+                        <button type="button" class="button" on:click=move |_| { playing.set(false); current.set(step); }>"Show that step"</button>
+                    </p>
+                }
+            })}
+            {move || run_id.get().map(|id| view! {
+                <section class="run" aria-label="The run">
+                    <div class="run-meta">
+                        <span data-testid="run-status" class=move || status_class(&run)>{move || status_text(&run)}</span>
+                        <a href=format!("/lab/runs/{id}") target="_blank" rel="external" data-testid="record-link">"Run record (JSON)"</a>
+                        <a href=format!("/lab/runs/{id}/export.har") rel="external" download>"Export HAR (devtools)"</a>
+                        <a href=format!("/lab/runs/{id}/export.md") rel="external" download>"Export Markdown (Mermaid)"</a>
+                        <a href=move || permalink.get() data-testid="permalink">"Link to this step"</a>
+                    </div>
+                    <Player current revealed playing speed steps_len/>
+                    <Legend/>
+                    <div class="run-body">
+                        <Diagram run current revealed/>
+                        <Inspector run current mask/>
+                    </div>
+                </section>
+            })}
+            {move || run.with(|r| r.is_none()).then(|| view! {
+                <section class="empty">
+                    <p>"Press "<strong>"Run the scenario"</strong>" to play it against the embedded servers. Alice, the app and Mallory, the attacker, each send real requests; every step is one that crossed the wire."</p>
+                </section>
+            })}
+        </main>
+    }
+}

@@ -1,0 +1,199 @@
+//! Misuse scenarios: real runs in which an attacker (or a careless app)
+//! tries something the RFCs forbid, and the servers' defence answers. The
+//! request that tries it carries the lab's `x-lab-misuse` header, so the
+//! verdict is read from what the server actually answered to it, never
+//! written by hand. Shared by the server (which plays them) and the pages.
+
+use super::{RunRecord, Step};
+use serde::{Deserialize, Serialize};
+
+/// Put by the lab on the request that tries the misuse.
+pub const MISUSE_HEADER: &str = "x-lab-misuse";
+/// The User-Agent of the attacker's own requests: their lane in the diagram.
+pub const ATTACKER_AGENT: &str = "oauth2-lab-attacker/0.1 (the attacker, playing mallory)";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
+pub enum Scenario {
+    CsrfState,
+    RedirectUri,
+    StolenCode,
+    CodeReplay,
+    RefreshReuse,
+    ExpiredToken,
+    InsufficientScope,
+    RevokedToken,
+    TokenInUrl,
+}
+
+pub const SCENARIOS: [Scenario; 9] = [
+    Scenario::CsrfState,
+    Scenario::RedirectUri,
+    Scenario::StolenCode,
+    Scenario::CodeReplay,
+    Scenario::RefreshReuse,
+    Scenario::ExpiredToken,
+    Scenario::InsufficientScope,
+    Scenario::RevokedToken,
+    Scenario::TokenInUrl,
+];
+
+/// The text of a scenario, for its page.
+pub struct About {
+    pub title: &'static str,
+    /// What is tried, and by whom.
+    pub attack: &'static str,
+    /// What stops it.
+    pub defence: &'static str,
+    pub rfc: &'static str,
+    pub url: &'static str,
+    /// What the lab-only vulnerable switch turns off, where it teaches
+    /// something.
+    pub switch: Option<&'static str>,
+}
+
+impl Scenario {
+    pub fn slug(self) -> &'static str {
+        match self {
+            Self::CsrfState => "csrf-state",
+            Self::RedirectUri => "redirect-uri",
+            Self::StolenCode => "stolen-code",
+            Self::CodeReplay => "code-replay",
+            Self::RefreshReuse => "refresh-reuse",
+            Self::ExpiredToken => "expired-token",
+            Self::InsufficientScope => "insufficient-scope",
+            Self::RevokedToken => "revoked-token",
+            Self::TokenInUrl => "token-in-url",
+        }
+    }
+
+    pub fn from_slug(s: &str) -> Option<Self> {
+        SCENARIOS.into_iter().find(|x| x.slug() == s)
+    }
+
+    /// Whether the run's app is a public client (a native or single-page
+    /// app, no secret), the case the attack matters for.
+    pub fn public_client(self) -> bool {
+        matches!(self, Self::RedirectUri | Self::StolenCode | Self::CodeReplay | Self::RefreshReuse)
+    }
+
+    /// The lab clock runs fast in this scenario, so tokens expire in a
+    /// second instead of an hour.
+    pub fn clock_speed(self) -> u64 {
+        if self == Self::ExpiredToken {
+            3600
+        } else {
+            1
+        }
+    }
+
+    pub fn about(self) -> About {
+        match self {
+            Self::CsrfState => About {
+                title: "state missing or forged: CSRF on the callback",
+                attack: "Mallory gets an authorization code for her own account, then plants the app's callback URL with her code in a page alice visits. Alice's browser delivers it to the app, which would sign alice in to Mallory's account (login CSRF): whatever alice then saves goes to Mallory.",
+                defence: "The app sent no state to this browser, so a callback without its state is refused before the code is redeemed. PKCE is a second line: a code issued without the app's challenge is refused too.",
+                rfc: "RFC 6749 §10.12, RFC 9700 §4.7",
+                url: "https://www.rfc-editor.org/rfc/rfc9700#section-4.7",
+                switch: Some("The app neither sends nor checks state and uses no PKCE, as many older apps do."),
+            },
+            Self::RedirectUri => About {
+                title: "redirect_uri that does not match exactly (the suffix-match hole)",
+                attack: "Mallory sends alice an authorization link for the real app, but with redirect_uri pointing at her host attacker-<the lab's host>. go-oauth2/oauth2's DefaultValidateURI only checked that the host ends with the registered host (issues 105 and 298), so such a link passed. Mallory started the flow, so she holds the PKCE verifier herself.",
+                defence: "The authorization server compares the redirect URI with the registered one exactly, character for character, and shows an error page instead of redirecting: the code never leaves.",
+                rfc: "RFC 6749 §3.1.2.3, RFC 9700 §4.1.3",
+                url: "https://www.rfc-editor.org/rfc/rfc9700#section-4.1.3",
+                switch: Some("The authorization server accepts any redirect URI whose host ends with the registered host, as go-oauth2/oauth2's DefaultValidateURI did."),
+            },
+            Self::StolenCode => About {
+                title: "a stolen code redeemed without the PKCE verifier, or with a wrong one",
+                attack: "A malicious app on alice's phone registered the same redirect URI scheme and receives the code meant for the real app, a public client with no secret. It tries to redeem the code with no code_verifier, then with one it made up.",
+                defence: "The code is bound to the PKCE challenge the real app sent. Without the matching verifier the token endpoint answers invalid_grant, and the real app, which holds the verifier, still redeems it.",
+                rfc: "RFC 7636 §1, §4.6; RFC 9700 §4.5",
+                url: "https://www.rfc-editor.org/rfc/rfc7636#section-4.6",
+                switch: Some("The token endpoint skips the PKCE check for this app."),
+            },
+            Self::CodeReplay => About {
+                title: "a code replayed",
+                attack: "The real app redeemed its code. Mallory, who found the code and verifier in a log, replays them at the token endpoint.",
+                defence: "A code works once. The replay gets invalid_grant, and because a replay means the code leaked, every token issued from that code is revoked: the real app's access token stops working too.",
+                rfc: "RFC 6749 §4.1.2, RFC 9700 §4.2.4",
+                url: "https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2",
+                switch: Some("The token endpoint lets a code be used again."),
+            },
+            Self::RefreshReuse => About {
+                title: "a refresh token reused after rotation",
+                attack: "Mallory stole the app's refresh token. The app refreshes first, which rotates it; then Mallory uses the old one.",
+                defence: "Each refresh token works once. Using a spent one means two parties hold it, so the server revokes the whole family: Mallory gets invalid_grant, and the app's newer tokens are revoked as well.",
+                rfc: "RFC 9700 §4.14.2, RFC 6749 §6",
+                url: "https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2",
+                switch: Some("The token endpoint does not detect reuse: a spent refresh token still works."),
+            },
+            Self::ExpiredToken => About {
+                title: "an expired access token, then refresh",
+                attack: "The lab clock runs 3600 times faster, so the hour-long access token expires in a second. The app keeps using it.",
+                defence: "The resource server answers 401 invalid_token and introspection says active: false. The app refreshes and carries on with a new access token.",
+                rfc: "RFC 6750 §3.1, RFC 7662 §2.2, RFC 6749 §6",
+                url: "https://www.rfc-editor.org/rfc/rfc6750#section-3.1",
+                switch: None,
+            },
+            Self::InsufficientScope => About {
+                title: "insufficient scope",
+                attack: "On the consent page alice grants read but not write. The app then tries to post a status, which needs write.",
+                defence: "The resource server answers 403 insufficient_scope, naming the scope needed in WWW-Authenticate; reading still works.",
+                rfc: "RFC 6750 §3.1",
+                url: "https://www.rfc-editor.org/rfc/rfc6750#section-3.1",
+                switch: None,
+            },
+            Self::RevokedToken => About {
+                title: "a revoked token",
+                attack: "The app revokes its access token (alice signed out), and the token is then used again.",
+                defence: "Revocation takes effect at once: introspection says active: false and the resource server answers 401 invalid_token.",
+                rfc: "RFC 7009 §2, RFC 7662 §2.2",
+                url: "https://www.rfc-editor.org/rfc/rfc7009#section-2",
+                switch: None,
+            },
+            Self::TokenInUrl => About {
+                title: "a token sent in the URL",
+                attack: "A single-page app puts the access token in the query string: ?access_token=…",
+                defence: "The resource server accepts tokens only in the Authorization header and refuses this one with invalid_request: a URL ends up in server logs, browser history and Referer headers.",
+                rfc: "RFC 6750 §2.3, RFC 9700 §2.2",
+                url: "https://www.rfc-editor.org/rfc/rfc6750#section-2.3",
+                switch: Some("The resource server accepts ?access_token= in the URL."),
+            },
+        }
+    }
+}
+
+/// Whether the defence held, read from the recorded response to the last
+/// request that tried the misuse.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    pub held: bool,
+    /// The index of that step in the record.
+    pub step: usize,
+    /// Its status line and error code, as recorded.
+    pub answer: String,
+}
+
+pub fn is_misuse(step: &Step) -> bool {
+    step.exchange.as_ref().is_some_and(|x| x.request.header(MISUSE_HEADER).is_some())
+}
+
+pub fn verdict(record: &RunRecord) -> Option<Verdict> {
+    record.scenario?;
+    let (step, x) = record
+        .steps
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| is_misuse(s))
+        .filter_map(|(i, s)| s.exchange.as_ref().map(|x| (i, x)))
+        .next_back()?;
+    let error = serde_json::from_str::<serde_json::Value>(&x.response.body)
+        .ok()
+        .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string));
+    let answer = match error {
+        Some(e) => format!("{} {}: {e}", x.response.status, x.response.reason),
+        None => format!("{} {}", x.response.status, x.response.reason),
+    };
+    Some(Verdict { held: x.response.status >= 400, step, answer })
+}

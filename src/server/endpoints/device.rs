@@ -1,0 +1,215 @@
+//! The device authorization endpoint (RFC 8628 §3.1, §3.2) and the
+//! verification page where the user types the code, signs in and decides
+//! (§3.3). The device then polls the token endpoint (`grants/device_code`).
+
+use super::pages::{error_page, layout, AS_BRAND};
+use crate::demo::DEMO_USERS;
+use crate::server::client_auth::ClientRequest;
+use crate::server::error::{OAuthError, OAuthResult};
+use crate::server::grants::device_code::GRANT_TYPE;
+use crate::server::grants::{new_family, require_grant, resolve_scope};
+use crate::server::store::DeviceState;
+use crate::server::util::{cookie, html_escape as esc, random_token, scope_string, secrets_equal, sha256};
+use crate::server::Servers;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::json;
+use std::sync::Arc;
+
+pub const DEVICE_AUTHORIZATION: &str = "/oauth/device_authorization";
+pub const VERIFICATION: &str = "/oauth/device";
+pub const GRANT_TYPE_URN: &str = GRANT_TYPE;
+/// The verification page's double-submit CSRF cookie.
+const CSRF_COOKIE: &str = "oauth2_lab_device";
+
+/// §3.1, §3.2: a device code and a user code for the client.
+pub async fn device_authorization(State(s): State<Arc<Servers>>, req: ClientRequest) -> OAuthResult<Response> {
+    require_grant(&req.client, GRANT_TYPE)?;
+    let scopes = resolve_scope(&req.client, req.params.get("scope"))?;
+    let (device_code, user_code) = (0..3)
+        .find_map(|_| s.devices.create(&req.client.client_id, scopes.clone(), new_family()).ok())
+        .ok_or_else(|| OAuthError::full("device authorizations"))?;
+    let verification_uri = s.config.url(VERIFICATION);
+    let body = json!({
+        "device_code": device_code,
+        "user_code": user_code,
+        "verification_uri": verification_uri,
+        "verification_uri_complete": format!("{verification_uri}?user_code={user_code}"),
+        "expires_in": s.devices.ttl().as_secs(),
+        "interval": s.devices.interval().as_secs(),
+    });
+    let mut res = Json(body).into_response();
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+#[derive(Deserialize)]
+pub struct CodeQuery {
+    user_code: Option<String>,
+}
+
+fn page(title: &str, body: &str, set_cookie: Option<HeaderValue>) -> Response {
+    let mut res = Html(layout(AS_BRAND, "", title, body)).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'self'; frame-ancestors 'self'; base-uri 'none'; object-src 'none'"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    if let Some(c) = set_cookie {
+        h.insert(header::SET_COOKIE, c);
+    }
+    res
+}
+
+fn enter_code(error: Option<&str>) -> Response {
+    let error = error.map(|e| format!(r#"<p class="as-error" role="alert">{}</p>"#, esc(e))).unwrap_or_default();
+    let body = format!(
+        r#"<h1>Connect a device</h1>
+<p>Type the code your device shows.</p>
+<form method="get" action="{VERIFICATION}" class="as-form">
+{error}
+<label for="user_code">Code</label>
+<input id="user_code" name="user_code" autocomplete="one-time-code" autocapitalize="characters" required placeholder="BCDF-GHJK">
+<div class="as-buttons"><button type="submit" class="as-approve">Continue</button></div>
+</form>"#
+    );
+    page("Connect a device", &body, None)
+}
+
+fn consent(s: &Servers, user_code: &str, csrf: &str, error: Option<&str>, set_cookie: Option<HeaderValue>) -> Response {
+    let Some(grant) = s.devices.by_user_code(user_code) else {
+        return enter_code(Some("That code is unknown, expired or already used. Check the code on your device."));
+    };
+    let name = s.clients.get(&grant.client_id).map(|c| c.client_name.clone()).unwrap_or_default();
+    let scopes: String = grant
+        .scopes
+        .iter()
+        .map(|sc| {
+            format!(
+                r#"<li><label><input type="checkbox" name="scope" value="{s}" checked> <code>{s}</code></label></li>"#,
+                s = esc(sc)
+            )
+        })
+        .collect();
+    let error = error.map(|e| format!(r#"<p class="as-error" role="alert">{}</p>"#, esc(e))).unwrap_or_default();
+    let users: Vec<String> =
+        DEMO_USERS.iter().map(|(u, p, _)| format!("<code>{u}</code> / <code>{p}</code>")).collect();
+    let body = format!(
+        r#"<h1>Sign in and connect the device</h1>
+<p><strong>{name}</strong> (client <code>{id}</code>) shows the code <strong class="user-code" data-testid="user-code">{code}</strong>. Only approve if it is the code on your device.</p>
+<form method="post" action="{VERIFICATION}" class="as-form">
+<input type="hidden" name="user_code" value="{code}">
+<input type="hidden" name="csrf_token" value="{csrf}">
+<fieldset><legend>Scopes asked for</legend><ul class="as-scopes">{scopes}</ul></fieldset>
+{error}
+<label for="username">Username</label>
+<input id="username" name="username" autocomplete="username" required>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+<div class="as-buttons">
+<button type="submit" name="decision" value="approve" class="as-approve">Sign in and approve</button>
+<button type="submit" name="decision" value="deny" formnovalidate class="as-deny">Deny</button>
+</div>
+</form>
+<p class="as-note">The device never sees your password: it waits, polling the token endpoint, until you decide here.</p>
+<p class="as-note">Demo users: {users}.</p>"#,
+        name = esc(&name),
+        id = esc(&grant.client_id),
+        code = esc(&grant.user_code),
+        csrf = esc(csrf),
+        users = users.join(", "),
+    );
+    page("Connect a device", &body, set_cookie)
+}
+
+/// §3.3: the verification page; with `?user_code=` (the complete URI), the
+/// sign-in and consent form for that code.
+pub async fn show(State(s): State<Arc<Servers>>, Query(q): Query<CodeQuery>) -> Response {
+    let Some(user_code) = q.user_code.filter(|c| !c.trim().is_empty()) else {
+        return enter_code(None);
+    };
+    let csrf = random_token("");
+    let cookie = HeaderValue::from_str(&format!(
+        "{CSRF_COOKIE}={csrf}; Path={VERIFICATION}; HttpOnly; SameSite=Strict; Max-Age={}",
+        s.devices.ttl().as_secs()
+    ))
+    .ok();
+    consent(&s, &user_code, &csrf, None, cookie)
+}
+
+/// The user's decision.
+pub async fn decide(State(s): State<Arc<Servers>>, headers: HeaderMap, body: Bytes) -> Response {
+    let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+    let one = |k: &str| form.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str()).unwrap_or("");
+    let user_code = one("user_code");
+    let csrf = one("csrf_token");
+    // Double-submit: the form's token must equal this browser's cookie.
+    let csrf_ok =
+        !csrf.is_empty() && cookie(&headers, CSRF_COOKIE).is_some_and(|c| secrets_equal(csrf, &sha256(c.as_bytes())));
+    if !csrf_ok {
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "Request refused",
+            "The form's CSRF token does not match this browser's cookie, so the form may have been posted by another site. Open the verification page again.",
+        );
+    }
+    let Some(grant) = s.devices.by_user_code(user_code) else {
+        return enter_code(Some("That code is unknown, expired or already used. Check the code on your device."));
+    };
+    match one("decision") {
+        "deny" => {
+            s.devices.decide(user_code, DeviceState::Denied);
+            return page(
+                "Device not connected",
+                "<h1>Device not connected</h1><p>You denied the request. The device will be told <code>access_denied</code> when it next polls.</p>",
+                None,
+            );
+        }
+        "approve" => {}
+        _ => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "Invalid request",
+                "The form must say decision=approve or decision=deny.",
+            )
+        }
+    }
+    let username = one("username");
+    if let Some(secs) = s.users.locked_for(username) {
+        return consent(
+            &s,
+            user_code,
+            csrf,
+            Some(&format!("Too many failed sign-ins for {username}: try again in {secs} seconds.")),
+            None,
+        );
+    }
+    let Some(user) = s.users.get(username).filter(|u| secrets_equal(one("password"), &u.password_hash)) else {
+        s.users.record_failure(username);
+        return consent(&s, user_code, csrf, Some("Wrong username or password."), None);
+    };
+    s.users.record_success(username);
+    let granted: Vec<String> =
+        grant.scopes.iter().filter(|sc| form.iter().any(|(k, v)| k == "scope" && v == *sc)).cloned().collect();
+    if granted.is_empty() {
+        s.devices.decide(user_code, DeviceState::Denied);
+        return page("Device not connected", "<h1>Device not connected</h1><p>You granted none of the scopes, so the device gets <code>access_denied</code>.</p>", None);
+    }
+    s.devices.decide(user_code, DeviceState::Approved { username: user.username.clone(), scopes: granted.clone() });
+    tracing::info!(client_id = %grant.client_id, "device approved");
+    page(
+        "Device connected",
+        &format!(
+            "<h1>Device connected</h1><p data-testid=\"device-approved\">You granted <code>{}</code>. Go back to your device: it picks up its token on its next poll.</p>",
+            esc(&scope_string(&granted))
+        ),
+        None,
+    )
+}

@@ -1,0 +1,220 @@
+//! The misuse scenarios, run as the page runs them (the `start_scenario`
+//! server function), judged from their recorded traffic: each attack is
+//! refused, and with the lab-only switch on, only that defence gives way.
+
+use crate::common::*;
+use axum::http::StatusCode;
+use serde_json::Value;
+
+async fn scenario(lab: &Lab, name: &str, vulnerable: bool) -> Value {
+    let r = lab
+        .http
+        .post(lab.url("/lab/fn/start_scenario"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("Accept", "application/json")
+        .body(format!("scenario={name}&vulnerable={vulnerable}"))
+        .send()
+        .await
+        .unwrap();
+    let r = reply(r).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let v: Value = serde_json::from_str(&r.text).unwrap();
+    assert_eq!(v["status"], "Done", "{name}: {v}");
+    v
+}
+
+fn steps(record: &Value) -> &Vec<Value> {
+    record["steps"].as_array().unwrap()
+}
+
+fn header<'a>(headers: &'a Value, name: &str) -> Option<&'a str> {
+    headers.as_array()?.iter().find(|h| h[0].as_str() == Some(name)).and_then(|h| h[1].as_str())
+}
+
+/// (label, from, status, response body, request target) of each recorded
+/// exchange, in order.
+fn exchanges(record: &Value) -> Vec<(String, String, u64, String, String)> {
+    steps(record)
+        .iter()
+        .filter(|s| !s["exchange"].is_null())
+        .map(|s| {
+            let x = &s["exchange"];
+            (
+                s["label"].as_str().unwrap().to_string(),
+                s["from"].as_str().unwrap().to_string(),
+                x["response"]["status"].as_u64().unwrap(),
+                x["response"]["body"].as_str().unwrap().to_string(),
+                x["request"]["target"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The statuses of the requests tagged as the misuse.
+fn misuse_statuses(record: &Value) -> Vec<u64> {
+    steps(record)
+        .iter()
+        .filter(|s| header(&s["exchange"]["request"]["headers"], "x-lab-misuse").is_some())
+        .map(|s| s["exchange"]["response"]["status"].as_u64().unwrap())
+        .collect()
+}
+
+fn json(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or(Value::Null)
+}
+
+fn has_attacker(record: &Value) -> bool {
+    steps(record).iter().any(|s| s["from"] == "Attacker")
+}
+
+#[tokio::test]
+async fn csrf_state_is_refused_and_without_state_checks_alice_ends_up_in_mallorys_account() {
+    let lab = start().await;
+    let run = scenario(&lab, "CsrfState", false).await;
+    assert!(has_attacker(&run));
+    assert_eq!(misuse_statuses(&run), [400], "the forged callback is refused");
+    let x = exchanges(&run);
+    let callback = x.iter().position(|e| e.0.ends_with("/callback")).unwrap();
+    assert!(x[callback].4.contains("code="), "the planted callback carries Mallory's code");
+    assert!(!x[callback..].iter().any(|e| e.0 == "POST /oauth/token"), "the code is never redeemed");
+
+    let run = scenario(&lab, "CsrfState", true).await;
+    assert_eq!(run["vulnerable"], true);
+    assert_eq!(misuse_statuses(&run), [200]);
+    let me = exchanges(&run).into_iter().find(|e| e.0 == "GET /api/v1/accounts/verify_credentials").unwrap();
+    assert_eq!(json(&me.3)["username"], "mallory", "alice's app session is Mallory's account");
+}
+
+#[tokio::test]
+async fn a_suffix_matched_redirect_uri_is_refused_and_the_go_oauth2_rule_leaks_the_code() {
+    let lab = start().await;
+    let run = scenario(&lab, "RedirectUri", false).await;
+    assert_eq!(misuse_statuses(&run), [400], "an error page, not a redirect");
+    let x = exchanges(&run);
+    let authorize = x.iter().find(|e| e.0 == "GET /oauth/authorize").unwrap();
+    assert!(authorize.4.contains("redirect_uri=http%3A%2F%2Fattacker-127.0.0.1"), "{}", authorize.4);
+    assert!(!x.iter().any(|e| e.0 == "POST /oauth/token"));
+
+    let run = scenario(&lab, "RedirectUri", true).await;
+    let statuses = misuse_statuses(&run);
+    assert_eq!(statuses, [200, 303, 200, 200], "consent page, code to the attacker, token, API");
+    let steps = steps(&run);
+    let consent = steps.iter().find(|s| s["label"] == "POST /oauth/authorize").unwrap();
+    let location = header(&consent["exchange"]["response"]["headers"], "location").unwrap();
+    assert!(location.starts_with("http://attacker-127.0.0.1:") && location.contains("code="), "{location}");
+    let me = exchanges(&run).into_iter().rfind(|e| e.0 == "GET /api/v1/accounts/verify_credentials").unwrap();
+    assert_eq!(me.1, "Attacker");
+    assert_eq!(json(&me.3)["username"], "alice");
+}
+
+#[tokio::test]
+async fn a_stolen_code_without_the_verifier_is_refused_while_the_app_still_redeems_it() {
+    let lab = start().await;
+    let run = scenario(&lab, "StolenCode", false).await;
+    let x = exchanges(&run);
+    let mallory: Vec<_> = x.iter().filter(|e| e.1 == "Attacker").collect();
+    assert_eq!(mallory.len(), 2, "no verifier, then a made-up one");
+    assert!(mallory.iter().all(|e| e.2 == 400 && json(&e.3)["error"] == "invalid_grant"));
+    assert!(!mallory[0].4.contains("code_verifier"));
+    let app = x.iter().rfind(|e| e.0 == "POST /oauth/token").unwrap();
+    assert_eq!((app.1.as_str(), app.2), ("Client", 200), "the real app, with its verifier, still gets the token");
+
+    let run = scenario(&lab, "StolenCode", true).await;
+    assert_eq!(misuse_statuses(&run), [200, 200], "token, then the API as alice");
+    let x = exchanges(&run);
+    let app = x.iter().rfind(|e| e.0 == "POST /oauth/token").unwrap();
+    assert_eq!((app.1.as_str(), app.2), ("Client", 400), "the code was spent by the attacker");
+}
+
+#[tokio::test]
+async fn a_replayed_code_is_refused_and_revokes_what_it_issued() {
+    let lab = start().await;
+    let run = scenario(&lab, "CodeReplay", false).await;
+    let x = exchanges(&run);
+    let replay = x.iter().find(|e| e.1 == "Attacker").unwrap();
+    assert_eq!(replay.2, 400);
+    assert_eq!(json(&replay.3)["error"], "invalid_grant");
+    let last = x.last().unwrap();
+    assert_eq!((last.0.as_str(), last.1.as_str(), last.2), ("GET /api/v1/accounts/verify_credentials", "Client", 401));
+
+    let run = scenario(&lab, "CodeReplay", true).await;
+    assert_eq!(misuse_statuses(&run), [200, 200]);
+    assert_eq!(exchanges(&run).last().unwrap().2, 200, "without the defence the app's token stays live");
+}
+
+#[tokio::test]
+async fn a_reused_refresh_token_revokes_the_family() {
+    let lab = start().await;
+    let run = scenario(&lab, "RefreshReuse", false).await;
+    let x = exchanges(&run);
+    let reuse = x.iter().find(|e| e.1 == "Attacker").unwrap();
+    assert_eq!((reuse.2, json(&reuse.3)["error"].clone()), (400, Value::from("invalid_grant")));
+    assert_eq!(x.last().unwrap().2, 401, "the app's newer access token is revoked too");
+
+    let run = scenario(&lab, "RefreshReuse", true).await;
+    assert_eq!(misuse_statuses(&run), [200, 200]);
+}
+
+#[tokio::test]
+async fn an_expired_token_gets_401_on_the_fast_lab_clock_then_refresh_works() {
+    let lab = start().await;
+    let run = scenario(&lab, "ExpiredToken", false).await;
+    assert!(steps(&run).iter().any(|s| s["kind"] == "LabClock"));
+    let x = exchanges(&run);
+    let introspections: Vec<_> = x.iter().filter(|e| e.0 == "POST /oauth/introspect").collect();
+    assert_eq!(json(&introspections[0].3)["active"], true, "before");
+    assert_eq!(json(&introspections[1].3)["active"], false, "after");
+    let misuse =
+        steps(&run).iter().find(|s| header(&s["exchange"]["request"]["headers"], "x-lab-misuse").is_some()).unwrap();
+    let res = &misuse["exchange"]["response"];
+    assert_eq!(res["status"], 401);
+    assert!(header(&res["headers"], "www-authenticate").unwrap().contains("invalid_token"));
+    assert!(res["body"].as_str().unwrap().contains("expired"));
+    let refresh = x.iter().rfind(|e| e.0 == "POST /oauth/token").unwrap();
+    assert_eq!(refresh.2, 200);
+    assert_eq!(x.last().unwrap().2, 200, "the new access token works");
+}
+
+#[tokio::test]
+async fn insufficient_scope_is_403_naming_the_scope() {
+    let lab = start().await;
+    let run = scenario(&lab, "InsufficientScope", true).await;
+    assert_eq!(run["vulnerable"], false, "no switch for this one");
+    let misuse =
+        steps(&run).iter().find(|s| header(&s["exchange"]["request"]["headers"], "x-lab-misuse").is_some()).unwrap();
+    let res = &misuse["exchange"]["response"];
+    assert_eq!(res["status"], 403);
+    let challenge = header(&res["headers"], "www-authenticate").unwrap();
+    assert!(challenge.contains("insufficient_scope") && challenge.contains("scope=\"write\""), "{challenge}");
+    let me = exchanges(&run).into_iter().find(|e| e.0 == "GET /api/v1/accounts/verify_credentials").unwrap();
+    assert_eq!(me.2, 200, "reading still works");
+}
+
+#[tokio::test]
+async fn a_revoked_token_is_inactive_and_refused() {
+    let lab = start().await;
+    let run = scenario(&lab, "RevokedToken", false).await;
+    let x = exchanges(&run);
+    assert_eq!(x.iter().find(|e| e.0 == "POST /oauth/revoke").unwrap().2, 200);
+    assert_eq!(json(&x.iter().find(|e| e.0 == "POST /oauth/introspect").unwrap().3)["active"], false);
+    assert_eq!(misuse_statuses(&run), [401]);
+}
+
+#[tokio::test]
+async fn a_token_in_the_url_is_refused_and_the_switch_only_affects_its_own_run() {
+    let lab = start().await;
+    let run = scenario(&lab, "TokenInUrl", false).await;
+    assert_eq!(misuse_statuses(&run), [400]);
+    let x = exchanges(&run);
+    let misuse = x.last().unwrap();
+    assert!(misuse.4.contains("access_token="));
+    assert_eq!(json(&misuse.3)["error"], "invalid_request");
+    assert_eq!(misuse.1, "UserAgent", "browser code sent it");
+
+    let run = scenario(&lab, "TokenInUrl", true).await;
+    assert_eq!(misuse_statuses(&run), [200]);
+    // Another client's token in the URL is still refused.
+    let token = lab.service_token("read").await;
+    let r = lab.get(&format!("/api/v1/accounts/verify_credentials?access_token={token}")).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+}
