@@ -278,6 +278,13 @@ test("the chooser recommends per RFC 9700 and runs the recommendation in one cli
   // Once the run exists the address is its permalink, so a reload shows it
   // rather than running it again.
   await expect(page).toHaveURL(/\/grants\/authorization-code\?run=run_[\w-]+&step=\d+$/);
+  // A device short of a keyboard: the device grant, which the lab runs.
+  await page.goBack();
+  await expect(page).toHaveURL(/\/choose$/);
+  await answer("Is a user involved?", true);
+  await answer("Is the device short of a keyboard or a browser?", true);
+  await expect(page.getByTestId("recommended")).toHaveText("Device authorization grant (RFC 8628)");
+  await expect(page.getByTestId("run-recommended")).toHaveAttribute("href", "/grants/device-code?autorun=1");
 });
 
 test("the address is a permalink to the run, its current step and its options", async ({ page, context }) => {

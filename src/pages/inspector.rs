@@ -172,11 +172,22 @@ pub fn Inspector(run: RwSignal<Option<RunRecord>>, current: RwSignal<usize>, mas
                     </p>
                     <p class="narration" data-testid="narration">{n.text}" "<a href=n.url target="_blank" rel="external noopener">{n.rfc}</a></p>
                     <p class="channel-note">{channel_note(step.channel)}</p>
-                    {crate::run::scenario::is_misuse(&step).then(|| view! {
-                        <p class="misuse-note" data-testid="misuse-note">
-                            <strong>"This request tries the misuse. "</strong>
-                            "The lab tagged it with x-lab-misuse; the response below is the servers' real answer to it."
-                        </p>
+                    {crate::run::scenario::is_misuse(&step).then(|| {
+                        let status = step.exchange.as_ref().map(|x| x.response.status).unwrap_or(0);
+                        let outcome = if status >= 400 {
+                            format!("The servers refused it with {status}: the defence held.")
+                        } else if record.vulnerable {
+                            format!("It went through ({status}), because this run's vulnerable switch turned the defence off.")
+                        } else {
+                            format!("It went through ({status}).")
+                        };
+                        view! {
+                            <p class="misuse-note" data-testid="misuse-note">
+                                <strong>"This request tries the misuse. "</strong>
+                                {outcome}
+                                " (The lab tags it with x-lab-misuse; the response below is the servers' real answer.)"
+                            </p>
+                        }
                     })}
                 </header>
                 {exchange_view.unwrap_or_else(|| view! {

@@ -35,7 +35,7 @@ pub fn MisuseIndex() -> impl IntoView {
                     let a = s.about();
                     view! {
                         <li>
-                            <h2><a href=format!("/misuse/{}", s.slug()) data-testid="scenario-link">{capitalised(a.title)}</a></h2>
+                            <h2><a href=format!("/misuse/{}", s.slug()) data-testid="scenario-link">{a.title}</a></h2>
                             <p>{a.defence}</p>
                             <p class="muted">{a.rfc}{a.switch.map(|_| " · has a vulnerable switch")}</p>
                         </li>
@@ -44,11 +44,6 @@ pub fn MisuseIndex() -> impl IntoView {
             </ul>
         </main>
     }
-}
-
-fn capitalised(s: &str) -> String {
-    let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
 }
 
 #[component]
@@ -160,12 +155,12 @@ fn ScenarioLab(scenario: Scenario) -> impl IntoView {
 
     view! {
         <main class="page lab">
-            <nav class="crumbs" aria-label="Breadcrumb"><a href="/">"OAuth2 Lab"</a>" / "<a href="/misuse">"Misuse scenarios"</a>" / "<span>{capitalised(about.title)}</span></nav>
+            <nav class="crumbs" aria-label="Breadcrumb"><a href="/">"OAuth2 Lab"</a>" / "<a href="/misuse">"Misuse scenarios"</a>" / "<span>{about.title}</span></nav>
             <header class="lab-head">
-                <h1>{capitalised(about.title)}</h1>
+                <h1>{about.title}</h1>
             </header>
             <div class="scenario-facts">
-                <section><h2>"The attack"</h2><p data-testid="attack">{about.attack}</p></section>
+                <section><h2>"What is tried"</h2><p data-testid="attack">{about.attack}</p></section>
                 <section><h2>"The defence"</h2><p data-testid="defence">{about.defence}" "<a href=about.url target="_blank" rel="external noopener">{about.rfc}</a></p></section>
             </div>
             {(!follower).then(|| view! { <super::classroom::PresenterBar permalink/> })}

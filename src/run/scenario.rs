@@ -89,7 +89,7 @@ impl Scenario {
     pub fn about(self) -> About {
         match self {
             Self::CsrfState => About {
-                title: "state missing or forged: CSRF on the callback",
+                title: "A missing or forged state: CSRF on the callback",
                 attack: "Mallory gets an authorization code for her own account, then plants the app's callback URL with her code in a page alice visits. Alice's browser delivers it to the app, which would sign alice in to Mallory's account (login CSRF): whatever alice then saves goes to Mallory.",
                 defence: "The app sent no state to this browser, so a callback without its state is refused before the code is redeemed. PKCE is a second line: a code issued without the app's challenge is refused too.",
                 rfc: "RFC 6749 §10.12, RFC 9700 §4.7",
@@ -97,7 +97,7 @@ impl Scenario {
                 switch: Some("The app neither sends nor checks state and uses no PKCE, as many older apps do."),
             },
             Self::RedirectUri => About {
-                title: "redirect_uri that does not match exactly (the suffix-match hole)",
+                title: "A redirect URI that does not match exactly: the suffix-match hole",
                 attack: "Mallory sends alice an authorization link for the real app, but with redirect_uri pointing at her host attacker-<the lab's host>. go-oauth2/oauth2's DefaultValidateURI only checked that the host ends with the registered host (issues 105 and 298), so such a link passed. Mallory started the flow, so she holds the PKCE verifier herself.",
                 defence: "The authorization server compares the redirect URI with the registered one exactly, character for character, and shows an error page instead of redirecting: the code never leaves.",
                 rfc: "RFC 6749 §3.1.2.3, RFC 9700 §4.1.3",
@@ -105,7 +105,7 @@ impl Scenario {
                 switch: Some("The authorization server accepts any redirect URI whose host ends with the registered host, as go-oauth2/oauth2's DefaultValidateURI did."),
             },
             Self::StolenCode => About {
-                title: "a stolen code redeemed without the PKCE verifier, or with a wrong one",
+                title: "A stolen code, redeemed without the PKCE verifier or with a wrong one",
                 attack: "A malicious app on alice's phone registered the same redirect URI scheme and receives the code meant for the real app, a public client with no secret. It tries to redeem the code with no code_verifier, then with one it made up.",
                 defence: "The code is bound to the PKCE challenge the real app sent. Without the matching verifier the token endpoint answers invalid_grant, and the real app, which holds the verifier, still redeems it.",
                 rfc: "RFC 7636 §1, §4.6; RFC 9700 §4.5",
@@ -113,7 +113,7 @@ impl Scenario {
                 switch: Some("The token endpoint skips the PKCE check for this app."),
             },
             Self::CodeReplay => About {
-                title: "a code replayed",
+                title: "A code replayed",
                 attack: "The real app redeemed its code. Mallory, who found the code and verifier in a log, replays them at the token endpoint.",
                 defence: "A code works once. The replay gets invalid_grant, and because a replay means the code leaked, every token issued from that code is revoked: the real app's access token stops working too.",
                 rfc: "RFC 6749 §4.1.2, RFC 9700 §4.2.4",
@@ -121,7 +121,7 @@ impl Scenario {
                 switch: Some("The token endpoint lets a code be used again."),
             },
             Self::RefreshReuse => About {
-                title: "a refresh token reused after rotation",
+                title: "A refresh token reused after rotation",
                 attack: "Mallory stole the app's refresh token. The app refreshes first, which rotates it; then Mallory uses the old one.",
                 defence: "Each refresh token works once. Using a spent one means two parties hold it, so the server revokes the whole family: Mallory gets invalid_grant, and the app's newer tokens are revoked as well.",
                 rfc: "RFC 9700 §4.14.2, RFC 6749 §6",
@@ -129,7 +129,7 @@ impl Scenario {
                 switch: Some("The token endpoint does not detect reuse: a spent refresh token still works."),
             },
             Self::ExpiredToken => About {
-                title: "an expired access token, then refresh",
+                title: "An expired access token, then refresh",
                 attack: "The lab clock runs 3600 times faster, so the hour-long access token expires in a second. The app keeps using it.",
                 defence: "The resource server answers 401 invalid_token and introspection says active: false. The app refreshes and carries on with a new access token.",
                 rfc: "RFC 6750 §3.1, RFC 7662 §2.2, RFC 6749 §6",
@@ -137,7 +137,7 @@ impl Scenario {
                 switch: None,
             },
             Self::InsufficientScope => About {
-                title: "insufficient scope",
+                title: "Insufficient scope",
                 attack: "On the consent page alice grants read but not write. The app then tries to post a status, which needs write.",
                 defence: "The resource server answers 403 insufficient_scope, naming the scope needed in WWW-Authenticate; reading still works.",
                 rfc: "RFC 6750 §3.1",
@@ -145,7 +145,7 @@ impl Scenario {
                 switch: None,
             },
             Self::RevokedToken => About {
-                title: "a revoked token",
+                title: "A revoked token",
                 attack: "The app revokes its access token (alice signed out), and the token is then used again.",
                 defence: "Revocation takes effect at once: introspection says active: false and the resource server answers 401 invalid_token.",
                 rfc: "RFC 7009 §2, RFC 7662 §2.2",
@@ -153,7 +153,7 @@ impl Scenario {
                 switch: None,
             },
             Self::TokenInUrl => About {
-                title: "a token sent in the URL",
+                title: "A token sent in the URL",
                 attack: "A single-page app puts the access token in the query string: ?access_token=…",
                 defence: "The resource server accepts tokens only in the Authorization header and refuses this one with invalid_request: a URL ends up in server logs, browser history and Referer headers.",
                 rfc: "RFC 6750 §2.3, RFC 9700 §2.2",

@@ -170,7 +170,8 @@ pub(super) fn app_client(s: &Servers, c: &RunClient) -> Result<AppClient, String
 /// Step 0 of every run: the app registers itself (RFC 7591). The oauth2
 /// crate has no registration, so this one call is plain reqwest.
 pub async fn register(s: &Servers, run: &str, grant: Grant) -> Result<RunClient, String> {
-    register_as(s, run, grant, grant == Grant::Implicit).await
+    // A single-page app and a TV app cannot keep a secret: public clients.
+    register_as(s, run, grant, matches!(grant, Grant::Implicit | Grant::DeviceCode)).await
 }
 
 /// Registers the run's app as a public client (no secret: a native or

@@ -153,7 +153,7 @@ async fn redirect_uri(s: &Servers, run: &str, c: &RunClient) -> Result<(), Strin
     );
     let evil = format!("http://attacker-{host}/steal");
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    note(s, run, StepKind::Attack, Role::Attacker, Role::UserAgent, "sends alice a sign-in link to attacker-… ");
+    note(s, run, StepKind::Attack, Role::Attacker, Role::UserAgent, "sends alice a sign-in link to attacker-…");
     let link = format!(
         "/oauth/authorize?response_type=code&client_id={}&redirect_uri={}&scope=read%20write&state=x&code_challenge={}&code_challenge_method=S256",
         enc(&c.client_id),
