@@ -28,7 +28,7 @@ pub fn ComparePage() -> impl IntoView {
         leptos::task::spawn_local(async move {
             let mut done = vec![];
             for g in grants {
-                match super::grant::start_run(g, Mode::Autoplay, true).await {
+                match super::grant::start_run(g, Mode::Autoplay, true, false).await {
                     Ok(r) => done.push(r),
                     Err(e) => error.set(Some(e.to_string())),
                 }

@@ -12,8 +12,13 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 /// Starts a run. An autoplay run is complete when this returns; a guided
 /// run waits for the learner in the browser pane.
 #[server(prefix = "/lab/fn", endpoint = "start_run")]
-pub async fn start_run(grant: Grant, mode: Mode, lifecycle: bool) -> Result<RunRecord, ServerFnError> {
-    let (s, id) = new_run(grant, mode, lifecycle, None, false).await?;
+pub async fn start_run(
+    grant: Grant,
+    mode: Mode,
+    lifecycle: bool,
+    #[server(default)] jwt: bool,
+) -> Result<RunRecord, ServerFnError> {
+    let (s, id) = new_run(grant, mode, lifecycle, None, false, jwt).await?;
     // A failed run is still a record worth showing.
     let _ = crate::server::runs::agent::start(&s, &id, grant, mode).await;
     s.runs.record(&id).ok_or_else(|| ServerFnError::new("The run expired."))
@@ -27,6 +32,7 @@ pub async fn new_run(
     lifecycle: bool,
     scenario: Option<crate::run::scenario::Scenario>,
     vulnerable: bool,
+    jwt: bool,
 ) -> Result<(std::sync::Arc<crate::server::Servers>, String), ServerFnError> {
     use crate::server::util::random_token;
     use crate::server::AppState;
@@ -53,7 +59,7 @@ pub async fn new_run(
     };
     let id = random_token("run_");
     let start_url = format!("/lab/runs/{id}/login");
-    if s.runs.create(&learner, grant, mode, lifecycle, id.clone(), start_url, scenario, vulnerable).is_none() {
+    if s.runs.create(&learner, grant, mode, lifecycle, id.clone(), start_url, scenario, vulnerable, jwt).is_none() {
         if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
             opts.set_status(axum::http::StatusCode::SERVICE_UNAVAILABLE);
         }
@@ -126,6 +132,7 @@ fn GrantLab(grant: Grant) -> impl IntoView {
     let speed = RwSignal::new(1.0f64);
     let mask = RwSignal::new(false);
     let lifecycle = RwSignal::new(true);
+    let jwt = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let start = ServerAction::<StartRun>::new();
     let steps_len = move || run.with(|r| r.as_ref().map(|r| r.steps.len()).unwrap_or(0));
@@ -212,8 +219,11 @@ fn GrantLab(grant: Grant) -> impl IntoView {
         if q.get("mask").as_deref() == Some("1") {
             mask.set(true);
         }
+        if q.get("jwt").as_deref() == Some("1") {
+            jwt.set(true);
+        }
         if q.get("autorun").as_deref() == Some("1") {
-            start.dispatch(StartRun { grant, mode: Mode::Autoplay, lifecycle: true });
+            start.dispatch(StartRun { grant, mode: Mode::Autoplay, lifecycle: true, jwt: jwt.get_untracked() });
         } else if let Some(id) = q.get("run") {
             let step = q.get("step").and_then(|s| s.parse::<usize>().ok()).unwrap_or(1).max(1) - 1;
             leptos::task::spawn_local(async move {
@@ -240,6 +250,9 @@ fn GrantLab(grant: Grant) -> impl IntoView {
         if mask.get() {
             q.push("mask=1".to_string());
         }
+        if jwt.get() {
+            q.push("jwt=1".to_string());
+        }
         if let Some(id) = run.with(|r| r.as_ref().map(|r| r.id.clone())) {
             q.push(format!("run={id}"));
             q.push(format!("step={}", current.get() + 1));
@@ -263,7 +276,12 @@ fn GrantLab(grant: Grant) -> impl IntoView {
     }
     let run_it = move |_| {
         playing.set(false);
-        start.dispatch(StartRun { grant, mode: mode.get_untracked(), lifecycle: lifecycle.get_untracked() });
+        start.dispatch(StartRun {
+            grant,
+            mode: mode.get_untracked(),
+            lifecycle: lifecycle.get_untracked(),
+            jwt: jwt.get_untracked(),
+        });
     };
 
     view! {
@@ -301,10 +319,15 @@ fn GrantLab(grant: Grant) -> impl IntoView {
                     </label>
                 })}
                 <label class="switch">
+                    <input type="checkbox" data-testid="jwt" prop:checked=move || jwt.get() on:change=move |e| jwt.set(event_target_checked(&e))/>
+                    " JWT access tokens (RFC 9068)"
+                </label>
+                <label class="switch">
                     <input type="checkbox" data-testid="mask" prop:checked=move || mask.get() on:change=move |e| mask.set(event_target_checked(&e))/>
                     " Mask secrets"
                 </label>
             </section>
+            {move || jwt.get().then(|| view! { <p class="jwt-note" data-testid="jwt-note">{crate::run::narration::JWT_TRADE_OFF}</p> })}
 
             {move || error.get().map(|e| view! { <p class="as-error" role="alert">{e}</p> })}
 

@@ -220,6 +220,7 @@ fn exchange_details(record: &RunRecord, i: usize, x: &Exchange, m: bool, current
         })
         .find_map(|q| parse_form(&q).into_iter().find(|(k, _)| k == "code_challenge").map(|(_, v)| v));
     let tracked = tracked(record, i);
+    let jwt = x.jwt().and_then(|t| crate::run::decode_jwt(&t));
     view! {
         <div class="exchange">
             <div class="message">
@@ -249,6 +250,20 @@ fn exchange_details(record: &RunRecord, i: usize, x: &Exchange, m: bool, current
                 <dl><dt>"client_id"</dt><dd><code>{id}</code></dd>
                     <dt>"client_secret"</dt><dd><code>{if m { masked(&secret) } else { secret }}</code></dd></dl>
             </div>
+        })}
+        {jwt.map(|(header, claims)| {
+            let kid = header["kid"].as_str().unwrap_or("").to_string();
+            let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
+            view! {
+                <div class="decoded jwt-decoded" data-testid="jwt">
+                    <h3>"JWT access token (RFC 9068), decoded in this page"</h3>
+                    <p>"Header: "<code>"typ"</code>" must be "<code>"at+jwt"</code>"; "<code>"kid"</code>" names the key in "<a href="/oauth/jwks" rel="external" target="_blank">"/oauth/jwks"</a>"."</p>
+                    <pre class="raw" data-testid="jwt-header">{pretty(&header)}</pre>
+                    <p>"Claims: who (sub, client_id), for whom (aud), until when (exp), what (scope)."</p>
+                    <pre class="raw" data-testid="jwt-claims">{highlight(&pretty(&claims), a, m)}</pre>
+                    <p class="hint">{format!("The third part is the RS256 signature over the first two. The resource server verifies it with the public key {kid} and checks iss, aud and exp itself, with no call to the authorization server.")}</p>
+                </div>
+            }
         })}
         {verifier.map(|v| {
             let computed = s256(&v);

@@ -17,7 +17,8 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 pub async fn start_scenario(scenario: Scenario, vulnerable: bool) -> Result<RunRecord, ServerFnError> {
     use crate::run::{Grant, Mode};
     let (s, id) =
-        super::grant::new_run(Grant::AuthorizationCode, Mode::Autoplay, false, Some(scenario), vulnerable).await?;
+        super::grant::new_run(Grant::AuthorizationCode, Mode::Autoplay, false, Some(scenario), vulnerable, false)
+            .await?;
     // A failed run is still a record worth showing.
     let _ = crate::server::runs::misuse::play(&s, &id, scenario).await;
     s.runs.record(&id).ok_or_else(|| ServerFnError::new("The run expired."))

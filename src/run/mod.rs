@@ -267,6 +267,9 @@ pub struct RunRecord {
     /// The scenario's lab-only vulnerable switch was on.
     #[serde(default)]
     pub vulnerable: bool,
+    /// Access tokens are JWTs (RFC 9068) in this run, not opaque strings.
+    #[serde(default)]
+    pub jwt: bool,
 }
 
 impl RunRecord {
@@ -334,4 +337,32 @@ impl RunRecord {
 /// `application/x-www-form-urlencoded` pairs, percent-decoded.
 pub fn parse_form(input: &str) -> Vec<(String, String)> {
     form_urlencoded::parse(input.as_bytes()).into_owned().collect()
+}
+
+/// A JWT's header and claims, decoded (not verified): for showing a JWT
+/// access token (RFC 9068) in the inspector.
+pub fn decode_jwt(token: &str) -> Option<(serde_json::Value, serde_json::Value)> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let mut parts = token.split('.');
+    let (h, p, _sig) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let json = |s: &str| serde_json::from_slice::<serde_json::Value>(&URL_SAFE_NO_PAD.decode(s).ok()?).ok();
+    Some((json(h)?, json(p)?))
+}
+
+impl Exchange {
+    /// The first JWT this exchange carries: an access token in the answer,
+    /// a bearer token, or a token sent to revoke or introspect.
+    pub fn jwt(&self) -> Option<String> {
+        let looks = |t: &str| t.matches('.').count() == 2 && t.starts_with("eyJ");
+        let from_body = serde_json::from_str::<serde_json::Value>(&self.response.body)
+            .ok()
+            .and_then(|v| v.get("access_token").and_then(|t| t.as_str()).map(str::to_string));
+        let bearer = self.request.header("authorization").and_then(|a| a.strip_prefix("Bearer ")).map(str::to_string);
+        let param = parse_form(&self.request.body).into_iter().find(|(k, _)| k == "token").map(|(_, v)| v);
+        [from_body, bearer, param].into_iter().flatten().find(|t| looks(t))
+    }
 }

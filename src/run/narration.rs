@@ -209,3 +209,6 @@ pub fn when_to_use(grant: Grant) -> &'static str {
         Grant::Password => "Only to learn from. Use authorization code with PKCE instead.",
     }
 }
+
+/// Opaque or JWT access tokens: what the switch on a grant's page changes.
+pub const JWT_TRADE_OFF: &str = "Opaque tokens are random strings: the resource server must ask the authorization server what one means (introspection, RFC 7662), so revocation takes effect at once, at the price of a call per check. JWT access tokens (RFC 9068) carry their claims (iss, sub, aud, exp, scope, client_id), signed with RS256: the resource server checks them alone with the public key from jwks_uri, with no call, but a revoked JWT keeps working until its exp. Keep them short-lived. With refresh and revoke on, this run shows it: after revocation the API still accepts the token while introspection says inactive.";

@@ -11,6 +11,7 @@ pub mod error;
 pub mod fixtures;
 pub mod fuzzing;
 pub mod grants;
+pub mod jwt;
 pub mod lab;
 pub mod limits;
 pub mod resource;

@@ -9,6 +9,7 @@ mod common;
 mod conformance;
 mod device;
 mod fuzz;
+mod jwt;
 mod limits;
 mod misuse;
 mod runs;

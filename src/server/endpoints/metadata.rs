@@ -1,6 +1,6 @@
 //! Authorization server metadata (RFC 8414 §2, §3).
 
-use super::{AUTHORIZE, INTROSPECT, REGISTER, REVOKE, TOKEN};
+use super::{AUTHORIZE, INTROSPECT, JWKS, REGISTER, REVOKE, TOKEN};
 use crate::demo::SCOPES;
 use crate::server::Servers;
 use axum::extract::State;
@@ -19,6 +19,7 @@ pub async fn metadata(State(s): State<Arc<Servers>>) -> Json<Value> {
         "revocation_endpoint": c.url(REVOKE),
         "introspection_endpoint": c.url(INTROSPECT),
         "device_authorization_endpoint": c.url(super::device::DEVICE_AUTHORIZATION),
+        "jwks_uri": c.url(JWKS),
         "scopes_supported": SCOPES,
         "response_types_supported": ["code", "token"],
         "response_modes_supported": ["query", "fragment"],
@@ -29,4 +30,13 @@ pub async fn metadata(State(s): State<Arc<Servers>>) -> Json<Value> {
         "code_challenge_methods_supported": ["S256"],
         "service_documentation": c.url("/"),
     }))
+}
+
+/// RFC 7517 §5: the key set that verifies JWT access tokens (RFC 9068).
+pub async fn jwks() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match crate::server::jwt::signer() {
+        Some(k) => Json(k.jwks()).into_response(),
+        None => Json(json!({ "keys": [] })).into_response(),
+    }
 }

@@ -19,6 +19,7 @@ pub const TOKEN: &str = "/oauth/token";
 pub const REGISTER: &str = "/oauth/register";
 pub const REVOKE: &str = "/oauth/revoke";
 pub const INTROSPECT: &str = "/oauth/introspect";
+pub const JWKS: &str = "/oauth/jwks";
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -29,5 +30,6 @@ pub fn routes() -> Router<AppState> {
         .route(REVOKE, post(revoke::revoke))
         .route(INTROSPECT, post(introspect::introspect))
         .route(device::DEVICE_AUTHORIZATION, post(device::device_authorization))
+        .route(JWKS, get(metadata::jwks))
         .route(device::VERIFICATION, get(device::show).post(device::decide))
 }

@@ -143,6 +143,25 @@ impl Servers {
         now_secs() + self.runs.clock_skew(client_id)
     }
 
+    /// A new access token's value: opaque (a random `at_…`), or a signed
+    /// JWT (RFC 9068) for the runs that asked for one.
+    fn access_token(&self, client: &Client, username: Option<&str>, scopes: &[String], iat: u64, exp: u64) -> String {
+        let jwt = self.runs.wants_jwt(&client.client_id).then(crate::server::jwt::signer).flatten();
+        let Some(signer) = jwt else { return random_token("at_") };
+        let claims = crate::server::jwt::AccessClaims {
+            iss: self.config.public_url.clone(),
+            exp,
+            aud: crate::server::jwt::audience(&self.config.public_url),
+            // §2.2: with no user (client credentials), the client itself.
+            sub: username.unwrap_or(&client.client_id).to_string(),
+            client_id: client.client_id.clone(),
+            iat,
+            jti: random_token(""),
+            scope: scope_string(scopes),
+        };
+        signer.sign(&claims).unwrap_or_else(|| random_token("at_"))
+    }
+
     /// Issues an access token for `scopes`, and a refresh token for
     /// `refresh_scopes` when given, recording both in one family.
     pub fn issue_tokens(
@@ -166,7 +185,7 @@ impl Servers {
             revoked: false,
             rotated: false,
         };
-        let access_token = random_token("at_");
+        let access_token = self.access_token(client, username, scopes, now, now + ttl.as_secs());
         self.tokens
             .insert(&access_token, record(TokenKind::Access, ttl, scopes), Instant::now() + ttl)
             .map_err(|_| OAuthError::full("tokens"))?;

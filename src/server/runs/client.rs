@@ -428,8 +428,10 @@ async fn finish_with_token<D: EndpointState>(
         if let Ok(req) = client.revoke_token(StandardRevocableToken::RefreshToken(latest)) {
             let _ = req.request_async(&http).await;
         }
+        after_revocation(s, run, &http, fresh.access_token().secret()).await;
     } else if let Ok(req) = client.revoke_token(StandardRevocableToken::AccessToken(token.access_token().clone())) {
         let _ = req.request_async(&http).await;
+        after_revocation(s, run, &http, &at).await;
     }
     s.runs.finish(run, RunStatus::Done);
     let name = who.get("username").or_else(|| who.get("client_id")).and_then(|v| v.as_str()).unwrap_or("?");
@@ -440,6 +442,31 @@ async fn finish_with_token<D: EndpointState>(
             esc(name)
         ),
     )
+}
+
+/// In a run with JWT access tokens: the revoked access token at the API,
+/// which checks the JWT alone and still accepts it, and at introspection,
+/// which asks the authorization server and says inactive (RFC 9068 §5,
+/// RFC 7662). That is the format's trade-off, shown with real traffic.
+async fn after_revocation(s: &Servers, run: &str, http: &LabHttp, access_token: &str) {
+    let (jwt, client) = s.runs.with(run, |r| (r.record.jwt, r.client.clone())).unwrap_or_default();
+    if !jwt {
+        return;
+    }
+    let base = &s.config.internal_url;
+    let _ = http
+        .request(reqwest::Method::GET, format!("{base}/api/v1/accounts/verify_credentials"))
+        .bearer_auth(access_token)
+        .send()
+        .await;
+    if let Some(RunClient { client_id, client_secret: Some(secret), .. }) = client {
+        let _ = http
+            .request(reqwest::Method::POST, format!("{base}{}", crate::server::endpoints::INTROSPECT))
+            .basic_auth(client_id, Some(secret))
+            .form(&[("token", access_token)])
+            .send()
+            .await;
+    }
 }
 
 /// The run's HTTP client that says when its first call has been answered.

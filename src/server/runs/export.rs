@@ -222,6 +222,7 @@ mod tests {
             artifacts: vec![],
             scenario: None,
             vulnerable: false,
+            jwt: false,
         }
     }
 

@@ -70,6 +70,8 @@ pub struct Runs {
     /// Runs with a fast clock, so that the servers look up a token's run
     /// only while there is one.
     clocks: AtomicUsize,
+    /// Runs with JWT access tokens, likewise.
+    jwts: AtomicUsize,
 }
 
 impl Runs {
@@ -83,6 +85,7 @@ impl Runs {
             }),
             seq: AtomicU64::new(1),
             clocks: AtomicUsize::new(0),
+            jwts: AtomicUsize::new(0),
         }
     }
 
@@ -103,6 +106,7 @@ impl Runs {
         start_url: String,
         scenario: Option<Scenario>,
         vulnerable: bool,
+        jwt: bool,
     ) -> Option<()> {
         let mut inner = self.inner.lock();
         let record = RunRecord {
@@ -116,6 +120,7 @@ impl Runs {
             artifacts: vec![],
             scenario,
             vulnerable: vulnerable && scenario.is_some_and(|s| s.about().switch.is_some()),
+            jwt,
         };
         let state = RunState {
             record,
@@ -128,6 +133,9 @@ impl Runs {
             device: None,
         };
         inner.by_id.insert(Bounded::<RunState>::key(&id), state, Some(Instant::now() + self.ttl)).ok()?;
+        if jwt {
+            self.jwts.fetch_add(1, Ordering::Relaxed);
+        }
         let mine = inner.learners.entry(learner.to_string()).or_default();
         mine.push_back(id);
         if mine.len() > RUNS_PER_LEARNER {
@@ -191,6 +199,17 @@ impl Runs {
             .is_some_and(|r| r.record.vulnerable && r.record.scenario == Some(scenario))
     }
 
+    /// Whether `client_id` is the app of a run that asked for JWT access
+    /// tokens.
+    pub fn wants_jwt(&self, client_id: &str) -> bool {
+        if self.jwts.load(Ordering::Relaxed) == 0 {
+            return false;
+        }
+        let inner = self.inner.lock();
+        let Some(run) = inner.by_client.get(&Bounded::<String>::key(client_id)) else { return false };
+        inner.by_id.get(&Bounded::<RunState>::key(run)).is_some_and(|r| r.record.jwt)
+    }
+
     /// Runs a run's lab clock `speed` times faster than real time.
     pub fn start_clock(&self, id: &str, speed: u64) {
         let first = self
@@ -240,6 +259,8 @@ impl Runs {
         if inner.by_id.len() < before {
             let clocks = inner.by_id.values_mut().filter(|r| r.clock.is_some()).count();
             self.clocks.store(clocks, Ordering::Relaxed);
+            let jwts = inner.by_id.values_mut().filter(|r| r.record.jwt).count();
+            self.jwts.store(jwts, Ordering::Relaxed);
         }
         inner.by_client.sweep(now);
         let Inner { by_id, learners, .. } = &mut *inner;
