@@ -398,3 +398,24 @@ test("students follow the presenter's run and steps live, with no sign-in", asyn
   // The presenter's speaker notes are the step's narration, in large type.
   await expect(page.locator("body.presenting .narration")).toBeVisible();
 });
+
+test("JWT access tokens are decoded in the inspector, and a revoked one still passes the API", async ({ page }) => {
+  await open(page, "authorization-code");
+  await page.getByTestId("jwt").check();
+  await expect(page.getByTestId("jwt-note")).toContainText("RFC 9068");
+  await page.getByTestId("run").click();
+  await expect(page.getByTestId("run-status")).toHaveText("Run complete");
+  await expect(page).toHaveURL(/jwt=1/);
+  const labels = await page.getByTestId("step-label").allTextContents();
+  await page.getByTestId("step").nth(labels.indexOf("POST /oauth/token")).click();
+  await expect(page.getByTestId("jwt-header")).toContainText('"typ": "at+jwt"');
+  await expect(page.getByTestId("jwt-claims")).toContainText('"sub": "alice"');
+  // After the revocation: the API (checking the JWT alone) says 200,
+  // introspection (asking the authorization server) says inactive.
+  const revoke = labels.indexOf("POST /oauth/revoke");
+  expect(labels.slice(revoke + 1)).toEqual(["GET /api/v1/accounts/verify_credentials", "POST /oauth/introspect"]);
+  await page.getByTestId("step").nth(revoke + 1).click();
+  await expect(page.getByTestId("response-head")).toContainText("HTTP/1.1 200 OK");
+  await page.getByTestId("step").nth(revoke + 2).click();
+  await expect(page.getByTestId("response-body")).toContainText('"active": false');
+});

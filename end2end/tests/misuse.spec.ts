@@ -69,3 +69,14 @@ test("the vulnerable switch shows what the exact redirect_uri match stops", asyn
   expect(JSON.parse(last.exchange.response.body).username).toBe("alice");
   await expect(page).toHaveURL(/vulnerable=1/);
 });
+
+test("the lab clock's speed is the learner's choice, and introspection says active before and inactive after", async ({ page }) => {
+  await hydrated(page, "/misuse/expired-token");
+  await page.getByTestId("clock-speed").selectOption("36000");
+  await page.getByTestId("run").click();
+  await expect(page.getByTestId("verdict")).toContainText("401 Unauthorized: invalid_token", { timeout: 20_000 });
+  await expect(page.getByTestId("step-label").filter({ hasText: "lab clock at 36000×" })).toHaveCount(1);
+  const run = await record(page);
+  const introspections = run.steps.filter((s: any) => s.label === "POST /oauth/introspect");
+  expect(introspections.map((s: any) => JSON.parse(s.exchange.response.body).active)).toEqual([true, false]);
+});

@@ -7,20 +7,25 @@
 use super::diagram::Diagram;
 use super::grant::{get_run, status_class, status_text, Legend, Player};
 use super::inspector::Inspector;
-use crate::run::scenario::{verdict, Scenario, SCENARIOS};
+use crate::run::scenario::{verdict, Scenario, CLOCK_SPEEDS, DEFAULT_CLOCK_SPEED, SCENARIOS};
 use crate::run::RunRecord;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 /// Plays a misuse scenario; the run is complete when this returns.
 #[server(prefix = "/lab/fn", endpoint = "start_scenario")]
-pub async fn start_scenario(scenario: Scenario, vulnerable: bool) -> Result<RunRecord, ServerFnError> {
+pub async fn start_scenario(
+    scenario: Scenario,
+    vulnerable: bool,
+    #[server(default)] clock_speed: u64,
+) -> Result<RunRecord, ServerFnError> {
     use crate::run::{Grant, Mode};
     let (s, id) =
         super::grant::new_run(Grant::AuthorizationCode, Mode::Autoplay, false, Some(scenario), vulnerable, false)
             .await?;
     // A failed run is still a record worth showing.
-    let _ = crate::server::runs::misuse::play(&s, &id, scenario).await;
+    let speed = if CLOCK_SPEEDS.contains(&clock_speed) { clock_speed } else { DEFAULT_CLOCK_SPEED };
+    let _ = crate::server::runs::misuse::play(&s, &id, scenario, speed).await;
     s.runs.record(&id).ok_or_else(|| ServerFnError::new("The run expired."))
 }
 
@@ -79,6 +84,7 @@ fn ScenarioLab(scenario: Scenario) -> impl IntoView {
     let speed = RwSignal::new(1.0f64);
     let mask = RwSignal::new(false);
     let vulnerable = RwSignal::new(false);
+    let clock_speed = RwSignal::new(DEFAULT_CLOCK_SPEED);
     let error = RwSignal::new(None::<String>);
     let start = ServerAction::<StartScenario>::new();
     let steps_len = move || run.with(|r| r.as_ref().map(|r| r.steps.len()).unwrap_or(0));
@@ -150,7 +156,11 @@ fn ScenarioLab(scenario: Scenario) -> impl IntoView {
     }
     let run_it = move |_| {
         playing.set(false);
-        start.dispatch(StartScenario { scenario, vulnerable: vulnerable.get_untracked() });
+        start.dispatch(StartScenario {
+            scenario,
+            vulnerable: vulnerable.get_untracked(),
+            clock_speed: clock_speed.get_untracked(),
+        });
     };
     let judged = Memo::new(move |_| run.with(|r| r.as_ref().and_then(|r| verdict(r).map(|v| (v, r.vulnerable)))));
 
@@ -170,6 +180,15 @@ fn ScenarioLab(scenario: Scenario) -> impl IntoView {
                 <button type="button" class="button primary" data-testid="run" on:click=run_it disabled=move || start.pending().get()>
                     {move || if start.pending().get() { "Running…" } else { "Run the scenario" }}
                 </button>
+                {scenario.has_clock().then(|| view! {
+                    <label class="speed">"Lab clock "
+                        <select data-testid="clock-speed" on:change=move |e| clock_speed.set(event_target_value(&e).parse().unwrap_or(DEFAULT_CLOCK_SPEED))>
+                            {CLOCK_SPEEDS.iter().map(|s| view! {
+                                <option value=s.to_string() selected=*s == DEFAULT_CLOCK_SPEED>{format!("{s}× (an hour in {:.1} s)", 3600.0 / *s as f64)}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                })}
                 {about.switch.map(|what| view! {
                     <label class="switch vulnerable">
                         <input type="checkbox" data-testid="vulnerable" prop:checked=move || vulnerable.get() on:change=move |e| vulnerable.set(event_target_checked(&e))/>

@@ -170,7 +170,7 @@ pub fn explain(step: &Step, grant: Grant) -> Narration {
             "https://www.rfc-editor.org/rfc/rfc9700#section-4",
         ),
         LabClock => n(
-            "The lab clock runs 3600 times faster in this run: a second of real time is an hour on the servers' clocks, so the access token, issued for 3600 seconds, is now past its exp.",
+            "The lab clock runs fast in this run (the speed is in the label): the servers judge this app's tokens by it, so the access token, issued for 3600 seconds, is now past its exp, though only seconds of real time went by.",
             "RFC 6749 §5.1 (expires_in)",
             "https://www.rfc-editor.org/rfc/rfc6749#section-5.1",
         ),

@@ -76,14 +76,10 @@ impl Scenario {
         matches!(self, Self::RedirectUri | Self::StolenCode | Self::CodeReplay | Self::RefreshReuse)
     }
 
-    /// The lab clock runs fast in this scenario, so tokens expire in a
-    /// second instead of an hour.
-    pub fn clock_speed(self) -> u64 {
-        if self == Self::ExpiredToken {
-            3600
-        } else {
-            1
-        }
+    /// Whether the scenario runs the lab clock fast, so that tokens expire
+    /// in seconds instead of an hour.
+    pub fn has_clock(self) -> bool {
+        self == Self::ExpiredToken
     }
 
     pub fn about(self) -> About {
@@ -130,7 +126,7 @@ impl Scenario {
             },
             Self::ExpiredToken => About {
                 title: "An expired access token, then refresh",
-                attack: "The lab clock runs 3600 times faster, so the hour-long access token expires in a second. The app keeps using it.",
+                attack: "The lab clock runs fast (3600 times by default), so the hour-long access token expires in a second. The app keeps using it.",
                 defence: "The resource server answers 401 invalid_token and introspection says active: false. The app refreshes and carries on with a new access token.",
                 rfc: "RFC 6750 §3.1, RFC 7662 §2.2, RFC 6749 §6",
                 url: "https://www.rfc-editor.org/rfc/rfc6750#section-3.1",
@@ -163,6 +159,11 @@ impl Scenario {
         }
     }
 }
+
+/// The lab clock speeds a learner may pick: how many seconds pass on the
+/// servers' clock for each real second.
+pub const CLOCK_SPEEDS: [u64; 3] = [600, 3600, 36_000];
+pub const DEFAULT_CLOCK_SPEED: u64 = 3600;
 
 /// Whether the defence held, read from the recorded response to the last
 /// request that tried the misuse.

@@ -19,7 +19,7 @@ const MALLORY: (&str, &str) = ("mallory", "attacker");
 const MAX_CLOCK_WAIT: Duration = Duration::from_secs(30);
 
 /// Plays `scenario` in run `run`, which the caller created.
-pub async fn play(s: &Servers, run: &str, scenario: Scenario) -> Result<(), String> {
+pub async fn play(s: &Servers, run: &str, scenario: Scenario, clock_speed: u64) -> Result<(), String> {
     let c = register_as(s, run, Grant::AuthorizationCode, scenario.public_client()).await?;
     let result = match scenario {
         Scenario::CsrfState => csrf_state(s, run, &c).await,
@@ -27,7 +27,7 @@ pub async fn play(s: &Servers, run: &str, scenario: Scenario) -> Result<(), Stri
         Scenario::StolenCode => stolen_code(s, run, &c).await,
         Scenario::CodeReplay => code_replay(s, run, &c).await,
         Scenario::RefreshReuse => refresh_reuse(s, run, &c).await,
-        Scenario::ExpiredToken => expired_token(s, run, &c).await,
+        Scenario::ExpiredToken => expired_token(s, run, &c, clock_speed).await,
         Scenario::InsufficientScope => {
             let mut alice = Browser::alice(s).of(run);
             // alice unticks write on the consent page; the app then tries
@@ -304,14 +304,14 @@ async fn refresh_reuse(s: &Servers, run: &str, c: &RunClient) -> Result<(), Stri
     Ok(())
 }
 
-async fn expired_token(s: &Servers, run: &str, c: &RunClient) -> Result<(), String> {
+async fn expired_token(s: &Servers, run: &str, c: &RunClient, speed: u64) -> Result<(), String> {
     let tag = Scenario::ExpiredToken.slug();
     alice_runs_the_app(s, run).await?;
     let access = recorded(s, run, "access_token", 0)?;
     let refresh = recorded(s, run, "refresh_token", 0)?;
     app_introspect(s, run, c, &access).await?;
     let expires_at = s.tokens.get(&access).map(|r| r.expires_at).ok_or("the access token is gone")?;
-    s.runs.start_clock(run, Scenario::ExpiredToken.clock_speed());
+    s.runs.start_clock(run, speed);
     let waited = std::time::Instant::now();
     while s.lab_now(&c.client_id) < expires_at {
         if waited.elapsed() > MAX_CLOCK_WAIT {
@@ -320,7 +320,15 @@ async fn expired_token(s: &Servers, run: &str, c: &RunClient) -> Result<(), Stri
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     s.runs.stop_clock(run);
-    note(s, run, StepKind::LabClock, Role::Client, Role::Client, "lab clock at 3600×: an hour passes");
+    let waited = waited.elapsed().as_secs_f64();
+    note(
+        s,
+        run,
+        StepKind::LabClock,
+        Role::Client,
+        Role::Client,
+        &format!("lab clock at {speed}×: an hour passes in {waited:.1} s"),
+    );
     app_api(s, run, &access, Some(tag)).await?;
     app_introspect(s, run, c, &access).await?;
     let client = app_client(s, c)?;
