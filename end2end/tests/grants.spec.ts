@@ -390,6 +390,7 @@ test("students follow the presenter's run and steps live, with no sign-in", asyn
   // The student lands on the presenter's run, at the presenter's step, and moves with it.
   await expect(student).toHaveURL(/\/grants\/client-credentials\?.*run=run_[\w-]+.*follow=class_/);
   await expect(student.getByTestId("following")).toBeVisible();
+  await expect(student.getByTestId("run")).toHaveCount(0);
   await expect(student.getByTestId("inspector-title")).toHaveText(EXPECTED["client-credentials"][1]);
   await page.keyboard.press("ArrowRight");
   await expect(student.getByTestId("inspector-title")).toHaveText(EXPECTED["client-credentials"][2]);
@@ -406,6 +407,7 @@ test("JWT access tokens are decoded in the inspector, and a revoked one still pa
   await page.getByTestId("run").click();
   await expect(page.getByTestId("run-status")).toHaveText("Run complete");
   await expect(page).toHaveURL(/jwt=1/);
+  await page.keyboard.press("End");
   const labels = await page.getByTestId("step-label").allTextContents();
   await page.getByTestId("step").nth(labels.indexOf("POST /oauth/token")).click();
   await expect(page.getByTestId("jwt-header")).toContainText('"typ": "at+jwt"');

@@ -80,3 +80,18 @@ test("the lab clock's speed is the learner's choice, and introspection says acti
   const introspections = run.steps.filter((s: any) => s.label === "POST /oauth/introspect");
   expect(introspections.map((s: any) => JSON.parse(s.exchange.response.body).active)).toEqual([true, false]);
 });
+
+test("a class follows a misuse scenario: the student sees the presenter's run and verdict", async ({ page, browser }) => {
+  await hydrated(page, "/misuse/token-in-url");
+  await page.getByTestId("present").click();
+  const follow = await page.getByTestId("follow-link").getAttribute("href");
+  const student = await (await browser.newContext()).newPage();
+  await student.goto(follow!);
+  await page.getByTestId("run").click();
+  await expect(page.getByTestId("verdict")).toContainText("Defence held");
+  await page.keyboard.press("End");
+  await expect(student).toHaveURL(/\/misuse\/token-in-url\?.*run=run_[\w-]+.*follow=class_/);
+  await expect(student.getByTestId("verdict")).toContainText("Defence held");
+  await expect(student.getByTestId("run")).toHaveCount(0);
+  await expect(student.getByTestId("inspector-title")).toHaveText(await page.getByTestId("inspector-title").textContent() ?? "");
+});

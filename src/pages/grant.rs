@@ -295,6 +295,8 @@ fn GrantLab(grant: Grant) -> impl IntoView {
 
             {(!follower).then(|| view! { <super::classroom::PresenterBar permalink/> })}
             {follower.then(|| view! { <p class="following" role="status" data-testid="following">"Following the presenter: their steps appear here as they go."</p> })}
+            // A follower watches; the presenter runs.
+            {(!follower).then(move || view! {
             <section class="controls" aria-label="Run controls">
                 <fieldset class="mode">
                     <legend>"How to run"</legend>
@@ -327,6 +329,7 @@ fn GrantLab(grant: Grant) -> impl IntoView {
                     " Mask secrets"
                 </label>
             </section>
+            })}
             {move || jwt.get().then(|| view! { <p class="jwt-note" data-testid="jwt-note">{crate::run::narration::JWT_TRADE_OFF}</p> })}
 
             {move || error.get().map(|e| view! { <p class="as-error" role="alert">{e}</p> })}

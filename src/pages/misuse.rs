@@ -176,6 +176,8 @@ fn ScenarioLab(scenario: Scenario) -> impl IntoView {
             </div>
             {(!follower).then(|| view! { <super::classroom::PresenterBar permalink/> })}
             {follower.then(|| view! { <p class="following" role="status" data-testid="following">"Following the presenter: their steps appear here as they go."</p> })}
+            // A follower watches; the presenter runs.
+            {(!follower).then(move || view! {
             <section class="controls" aria-label="Run controls">
                 <button type="button" class="button primary" data-testid="run" on:click=run_it disabled=move || start.pending().get()>
                     {move || if start.pending().get() { "Running…" } else { "Run the scenario" }}
@@ -200,6 +202,7 @@ fn ScenarioLab(scenario: Scenario) -> impl IntoView {
                     " Mask secrets"
                 </label>
             </section>
+            })}
             {move || error.get().map(|e| view! { <p class="as-error" role="alert">{e}</p> })}
             {move || judged.get().map(|(v, vulnerable)| {
                 let step = v.step;
