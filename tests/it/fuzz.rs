@@ -185,3 +185,41 @@ fn committed_fuzz_corpus_never_5xx() {
         assert!(seen >= 4, "{}: only {seen} inputs replayed", target.name());
     }
 }
+
+/// The device grant's endpoints and the verification form, and bearer
+/// tokens shaped like JWTs, with generated input: never a 5xx.
+#[test]
+fn device_endpoints_and_jwt_shaped_bearers_never_5xx() {
+    let rt = runtime();
+    let lab = rt.block_on(start_with(|c| c.rate_per_minute = 0));
+    let keys = prop::sample::select(vec![
+        "client_id",
+        "scope",
+        "user_code",
+        "csrf_token",
+        "decision",
+        "username",
+        "device_code",
+    ]);
+    let fields = prop::collection::vec((keys.prop_map(str::to_string), value()), 0..6);
+    let bearer = prop_oneof![
+        "eyJ[A-Za-z0-9_-]{0,40}\\.[A-Za-z0-9_-]{0,60}\\.[A-Za-z0-9_-]{0,40}",
+        "[A-Za-z0-9_.-]{0,80}",
+        "\\PC{0,40}",
+    ];
+    runner()
+        .run(&(fields, authorization(), bearer), |(fields, auth, bearer)| {
+            let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            for path in ["/oauth/device_authorization", "/oauth/device"] {
+                let r = rt.block_on(lab.post_form(path, auth.as_deref(), &pairs));
+                prop_assert!(r.status.as_u16() < 500, "{path}: {} {}", r.status, r.text);
+            }
+            let query = form(&pairs);
+            let r = rt.block_on(lab.get(&format!("/oauth/device?{query}")));
+            prop_assert!(r.status.as_u16() < 500, "GET /oauth/device?{query}: {}", r.status);
+            let r = rt.block_on(lab.get_auth("/api/v1/accounts/verify_credentials", &format!("Bearer {bearer}")));
+            prop_assert!(r.status.as_u16() < 500 && r.status.as_u16() != 200, "{bearer}: {}", r.status);
+            Ok(())
+        })
+        .unwrap();
+}
