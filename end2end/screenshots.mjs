@@ -40,7 +40,7 @@ for (const scheme of ["light", "dark"]) {
 }
 // The grant pages after an autoplay run, at each size.
 for (const [name, [width, height]] of Object.entries(sizes)) {
-  for (const slug of ["authorization-code", "implicit", "client-credentials", "password"]) {
+  for (const slug of ["authorization-code", "implicit", "client-credentials", "password", "device-code"]) {
     if (name !== "desktop" && slug !== "authorization-code") continue;
     const page = await browser.newPage({ viewport: { width, height } });
     await page.goto(`${base}/grants/${slug}`);
@@ -53,6 +53,44 @@ for (const [name, [width, height]] of Object.entries(sizes)) {
     await page.screenshot({ path: `${out}/grant-${slug}-${name}.png`, fullPage: true });
     await page.close();
   }
+}
+// A misuse scenario, defended and with its vulnerable switch, at desktop
+// and projector sizes; a JWT run's decoded token; the device grant's screen.
+for (const [name, [width, height]] of Object.entries(sizes)) {
+  if (name === "phone") continue;
+  const page = await browser.newPage({ viewport: { width, height } });
+  const go = async (path) => {
+    await page.goto(`${base}${path}`);
+    await page.waitForSelector("body[data-hydrated='true']");
+  };
+  await go("/misuse");
+  await page.screenshot({ path: `${out}/misuse-index-${name}.png`, fullPage: true });
+  await go("/misuse/redirect-uri");
+  for (const vulnerable of [false, true]) {
+    await page.getByTestId("vulnerable").setChecked(vulnerable);
+    await page.getByTestId("run").click();
+    await page.getByTestId("verdict").filter({ hasText: vulnerable ? "Attack succeeded" : "Defence held" }).waitFor();
+    await page.getByRole("button", { name: "Show that step" }).click();
+    await page.waitForTimeout(800);
+    await page.screenshot({ path: `${out}/misuse-redirect-uri-${vulnerable ? "vulnerable" : "held"}-${name}.png`, fullPage: true });
+  }
+  if (name === "desktop") {
+    await go("/grants/authorization-code");
+    await page.getByTestId("jwt").check();
+    await page.getByTestId("run").click();
+    await page.getByTestId("run-status").filter({ hasText: "Run complete" }).waitFor();
+    await page.keyboard.press("End");
+    const labels = await page.getByTestId("step-label").allTextContents();
+    await page.getByTestId("step").nth(labels.indexOf("POST /oauth/token")).click();
+    await page.waitForTimeout(800);
+    await page.screenshot({ path: `${out}/grant-jwt-${name}.png`, fullPage: true });
+    await go("/grants/device-code");
+    await page.getByRole("radio", { name: /Guided/ }).check();
+    await page.getByTestId("run").click();
+    await page.frameLocator("[data-testid=browser-pane]").getByTestId("device-user-code").waitFor();
+    await page.screenshot({ path: `${out}/grant-device-guided-${name}.png`, fullPage: true });
+  }
+  await page.close();
 }
 await browser.close();
 console.log(`screenshots in ${out}`);

@@ -119,15 +119,7 @@ fn GrantLab(grant: Grant) -> impl IntoView {
     let mode = RwSignal::new(Mode::Autoplay);
     let run = RwSignal::new(None::<RunRecord>);
     let current = RwSignal::new(0usize);
-    // How far playback has gone: steps past it are not drawn yet, and
-    // going back to an earlier step keeps the later ones in view.
-    let revealed = RwSignal::new(0usize);
-    Effect::new(move |_| {
-        let c = current.get();
-        if c > revealed.get_untracked() {
-            revealed.set(c);
-        }
-    });
+    let revealed = super::stepping::revealing(current);
     let playing = RwSignal::new(false);
     let speed = RwSignal::new(1.0f64);
     let mask = RwSignal::new(false);
@@ -225,18 +217,7 @@ fn GrantLab(grant: Grant) -> impl IntoView {
         if q.get("autorun").as_deref() == Some("1") {
             start.dispatch(StartRun { grant, mode: Mode::Autoplay, lifecycle: true, jwt: jwt.get_untracked() });
         } else if let Some(id) = q.get("run") {
-            let step = q.get("step").and_then(|s| s.parse::<usize>().ok()).unwrap_or(1).max(1) - 1;
-            leptos::task::spawn_local(async move {
-                match get_run(id).await {
-                    Ok(r) => {
-                        let at = step.min(r.steps.len().saturating_sub(1));
-                        run.set(Some(r));
-                        current.set(at);
-                        revealed.set(at);
-                    }
-                    Err(e) => error.set(Some(e.to_string())),
-                }
-            });
+            super::stepping::restore_run(id, q.get("step"), run, current, revealed, error);
         }
     });
     let permalink = Memo::new(move |_| {
@@ -258,11 +239,7 @@ fn GrantLab(grant: Grant) -> impl IntoView {
             q.push(format!("step={}", current.get() + 1));
         }
         let path = format!("/grants/{}", grant.slug());
-        if q.is_empty() {
-            path
-        } else {
-            format!("{path}?{}", q.join("&"))
-        }
+        super::stepping::with_query(path, &q)
     });
     let following = query.with_untracked(|q| q.get("follow"));
     let follower = following.is_some();

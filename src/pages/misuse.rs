@@ -5,7 +5,7 @@
 //! defence off to show what it stops.
 
 use super::diagram::Diagram;
-use super::grant::{get_run, status_class, status_text, Legend, Player};
+use super::grant::{status_class, status_text, Legend, Player};
 use super::inspector::Inspector;
 use crate::run::scenario::{verdict, Scenario, CLOCK_SPEEDS, DEFAULT_CLOCK_SPEED, SCENARIOS};
 use crate::run::RunRecord;
@@ -73,13 +73,7 @@ fn ScenarioLab(scenario: Scenario) -> impl IntoView {
     let about = scenario.about();
     let run = RwSignal::new(None::<RunRecord>);
     let current = RwSignal::new(0usize);
-    let revealed = RwSignal::new(0usize);
-    Effect::new(move |_| {
-        let c = current.get();
-        if c > revealed.get_untracked() {
-            revealed.set(c);
-        }
-    });
+    let revealed = super::stepping::revealing(current);
     let playing = RwSignal::new(false);
     let speed = RwSignal::new(1.0f64);
     let mask = RwSignal::new(false);
@@ -115,18 +109,7 @@ fn ScenarioLab(scenario: Scenario) -> impl IntoView {
             vulnerable.set(true);
         }
         if let Some(id) = q.get("run") {
-            let step = q.get("step").and_then(|s| s.parse::<usize>().ok()).unwrap_or(1).max(1) - 1;
-            leptos::task::spawn_local(async move {
-                match get_run(id).await {
-                    Ok(r) => {
-                        let at = step.min(r.steps.len().saturating_sub(1));
-                        run.set(Some(r));
-                        current.set(at);
-                        revealed.set(at);
-                    }
-                    Err(e) => error.set(Some(e.to_string())),
-                }
-            });
+            super::stepping::restore_run(id, q.get("step"), run, current, revealed, error);
         }
     });
     let permalink = Memo::new(move |_| {
@@ -139,11 +122,7 @@ fn ScenarioLab(scenario: Scenario) -> impl IntoView {
             q.push(format!("step={}", current.get() + 1));
         }
         let path = format!("/misuse/{}", scenario.slug());
-        if q.is_empty() {
-            path
-        } else {
-            format!("{path}?{}", q.join("&"))
-        }
+        super::stepping::with_query(path, &q)
     });
     let following = query.with_untracked(|q| q.get("follow"));
     let follower = following.is_some();

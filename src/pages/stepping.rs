@@ -1,8 +1,55 @@
-//! Stepping through recorded steps, shared by the grant page and the
-//! comparison: the autoplay clock, the keys (← → space Home End), and the
-//! address bar kept on the page's permalink.
+//! Stepping through recorded steps, shared by the grant page, the misuse
+//! scenarios and the comparison: the autoplay clock, the keys (← → space
+//! Home End), how far playback has revealed, and the address bar kept on
+//! the page's permalink.
 
+use crate::run::RunRecord;
 use leptos::prelude::*;
+
+/// How far playback has gone: steps past it are not drawn yet, and going
+/// back to an earlier step keeps the later ones in view.
+pub fn revealing(current: RwSignal<usize>) -> RwSignal<usize> {
+    let revealed = RwSignal::new(0usize);
+    Effect::new(move |_| {
+        let c = current.get();
+        if c > revealed.get_untracked() {
+            revealed.set(c);
+        }
+    });
+    revealed
+}
+
+/// Opens the run a permalink names (`run=…&step=N`, N from 1) at that step.
+pub fn restore_run(
+    id: String,
+    step: Option<String>,
+    run: RwSignal<Option<RunRecord>>,
+    current: RwSignal<usize>,
+    revealed: RwSignal<usize>,
+    error: RwSignal<Option<String>>,
+) {
+    let step = step.and_then(|s| s.parse::<usize>().ok()).unwrap_or(1).max(1) - 1;
+    leptos::task::spawn_local(async move {
+        match super::grant::get_run(id).await {
+            Ok(r) => {
+                let at = step.min(r.steps.len().saturating_sub(1));
+                run.set(Some(r));
+                current.set(at);
+                revealed.set(at);
+            }
+            Err(e) => error.set(Some(e.to_string())),
+        }
+    });
+}
+
+/// `path`, with the query `q` when there is one.
+pub fn with_query(path: String, q: &[String]) -> String {
+    if q.is_empty() {
+        path
+    } else {
+        format!("{path}?{}", q.join("&"))
+    }
+}
 
 /// Play from the start again when at the end, else play or pause.
 pub fn toggle_play(playing: RwSignal<bool>, current: RwSignal<usize>, last: usize) {

@@ -90,7 +90,7 @@ impl Scenario {
                 defence: "The app sent no state to this browser, so a callback without its state is refused before the code is redeemed. PKCE is a second line: a code issued without the app's challenge is refused too.",
                 rfc: "RFC 6749 §10.12, RFC 9700 §4.7",
                 url: "https://www.rfc-editor.org/rfc/rfc9700#section-4.7",
-                switch: Some("The app neither sends nor checks state and uses no PKCE, as many older apps do."),
+                switch: Some("The app does not check state, as many older apps do. (PKCE would still catch this had alice started a sign-in: the app would then send her verifier with Mallory's code.)"),
             },
             Self::RedirectUri => About {
                 title: "A redirect URI that does not match exactly: the suffix-match hole",

@@ -75,7 +75,9 @@ impl Signer {
     /// the caller judges on the lab clock.
     pub fn verify(&self, token: &str, issuer: &str, audience: &str) -> Result<AccessClaims, String> {
         let header = decode_header(token).map_err(|e| format!("not a JWT ({e})"))?;
-        if header.typ.as_deref().map(|t| t.eq_ignore_ascii_case(TYP)) != Some(true) {
+        // §4: `at+jwt`, or the full media type `application/at+jwt`.
+        let typ = header.typ.as_deref().map(|t| t.to_ascii_lowercase());
+        if typ.as_deref().map(|t| t.strip_prefix("application/").unwrap_or(t)) != Some(TYP) {
             return Err(format!("its typ header is not {TYP} (RFC 9068 section 4)"));
         }
         let mut v = Validation::new(Algorithm::RS256);

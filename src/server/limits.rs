@@ -71,7 +71,8 @@ fn is_limited(method: &Method, path: &str) -> bool {
                 || path == "/lab/fn/open_class"
                 || (path.starts_with("/lab/runs/") && path.ends_with("/password"))
         }
-        Method::GET => path == AUTHORIZE || path == "/lab/start",
+        // The verification page tells a live user code from a wrong one.
+        Method::GET => path == AUTHORIZE || path == "/lab/start" || path == super::endpoints::device::VERIFICATION,
         _ => false,
     }
 }

@@ -192,6 +192,11 @@ pub fn app(config: Config, leptos_options: LeptosOptions) -> Router {
     let servers = Servers::new(config);
     spawn_sweeper(Arc::downgrade(&servers));
     limits::spawn_memory_gauge(Arc::downgrade(&servers));
+    // The JWT signing key, made off the request path: RSA key generation
+    // takes a moment and would otherwise stall the first JWT request.
+    tokio::task::spawn_blocking(|| {
+        let _ = jwt::signer();
+    });
     let state = AppState { leptos_options: Arc::new(leptos_options), servers: servers.clone() };
     let routes = generate_route_list(App);
     let limits = &servers.config;

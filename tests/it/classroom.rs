@@ -4,20 +4,6 @@
 use crate::common::*;
 use reqwest::StatusCode;
 
-async fn server_fn(lab: &Lab, name: &str, form_body: String) -> Reply {
-    reply(
-        lab.http
-            .post(lab.url(&format!("/lab/fn/{name}")))
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .header("Accept", "application/json")
-            .body(form_body)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
-}
-
 /// Reads the event stream until `n` more `view` events have arrived.
 async fn views(res: &mut reqwest::Response, n: usize) -> Vec<String> {
     let mut text = String::new();
@@ -40,7 +26,7 @@ async fn views(res: &mut reqwest::Response, n: usize) -> Vec<String> {
 #[tokio::test]
 async fn a_class_follows_its_presenter_and_only_its_presenter() {
     let lab = start().await;
-    let opened = server_fn(&lab, "open_class", String::new()).await;
+    let opened = lab.server_fn("open_class", "", None).await;
     assert_eq!(opened.status, StatusCode::OK, "{}", opened.text);
     let (id, key): (String, String) = serde_json::from_str(&opened.text).unwrap();
     assert!(id.starts_with("class_") && key.starts_with("key_"));
@@ -50,16 +36,16 @@ async fn a_class_follows_its_presenter_and_only_its_presenter() {
     assert!(stream.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
     // Nothing is shown yet, so nothing is sent until the presenter moves.
     let at = |view: &str, key: &str| form(&[("id", &id), ("key", key), ("view", view)]);
-    let moved = server_fn(&lab, "move_class", at("/grants/implicit?run=run_x&step=2", &key)).await;
+    let moved = lab.server_fn("move_class", &at("/grants/implicit?run=run_x&step=2", &key), None).await;
     assert_eq!(moved.status, StatusCode::OK, "{}", moved.text);
     assert_eq!(views(&mut stream, 1).await, vec!["/grants/implicit?run=run_x&step=2".to_string()]);
 
     // A student cannot move the class, nor point it off the lab.
-    let forged = server_fn(&lab, "move_class", at("/grants/implicit?step=3", "key_guess")).await;
+    let forged = lab.server_fn("move_class", &at("/grants/implicit?step=3", "key_guess"), None).await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN, "{}", forged.text);
-    let elsewhere = server_fn(&lab, "move_class", at("https://evil.example/", &key)).await;
+    let elsewhere = lab.server_fn("move_class", &at("https://evil.example/", &key), None).await;
     assert_eq!(elsewhere.status, StatusCode::BAD_REQUEST, "{}", elsewhere.text);
-    let moved = server_fn(&lab, "move_class", at("/compare?grants=implicit,password", &key)).await;
+    let moved = lab.server_fn("move_class", &at("/compare?grants=implicit,password", &key), None).await;
     assert_eq!(moved.status, StatusCode::OK);
     assert_eq!(views(&mut stream, 1).await, vec!["/compare?grants=implicit,password".to_string()]);
 

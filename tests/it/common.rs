@@ -166,20 +166,34 @@ impl Lab {
         for (k, v) in decision {
             fields.push((k, v.to_string()));
         }
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(fields.iter().map(|(k, v)| (*k, v.as_str())))
-            .finish();
-        reply(
-            self.http
-                .post(self.url("/oauth/authorize"))
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .header("Cookie", cookie)
-                .body(body)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.post_form_with_cookie("/oauth/authorize", &cookie, &fields).await
+    }
+
+    /// POSTs a page's form as the browser would, with the page's cookie.
+    pub async fn post_form_with_cookie(&self, path: &str, cookie: &str, fields: &[(&str, &str)]) -> Reply {
+        let req = self
+            .http
+            .post(self.url(path))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("Cookie", cookie)
+            .body(form(fields));
+        reply(req.send().await.unwrap()).await
+    }
+
+    /// Calls a server function as the pages do: form-encoded arguments,
+    /// JSON answer.
+    pub async fn server_fn(&self, name: &str, args: &str, cookie: Option<&str>) -> Reply {
+        let mut req = self
+            .http
+            .post(self.url(&format!("/lab/fn/{name}")))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("Accept", "application/json")
+            .body(args.to_string());
+        if let Some(c) = cookie {
+            req = req.header("Cookie", c);
+        }
+        reply(req.send().await.unwrap()).await
     }
 
     /// alice approves `scope` for the web app: the redirect's parameters.

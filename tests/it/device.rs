@@ -41,20 +41,8 @@ async fn decide(lab: &Lab, user_code: &str, fields: &[(&str, &str)]) -> Reply {
     let cookie = page.header(SET_COOKIE.as_str()).split(';').next().unwrap().to_string();
     let mut form_fields = vec![("user_code", user_code.to_string()), ("csrf_token", hidden(&page.text, "csrf_token"))];
     form_fields.extend(fields.iter().map(|(k, v)| (*k, v.to_string())));
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(form_fields.iter().map(|(k, v)| (*k, v.as_str())))
-        .finish();
-    reply(
-        lab.http
-            .post(lab.url("/oauth/device"))
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .header("Cookie", cookie)
-            .body(body)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
+    let form_fields: Vec<(&str, &str)> = form_fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    lab.post_form_with_cookie("/oauth/device", &cookie, &form_fields).await
 }
 
 #[tokio::test]
@@ -143,4 +131,15 @@ async fn denial_other_clients_and_bad_input() {
     // A client not registered for the grant.
     let r = lab.post_form("/oauth/device_authorization", Some(&basic("service", "service-secret")), &[]).await;
     assert_eq!(r.error(), "unauthorized_client");
+}
+
+#[tokio::test]
+async fn a_late_poll_hears_expired_token() {
+    let lab = start_with(|c| c.device_ttl = std::time::Duration::from_secs(1)).await;
+    let client = device_client(&lab).await;
+    let c = codes(&lab, &client).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(poll(&lab, &client, c["device_code"].as_str().unwrap()).await.error(), "expired_token");
+    let page = lab.get(&format!("/oauth/device?user_code={}", c["user_code"].as_str().unwrap())).await;
+    assert!(page.text.contains("unknown, expired or already used"));
 }

@@ -9,16 +9,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 async fn jwt_run(lab: &Lab, grant: &str, jwt: bool) -> Value {
-    let r = lab
-        .http
-        .post(lab.url("/lab/fn/start_run"))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .header("Accept", "application/json")
-        .body(format!("grant={grant}&mode=Autoplay&lifecycle=true&jwt={jwt}"))
-        .send()
-        .await
-        .unwrap();
-    let r = reply(r).await;
+    let r = lab.server_fn("start_run", &format!("grant={grant}&mode=Autoplay&lifecycle=true&jwt={jwt}"), None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let v: Value = serde_json::from_str(&r.text).unwrap();
     assert_eq!(v["status"], "Done", "{v}");

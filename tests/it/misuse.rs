@@ -7,16 +7,7 @@ use axum::http::StatusCode;
 use serde_json::Value;
 
 async fn scenario(lab: &Lab, name: &str, vulnerable: bool) -> Value {
-    let r = lab
-        .http
-        .post(lab.url("/lab/fn/start_scenario"))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .header("Accept", "application/json")
-        .body(format!("scenario={name}&vulnerable={vulnerable}"))
-        .send()
-        .await
-        .unwrap();
-    let r = reply(r).await;
+    let r = lab.server_fn("start_scenario", &format!("scenario={name}&vulnerable={vulnerable}"), None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let v: Value = serde_json::from_str(&r.text).unwrap();
     assert_eq!(v["status"], "Done", "{name}: {v}");
@@ -213,6 +204,20 @@ async fn a_token_in_the_url_is_refused_and_the_switch_only_affects_its_own_run()
 
     let run = scenario(&lab, "TokenInUrl", true).await;
     assert_eq!(misuse_statuses(&run), [200]);
+    // The switch was on only while the scenario played: the same token in
+    // the URL is refused now.
+    let token = run["artifacts"].as_array().unwrap().iter().find(|a| a["name"] == "access_token").unwrap();
+    let r = lab
+        .get(&format!("/api/v1/accounts/verify_credentials?access_token={}", token["value"].as_str().unwrap()))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    // Nor can anyone add a step to the finished record, to change its verdict.
+    let id = run["id"].as_str().unwrap();
+    let forged =
+        lab.http.get(lab.url("/oauth/jwks")).header("x-lab-run", id).header("x-lab-misuse", "x").send().await.unwrap();
+    assert_eq!(forged.status(), StatusCode::OK);
+    let after = lab.get(&format!("/lab/runs/{id}")).await.json();
+    assert_eq!(after["steps"].as_array().unwrap().len(), steps(&run).len());
     // Another client's token in the URL is still refused.
     let token = lab.service_token("read").await;
     let r = lab.get(&format!("/api/v1/accounts/verify_credentials?access_token={token}")).await;

@@ -11,16 +11,7 @@ pub async fn start_run(lab: &Lab, grant: &str, mode: &str, cookie: Option<&str>)
 }
 
 async fn start_run_with(lab: &Lab, grant: &str, mode: &str, lifecycle: bool, cookie: Option<&str>) -> (Reply, Value) {
-    let mut req = lab
-        .http
-        .post(lab.url("/lab/fn/start_run"))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .header("Accept", "application/json")
-        .body(format!("grant={grant}&mode={mode}&lifecycle={lifecycle}"));
-    if let Some(c) = cookie {
-        req = req.header("Cookie", c);
-    }
-    let r = reply(req.send().await.unwrap()).await;
+    let r = lab.server_fn("start_run", &format!("grant={grant}&mode={mode}&lifecycle={lifecycle}"), cookie).await;
     let v = serde_json::from_str(&r.text).unwrap_or(Value::Null);
     (r, v)
 }

@@ -330,14 +330,10 @@ pub async fn decide(State(s): State<Arc<Servers>>, headers: HeaderMap, body: Byt
             None,
         )
     };
-    if let Some(secs) = s.users.locked_for(username) {
-        return again(&format!("Too many failed sign-ins for {username}: try again in {secs} seconds."));
-    }
-    let Some(user) = s.users.get(username).filter(|u| secrets_equal(one("password"), &u.password_hash)) else {
-        s.users.record_failure(username);
-        return again("Wrong username or password.");
+    let user = match s.users.sign_in(username, one("password")) {
+        Ok(user) => user,
+        Err(why) => return again(&why),
     };
-    s.users.record_success(username);
     let granted: Vec<String> =
         req.scopes.iter().filter(|sc| form.iter().any(|(k, v)| k == "scope" && v == *sc)).cloned().collect();
     if granted.is_empty() {
@@ -359,12 +355,34 @@ pub async fn decide(State(s): State<Arc<Servers>>, headers: HeaderMap, body: Byt
 /// any URI whose host and port end with the registered ones. Used only by
 /// the lab's vulnerable switch, to show what it let through.
 fn host_suffix_match(registered: &str, uri: &str) -> bool {
-    // Go's url.Parse is lenient: the host is what stands between `://` (and
-    // any user info) and the path.
+    // Go's url.Parse is lenient (it takes `attacker-127.0.0.1` as a host,
+    // which the url crate refuses), so the host is read by hand; only plain
+    // http(s) URIs whose authority is letters, digits, `.`, `-` and `:` are
+    // compared, so the host checked is the host the redirect goes to.
     let host = |u: &str| {
-        let rest = u.split_once("://")?.1;
+        let rest = u.strip_prefix("http://").or_else(|| u.strip_prefix("https://"))?;
         let authority = rest.split(['/', '?', '#']).next()?;
-        Some(authority.rsplit_once('@').map(|(_, h)| h).unwrap_or(authority).to_string())
+        let plain =
+            !u.contains(['\\', ' ']) && authority.chars().all(|c| c.is_ascii_alphanumeric() || ".-:".contains(c));
+        (plain && !authority.is_empty()).then(|| authority.to_string())
     };
-    matches!((host(registered), host(uri)), (Some(base), Some(h)) if !base.is_empty() && h.ends_with(&base))
+    matches!((host(registered), host(uri)), (Some(base), Some(h)) if h.ends_with(&base))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_suffix_match;
+
+    #[test]
+    fn the_go_oauth2_rule_matches_host_suffixes_and_nothing_that_would_redirect_elsewhere() {
+        let registered = "http://127.0.0.1:3000/lab/runs/x/callback";
+        assert!(host_suffix_match(registered, "http://attacker-127.0.0.1:3000/steal"));
+        assert!(host_suffix_match(registered, "https://127.0.0.1:3000/other/path"));
+        // What a browser would read as another host is never a match.
+        assert!(!host_suffix_match(registered, "http://evil.example\\@127.0.0.1:3000/x"));
+        assert!(!host_suffix_match(registered, "http://evil.example@127.0.0.1:3000/x"));
+        assert!(!host_suffix_match(registered, "http://evil.example/?127.0.0.1:3000"));
+        assert!(!host_suffix_match(registered, "javascript://127.0.0.1:3000/%0aalert(1)"));
+        assert!(!host_suffix_match(registered, "http://127.0.0.1:3001/x"));
+    }
 }

@@ -2,7 +2,7 @@
 //! verification page where the user types the code, signs in and decides
 //! (§3.3). The device then polls the token endpoint (`grants/device_code`).
 
-use super::pages::{error_page, layout, AS_BRAND};
+use super::pages::{error_page, layout, protect, AS_BRAND};
 use crate::demo::DEMO_USERS;
 use crate::server::client_auth::ClientRequest;
 use crate::server::error::{OAuthError, OAuthResult};
@@ -54,18 +54,10 @@ pub struct CodeQuery {
 
 fn page(title: &str, body: &str, set_cookie: Option<HeaderValue>) -> Response {
     let mut res = Html(layout(AS_BRAND, "", title, body)).into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'self'; frame-ancestors 'self'; base-uri 'none'; object-src 'none'"),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     if let Some(c) = set_cookie {
-        h.insert(header::SET_COOKIE, c);
+        res.headers_mut().insert(header::SET_COOKIE, c);
     }
-    res
+    protect(res)
 }
 
 fn enter_code(error: Option<&str>) -> Response {
@@ -181,28 +173,20 @@ pub async fn decide(State(s): State<Arc<Servers>>, headers: HeaderMap, body: Byt
             )
         }
     }
-    let username = one("username");
-    if let Some(secs) = s.users.locked_for(username) {
-        return consent(
-            &s,
-            user_code,
-            csrf,
-            Some(&format!("Too many failed sign-ins for {username}: try again in {secs} seconds.")),
-            None,
-        );
-    }
-    let Some(user) = s.users.get(username).filter(|u| secrets_equal(one("password"), &u.password_hash)) else {
-        s.users.record_failure(username);
-        return consent(&s, user_code, csrf, Some("Wrong username or password."), None);
+    let user = match s.users.sign_in(one("username"), one("password")) {
+        Ok(user) => user,
+        Err(why) => return consent(&s, user_code, csrf, Some(&why), None),
     };
-    s.users.record_success(username);
     let granted: Vec<String> =
         grant.scopes.iter().filter(|sc| form.iter().any(|(k, v)| k == "scope" && v == *sc)).cloned().collect();
     if granted.is_empty() {
         s.devices.decide(user_code, DeviceState::Denied);
         return page("Device not connected", "<h1>Device not connected</h1><p>You granted none of the scopes, so the device gets <code>access_denied</code>.</p>", None);
     }
-    s.devices.decide(user_code, DeviceState::Approved { username: user.username.clone(), scopes: granted.clone() });
+    if !s.devices.decide(user_code, DeviceState::Approved { username: user.username.clone(), scopes: granted.clone() })
+    {
+        return enter_code(Some("That code is unknown, expired or already used. Check the code on your device."));
+    }
     tracing::info!(client_id = %grant.client_id, "device approved");
     page(
         "Device connected",

@@ -117,8 +117,12 @@ impl TokenGrant for AuthorizationCode {
             Redeem::Unknown => return Err(OAuthError::invalid_grant(
                 "The authorization code is unknown or expired: codes live at most 60 seconds (RFC 6749 section 4.1.2).",
             )),
-            // The lab-only vulnerable switch of the code-replay scenario.
-            Redeem::Replayed(grant) if servers.runs.vulnerable(&client.client_id, Scenario::CodeReplay) => grant,
+            // The lab-only vulnerable switch of the code-replay scenario: a
+            // spent code works again, for its own client only.
+            Redeem::Replayed(grant) if servers.runs.vulnerable(&client.client_id, Scenario::CodeReplay) => {
+                checks(&grant)?;
+                grant
+            }
             Redeem::Replayed(grant) => {
                 // §4.1.2, RFC 9700 §4.2.4: a second use means the code
                 // leaked, so everything issued from it is revoked.

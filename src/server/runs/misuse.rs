@@ -38,9 +38,10 @@ pub async fn play(s: &Servers, run: &str, scenario: Scenario, clock_speed: u64) 
         Scenario::RevokedToken => revoked_token(s, run, &c).await,
         Scenario::TokenInUrl => token_in_url(s, run).await,
     };
+    s.runs.disarm(run);
     match &result {
-        Ok(()) => s.runs.finish(run, RunStatus::Done),
-        Err(e) => s.runs.finish(run, RunStatus::Failed(e.clone())),
+        Ok(()) => s.runs.finish_scenario(run, RunStatus::Done),
+        Err(e) => s.runs.finish_scenario(run, RunStatus::Failed(e.clone())),
     }
     result
 }

@@ -45,6 +45,11 @@ pub struct RunState {
     /// A device grant's screen: user code, verification URI and the
     /// complete one, once the device has asked for them.
     pub device: Option<(String, String, String)>,
+    /// The vulnerable switch is in force: only while the scenario plays.
+    armed: bool,
+    /// Steps that begin from this sequence number on are not recorded: the
+    /// run has finished.
+    closed_at: Option<u64>,
 }
 
 impl RunState {
@@ -131,6 +136,8 @@ impl Runs {
             fragment_read: false,
             clock: None,
             device: None,
+            armed: vulnerable,
+            closed_at: None,
         };
         inner.by_id.insert(Bounded::<RunState>::key(&id), state, Some(Instant::now() + self.ttl)).ok()?;
         if jwt {
@@ -196,7 +203,13 @@ impl Runs {
         inner
             .by_id
             .get(&Bounded::<RunState>::key(run))
-            .is_some_and(|r| r.record.vulnerable && r.record.scenario == Some(scenario))
+            .is_some_and(|r| r.armed && r.record.vulnerable && r.record.scenario == Some(scenario))
+    }
+
+    /// Turns a run's vulnerable switch off for good, once its scenario has
+    /// played, so its app is not left weakened for the rest of its life.
+    pub fn disarm(&self, id: &str) {
+        self.with(id, |r| r.armed = false);
     }
 
     /// Whether `client_id` is the app of a run that asked for JWT access
@@ -241,6 +254,11 @@ impl Runs {
 
     pub fn push(&self, id: &str, seq: u64, step: Step) {
         self.with(id, |run| {
+            // A finished run takes no more steps, so nobody can add to a
+            // record (or change a verdict) afterwards with the run's id.
+            if run.closed_at.is_some_and(|closed| seq >= closed) {
+                return;
+            }
             if run.record.steps.len() < MAX_STEPS {
                 run.record.steps.push(step);
                 run.seqs.push(seq);
@@ -248,8 +266,25 @@ impl Runs {
         });
     }
 
+    /// Ends a run: steps already begun are still recorded, later ones not.
+    /// A misuse scenario's app finishing does not end the scenario, whose
+    /// script goes on; `finish_scenario` does.
     pub fn finish(&self, id: &str, status: RunStatus) {
-        self.with(id, |run| run.record.status = status);
+        self.end(id, status, false);
+    }
+
+    pub fn finish_scenario(&self, id: &str, status: RunStatus) {
+        self.end(id, status, true);
+    }
+
+    fn end(&self, id: &str, status: RunStatus, scenario_done: bool) {
+        let next = self.seq.load(Ordering::Relaxed);
+        self.with(id, |run| {
+            run.record.status = status;
+            if scenario_done || run.record.scenario.is_none() {
+                run.closed_at.get_or_insert(next);
+            }
+        });
     }
 
     pub fn sweep(&self, now: Instant) {

@@ -8,7 +8,8 @@ use rand::Rng;
 use std::time::{Duration, Instant};
 
 /// RFC 8628 §6.1: consonants only (no vowels, so no words; no 0/O or 1/I
-/// mix-ups), 8 of them: 20^8, about 34.5 bits, with attempts rate-limited.
+/// mix-ups), 8 of them: 20^8, about 34.5 bits; the verification page is
+/// rate-limited per address (§5.1).
 const USER_CODE_ALPHABET: &[u8] = b"BCDFGHJKLMNPQRSTVWXZ";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -104,7 +105,9 @@ impl Devices {
             // A collision among live codes: the caller may try again.
             return Err(StoreFull);
         }
-        inner.by_device.insert(Bounded::<DeviceGrant>::key(&device_code), grant, Some(expires))?;
+        // Kept a while past its expiry, so a late poll hears expired_token
+        // (RFC 8628 §3.5) rather than an unknown code.
+        inner.by_device.insert(Bounded::<DeviceGrant>::key(&device_code), grant, Some(expires + self.ttl))?;
         inner.by_user.insert(user_key, device_code.clone(), Some(expires))?;
         Ok((device_code, shown))
     }

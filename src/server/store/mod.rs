@@ -137,6 +137,22 @@ pub trait UserStore: Send + Sync {
     fn locked_for(&self, username: &str) -> Option<u64>;
     fn record_failure(&self, username: &str);
     fn record_success(&self, username: &str);
+
+    /// A sign-in on one of the authorization server's pages: the user, or
+    /// what to tell them. Failures count towards the lockout (RFC 6749
+    /// §10.7); the password is compared in constant time.
+    fn sign_in(&self, username: &str, password: &str) -> Result<User, String> {
+        if let Some(secs) = self.locked_for(username) {
+            return Err(format!("Too many failed sign-ins for {username}: try again in {secs} seconds."));
+        }
+        let Some(user) = self.get(username).filter(|u| crate::server::util::secrets_equal(password, &u.password_hash))
+        else {
+            self.record_failure(username);
+            return Err("Wrong username or password.".into());
+        };
+        self.record_success(username);
+        Ok(user)
+    }
 }
 
 pub trait CodeStore: Send + Sync {
