@@ -6,6 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh run
 export PATH="$HOME/.cargo/bin:$PATH"
-cargo leptos build --release
+cargo leptos build --release --split
 export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-target/site}"
 exec target/release/oauth2-lab "$@"

@@ -29,8 +29,8 @@ cargo clippy --lib --no-default-features --features hydrate --target wasm32-unkn
 step "cargo test (unit and integration: the real app on loopback ports)"
 cargo test --features ssr
 
-step "cargo leptos build (server binary and wasm bundle)"
-cargo leptos build
+step "cargo leptos build --split (server binary, and the wasm split into a chunk per page)"
+cargo leptos build --split
 
 step "Playwright in headless Chromium"
 # A free loopback port for the server under test.

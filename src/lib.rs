@@ -13,9 +13,12 @@ pub mod server;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
-    // Tells browser tests (and the curious) that the page is interactive.
-    if let Some(body) = leptos::prelude::document().body() {
+    // As `leptos::mount::hydrate_lazy`, which the lazy routes need, and
+    // then tells browser tests (and the curious) the page is interactive.
+    wasm_bindgen_futures::spawn_local(async {
+        let body = leptos::prelude::document().body();
+        let Some(body) = body else { return };
+        leptos::mount::hydrate_from_async(body.clone(), app::App).await.forget();
         let _ = body.set_attribute("data-hydrated", "true");
-    }
+    });
 }

@@ -408,6 +408,7 @@ test("JWT access tokens are decoded in the inspector, and a revoked one still pa
   await expect(page.getByTestId("run-status")).toHaveText("Run complete");
   await expect(page).toHaveURL(/jwt=1/);
   await page.keyboard.press("End");
+  await expect(page.getByTestId("counter")).toHaveText(/^Step (\d+) \/ \1$/);
   const labels = await page.getByTestId("step-label").allTextContents();
   await page.getByTestId("step").nth(labels.indexOf("POST /oauth/token")).click();
   await expect(page.getByTestId("jwt-header")).toContainText('"typ": "at+jwt"');

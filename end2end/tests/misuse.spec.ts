@@ -90,6 +90,7 @@ test("a class follows a misuse scenario: the student sees the presenter's run an
   await page.getByTestId("run").click();
   await expect(page.getByTestId("verdict")).toContainText("Defence held");
   await page.keyboard.press("End");
+  await expect(page.getByTestId("counter")).toHaveText(/^Step (\d+) \/ \1$/);
   await expect(student).toHaveURL(/\/misuse\/token-in-url\?.*run=run_[\w-]+.*follow=class_/);
   await expect(student.getByTestId("verdict")).toContainText("Defence held");
   await expect(student.getByTestId("run")).toHaveCount(0);

@@ -19,9 +19,14 @@ pub async fn open_class() -> Result<(String, String), ServerFnError> {
 
 /// Moves the class to `view` (a permalink), for the presenter.
 #[server(prefix = "/lab/fn", endpoint = "move_class")]
-pub async fn move_class(id: String, key: String, view: String) -> Result<(), ServerFnError> {
+pub async fn move_class(
+    id: String,
+    key: String,
+    view: String,
+    #[server(default)] seq: u64,
+) -> Result<(), ServerFnError> {
     let state = expect_context::<crate::server::AppState>();
-    state.servers.classes.set(&id, &key, &view).map_err(|(status, why)| {
+    state.servers.classes.set(&id, &key, &view, seq).map_err(|(status, why)| {
         if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
             opts.set_status(status);
         }
@@ -65,7 +70,11 @@ pub fn follow_here(id: String, here: String, same_runs: impl Fn(&str) -> bool + 
     follow(id, move |view| {
         let path = view.split('?').next().unwrap_or("");
         let runs = param(&view, "run").or_else(|| param(&view, "runs")).unwrap_or_default();
-        if path == here && !runs.is_empty() && same_runs(&runs) {
+        // The runs this page shows, or is still loading from its address: a
+        // step arriving before they have loaded must not reload the page.
+        let search = window().location().search().unwrap_or_default();
+        let loading = param(&search, "run").or_else(|| param(&search, "runs"));
+        if path == here && !runs.is_empty() && (same_runs(&runs) || loading.as_deref() == Some(runs.as_str())) {
             if let Some(n) = param(&view, "step").and_then(|s| s.parse::<usize>().ok()) {
                 step.set(n.max(1) - 1);
             }
@@ -93,12 +102,16 @@ pub fn PresenterBar(permalink: Memo<String>) -> impl IntoView {
             }
         });
     };
-    // Every view the presenter shows goes to the class.
+    // Every view the presenter shows goes to the class, numbered so that
+    // requests overtaking one another cannot leave an old view shown.
+    let sent = StoredValue::new(0u64);
     Effect::new(move |_| {
         let view = permalink.get();
         if let Some((id, key)) = class.get() {
+            sent.update_value(|n| *n += 1);
+            let seq = sent.get_value();
             leptos::task::spawn_local(async move {
-                if let Err(e) = move_class(id, key, view).await {
+                if let Err(e) = move_class(id, key, view, seq).await {
                     error.set(Some(e.to_string()));
                 }
             });

@@ -324,12 +324,9 @@ fn GrantLab(grant: Grant) -> impl IntoView {
                             <a href=move || permalink.get() data-testid="permalink" title="This run at this step, with these options">"Link to this step"</a>
                         </div>
                         {guided_url.map(|url| view! { <BrowserPane url=url/> })}
-                        <Player current revealed playing speed steps_len/>
-                        <Legend/>
-                        <div class="run-body">
-                            <Diagram run current revealed/>
-                            <Inspector run current mask/>
-                        </div>
+                        <Suspense fallback=|| view! { <p class="hint">"Loading the player…"</p> }>
+                            {Suspend::new(super::grant::run_view(run, current, revealed, playing, speed, mask))}
+                        </Suspense>
                     </section>
                 }
             })}
@@ -359,6 +356,30 @@ pub fn status_class(run: &RwSignal<Option<RunRecord>>) -> &'static str {
     })
 }
 
+/// A recorded run: the player, the legend, the diagram and the inspector.
+/// Lazy: built with `--split`, this code is a wasm chunk the browser fetches
+/// when the first run appears, not with the page.
+#[lazy]
+pub fn run_view(
+    run: RwSignal<Option<RunRecord>>,
+    current: RwSignal<usize>,
+    revealed: RwSignal<usize>,
+    playing: RwSignal<bool>,
+    speed: RwSignal<f64>,
+    mask: RwSignal<bool>,
+) -> AnyView {
+    let steps_len = move || run.with(|r| r.as_ref().map(|r| r.steps.len()).unwrap_or(0));
+    view! {
+        <Player current revealed playing speed steps_len/>
+        <Legend/>
+        <div class="run-body">
+            <Diagram run current revealed/>
+            <Inspector run current mask/>
+        </div>
+    }
+    .into_any()
+}
+
 #[component]
 fn BrowserPane(url: String) -> impl IntoView {
     view! {
@@ -371,7 +392,7 @@ fn BrowserPane(url: String) -> impl IntoView {
 }
 
 #[component]
-pub fn Player(
+fn Player(
     current: RwSignal<usize>,
     revealed: RwSignal<usize>,
     playing: RwSignal<bool>,
@@ -404,7 +425,7 @@ pub fn Player(
 }
 
 #[component]
-pub fn Legend() -> impl IntoView {
+fn Legend() -> impl IntoView {
     view! {
         <ul class="legend" aria-label="Legend">
             <li><svg width="44" height="10" aria-hidden="true"><line x1="2" y1="5" x2="42" y2="5" class="arrow front"/></svg>{channel_note(Channel::Front)}</li>

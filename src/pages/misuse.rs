@@ -4,9 +4,7 @@
 //! it; a lab-only switch, per run and off by default, turns that one
 //! defence off to show what it stops.
 
-use super::diagram::Diagram;
-use super::grant::{status_class, status_text, Legend, Player};
-use super::inspector::Inspector;
+use super::grant::{status_class, status_text};
 use crate::run::scenario::{verdict, Scenario, CLOCK_SPEEDS, DEFAULT_CLOCK_SPEED, SCENARIOS};
 use crate::run::RunRecord;
 use leptos::prelude::*;
@@ -207,12 +205,9 @@ fn ScenarioLab(scenario: Scenario) -> impl IntoView {
                         <a href=format!("/lab/runs/{id}/export.md") rel="external" download>"Export Markdown (Mermaid)"</a>
                         <a href=move || permalink.get() data-testid="permalink">"Link to this step"</a>
                     </div>
-                    <Player current revealed playing speed steps_len/>
-                    <Legend/>
-                    <div class="run-body">
-                        <Diagram run current revealed/>
-                        <Inspector run current mask/>
-                    </div>
+                    <Suspense fallback=|| view! { <p class="hint">"Loading the player…"</p> }>
+                        {Suspend::new(super::grant::run_view(run, current, revealed, playing, speed, mask))}
+                    </Suspense>
                 </section>
             })}
             {move || run.with(|r| r.is_none()).then(|| view! {

@@ -32,7 +32,10 @@ pub fn restore_run(
     leptos::task::spawn_local(async move {
         match super::grant::get_run(id).await {
             Ok(r) => {
-                let at = step.min(r.steps.len().saturating_sub(1));
+                let last = r.steps.len().saturating_sub(1);
+                // A class's presenter may have moved on while this loaded.
+                let moved = current.get_untracked();
+                let at = if moved > 0 { moved.min(last) } else { step.min(last) };
                 run.set(Some(r));
                 current.set(at);
                 revealed.set(at);

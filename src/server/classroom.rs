@@ -32,6 +32,9 @@ const MAX_VIEW: usize = 600;
 struct Class {
     key_hash: [u8; 32],
     view: watch::Sender<String>,
+    /// The presenter's number for the view shown: their page sends views
+    /// as separate requests, which may arrive out of order.
+    seq: std::sync::atomic::AtomicU64,
 }
 
 pub struct Classes {
@@ -68,13 +71,15 @@ impl Classes {
         let id = random_token("class_");
         let key = random_token("key_");
         let (view, _) = watch::channel(String::new());
-        let class = Class { key_hash: sha256(key.as_bytes()), view };
+        let class = Class { key_hash: sha256(key.as_bytes()), view, seq: Default::default() };
         self.inner.lock().insert(Bounded::<Class>::key(&id), class, Some(Instant::now() + CLASS_TTL)).ok()?;
         Some((id, key))
     }
 
     /// Moves the class to `view`, for the holder of its key.
-    pub fn set(&self, id: &str, key: &str, view: &str) -> Result<(), (StatusCode, &'static str)> {
+    /// Shows `view` to the class; `seq` numbers the presenter's views (0:
+    /// unnumbered), and one older than the view shown is dropped.
+    pub fn set(&self, id: &str, key: &str, view: &str, seq: u64) -> Result<(), (StatusCode, &'static str)> {
         if !is_view(view) {
             return Err((
                 StatusCode::BAD_REQUEST,
@@ -90,6 +95,9 @@ impl Classes {
                 StatusCode::FORBIDDEN,
                 "Only the presenter, with the key given when the class opened, can move the class.",
             ));
+        }
+        if seq > 0 && class.seq.fetch_max(seq, std::sync::atomic::Ordering::Relaxed) >= seq {
+            return Ok(());
         }
         class.view.send_replace(view.to_string());
         Ok(())

@@ -53,5 +53,13 @@ async fn a_class_follows_its_presenter_and_only_its_presenter() {
     let mut late = lab.http.get(lab.url(&format!("/lab/classes/{id}/events"))).send().await.unwrap();
     assert_eq!(views(&mut late, 1).await, vec!["/compare?grants=implicit,password".to_string()]);
 
+    // The presenter's views are numbered; one that arrives after a newer
+    // one (requests overtake each other) is dropped.
+    let numbered = |view: &str, seq: &str| form(&[("id", &id), ("key", &key), ("view", view), ("seq", seq)]);
+    lab.server_fn("move_class", &numbered("/grants/password?step=5", "5"), None).await;
+    lab.server_fn("move_class", &numbered("/grants/password?step=4", "4"), None).await;
+    let mut later = lab.http.get(lab.url(&format!("/lab/classes/{id}/events"))).send().await.unwrap();
+    assert_eq!(views(&mut later, 1).await, vec!["/grants/password?step=5".to_string()]);
+
     assert_eq!(lab.get("/lab/classes/class_nope/events").await.status, StatusCode::NOT_FOUND);
 }
