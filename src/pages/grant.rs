@@ -324,9 +324,7 @@ fn GrantLab(grant: Grant) -> impl IntoView {
                             <a href=move || permalink.get() data-testid="permalink" title="This run at this step, with these options">"Link to this step"</a>
                         </div>
                         {guided_url.map(|url| view! { <BrowserPane url=url/> })}
-                        <Suspense fallback=|| view! { <p class="hint">"Loading the player…"</p> }>
-                            {Suspend::new(super::grant::run_view(run, current, revealed, playing, speed, mask))}
-                        </Suspense>
+                        <super::grant::RunView run current revealed playing speed mask/>
                     </section>
                 }
             })}
@@ -357,17 +355,17 @@ pub fn status_class(run: &RwSignal<Option<RunRecord>>) -> &'static str {
 }
 
 /// A recorded run: the player, the legend, the diagram and the inspector.
-/// Lazy: built with `--split`, this code is a wasm chunk the browser fetches
-/// when the first run appears, not with the page.
-#[lazy]
-pub fn run_view(
+/// (Made a `#[lazy]` chunk of its own, it moved more shared code into the
+/// chunks every page loads than it saved: see the README's page budgets.)
+#[component]
+pub fn RunView(
     run: RwSignal<Option<RunRecord>>,
     current: RwSignal<usize>,
     revealed: RwSignal<usize>,
     playing: RwSignal<bool>,
     speed: RwSignal<f64>,
     mask: RwSignal<bool>,
-) -> AnyView {
+) -> impl IntoView {
     let steps_len = move || run.with(|r| r.as_ref().map(|r| r.steps.len()).unwrap_or(0));
     view! {
         <Player current revealed playing speed steps_len/>
@@ -377,7 +375,6 @@ pub fn run_view(
             <Inspector run current mask/>
         </div>
     }
-    .into_any()
 }
 
 #[component]

@@ -205,9 +205,7 @@ fn ScenarioLab(scenario: Scenario) -> impl IntoView {
                         <a href=format!("/lab/runs/{id}/export.md") rel="external" download>"Export Markdown (Mermaid)"</a>
                         <a href=move || permalink.get() data-testid="permalink">"Link to this step"</a>
                     </div>
-                    <Suspense fallback=|| view! { <p class="hint">"Loading the player…"</p> }>
-                        {Suspend::new(super::grant::run_view(run, current, revealed, playing, speed, mask))}
-                    </Suspense>
+                    <super::grant::RunView run current revealed playing speed mask/>
                 </section>
             })}
             {move || run.with(|r| r.is_none()).then(|| view! {
