@@ -186,6 +186,8 @@ pub fn HomePage() -> impl IntoView {
                     <li><code>"GET /oauth/authorize"</code>" sign-in and consent (RFC 6749 §3.1)"</li>
                     <li><code>"POST /oauth/token"</code>" token endpoint (RFC 6749 §3.2)"</li>
                     <li><code>"POST /oauth/revoke"</code>" and "<code>"POST /oauth/introspect"</code>" (RFC 7009, RFC 7662)"</li>
+                    <li><code>"POST /oauth/device_authorization"</code>" and the verification page "<code>"/oauth/device"</code>" (RFC 8628)"</li>
+                    <li><a href="/oauth/jwks" rel="external"><code>"/oauth/jwks"</code></a>" the key that signs JWT access tokens (RFC 9068)"</li>
                     <li><code>"GET /api/v1/accounts/verify_credentials"</code>", "<code>"POST /api/v1/statuses"</code>", "<code>"GET /api/v1/timelines/home"</code>" the Mastodon-shaped API"</li>
                 </ul>
             </section>
