@@ -373,6 +373,9 @@ test("students follow the presenter's run and steps live, with no sign-in", asyn
   await page.getByTestId("present").click();
   const follow = await page.getByTestId("follow-link").getAttribute("href");
   expect(follow).toMatch(/\/follow\/class_[\w-]+$/);
+  // The same link as a QR code, for a class to scan off the projector.
+  await expect(page.getByTestId("follow-qr")).toBeVisible();
+  expect(await page.getByTestId("follow-qr").evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
   await expect(page.locator("body.presenting")).toBeAttached();
 
   // A student on another browser (no cookies, nothing shared) opens the link before anything runs.

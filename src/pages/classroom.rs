@@ -151,7 +151,9 @@ pub fn PresenterBar(permalink: Memo<String>) -> impl IntoView {
                     let origin = window().location().origin().unwrap_or_default();
                     let link = format!("{origin}/follow/{id}");
                     view! {
-                        <span class="follow-link">"Students open "<a href=link.clone() data-testid="follow-link" target="_blank" rel="external">{link.clone()}</a></span>
+                        <span class="follow-link">"Students open "<a href=link.clone() data-testid="follow-link" target="_blank" rel="external">{link.clone()}</a>" or scan "
+                            <img class="follow-qr" src=format!("/lab/classes/{id}/qr.svg") alt="QR code of the follow link" width="120" height="120" data-testid="follow-qr"/>
+                        </span>
                     }.into_any()
                 }
             }}

@@ -126,6 +126,23 @@ async fn events(State(s): State<Arc<Servers>>, Path(id): Path<String>) -> Respon
     Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
 }
 
+/// The follow link as a QR code, so a class can scan it off the projector.
+async fn qr(State(s): State<Arc<Servers>>, Path(id): Path<String>) -> Response {
+    if s.classes.inner.lock().get(&Bounded::<Class>::key(&id)).is_none() {
+        return refusal(StatusCode::NOT_FOUND, "There is no such class; classes end after four hours.");
+    }
+    match follow_qr_svg(&s.config.url(&format!("/follow/{id}"))) {
+        Some(svg) => ([(axum::http::header::CONTENT_TYPE, "image/svg+xml")], svg).into_response(),
+        None => refusal(StatusCode::BAD_REQUEST, "This follow link is too long for a QR code."),
+    }
+}
+
+/// A QR code (error correction M) of `link`, as SVG.
+pub fn follow_qr_svg(link: &str) -> Option<String> {
+    let code = qrcode::QrCode::with_error_correction_level(link.as_bytes(), qrcode::EcLevel::M).ok()?;
+    Some(code.render::<qrcode::render::svg::Color>().min_dimensions(200, 200).quiet_zone(true).build())
+}
+
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/lab/classes/{id}/events", get(events))
+    Router::new().route("/lab/classes/{id}/events", get(events)).route("/lab/classes/{id}/qr.svg", get(qr))
 }
