@@ -135,17 +135,7 @@ fn GrantLab(grant: Grant) -> impl IntoView {
     // A new run: autoplay plays from the start; guided follows along.
     Effect::new(move |_| {
         if let Some(result) = start.value().get() {
-            match result {
-                Ok(r) => {
-                    error.set(None);
-                    let autoplay = r.mode == Mode::Autoplay;
-                    current.set(0);
-                    revealed.set(0);
-                    run.set(Some(r));
-                    playing.set(autoplay);
-                }
-                Err(e) => error.set(Some(e.to_string())),
-            }
+            super::stepping::show_new_run(result, run, current, revealed, playing, error);
         }
     });
 

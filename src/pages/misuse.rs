@@ -84,16 +84,7 @@ fn ScenarioLab(scenario: Scenario) -> impl IntoView {
 
     Effect::new(move |_| {
         if let Some(result) = start.value().get() {
-            match result {
-                Ok(r) => {
-                    error.set(None);
-                    current.set(0);
-                    revealed.set(0);
-                    run.set(Some(r));
-                    playing.set(true);
-                }
-                Err(e) => error.set(Some(e.to_string())),
-            }
+            super::stepping::show_new_run(result, run, current, revealed, playing, error);
         }
     });
     super::stepping::autoplay_clock(playing, current, steps_len, move || (1600.0 / speed.get()) as u64);

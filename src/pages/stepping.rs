@@ -19,6 +19,30 @@ pub fn revealing(current: RwSignal<usize>) -> RwSignal<usize> {
     revealed
 }
 
+/// A run just started, or failed to: show it from its first step, and play
+/// it back when it is a complete autoplay run (a guided one fills in as the
+/// learner acts).
+pub fn show_new_run(
+    result: Result<RunRecord, ServerFnError>,
+    run: RwSignal<Option<RunRecord>>,
+    current: RwSignal<usize>,
+    revealed: RwSignal<usize>,
+    playing: RwSignal<bool>,
+    error: RwSignal<Option<String>>,
+) {
+    match result {
+        Ok(r) => {
+            error.set(None);
+            let autoplay = r.mode == crate::run::Mode::Autoplay;
+            current.set(0);
+            revealed.set(0);
+            run.set(Some(r));
+            playing.set(autoplay);
+        }
+        Err(e) => error.set(Some(e.to_string())),
+    }
+}
+
 /// Opens the run a permalink names (`run=…&step=N`, N from 1) at that step.
 pub fn restore_run(
     id: String,

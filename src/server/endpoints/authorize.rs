@@ -334,8 +334,7 @@ pub async fn decide(State(s): State<Arc<Servers>>, headers: HeaderMap, body: Byt
         Ok(user) => user,
         Err(why) => return again(&why),
     };
-    let granted: Vec<String> =
-        req.scopes.iter().filter(|sc| form.iter().any(|(k, v)| k == "scope" && v == *sc)).cloned().collect();
+    let granted = super::pages::granted_scopes(&req.scopes, &form);
     if granted.is_empty() {
         return back(OAuthError::new(ErrorCode::AccessDenied, "The user granted none of the scopes asked for."));
     }

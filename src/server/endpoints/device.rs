@@ -2,8 +2,7 @@
 //! verification page where the user types the code, signs in and decides
 //! (§3.3). The device then polls the token endpoint (`grants/device_code`).
 
-use super::pages::{error_page, layout, protect, AS_BRAND};
-use crate::demo::DEMO_USERS;
+use super::pages::{demo_users, error_page, granted_scopes, layout, protect, sign_in_fields, AS_BRAND};
 use crate::server::client_auth::ClientRequest;
 use crate::server::error::{OAuthError, OAuthResult};
 use crate::server::grants::device_code::GRANT_TYPE;
@@ -80,35 +79,13 @@ fn consent(s: &Servers, user_code: &str, csrf: &str, error: Option<&str>, set_co
         return enter_code(Some("That code is unknown, expired or already used. Check the code on your device."));
     };
     let name = s.clients.get(&grant.client_id).map(|c| c.client_name.clone()).unwrap_or_default();
-    let scopes: String = grant
-        .scopes
-        .iter()
-        .map(|sc| {
-            format!(
-                r#"<li><label><input type="checkbox" name="scope" value="{s}" checked> <code>{s}</code></label></li>"#,
-                s = esc(sc)
-            )
-        })
-        .collect();
-    let error = error.map(|e| format!(r#"<p class="as-error" role="alert">{}</p>"#, esc(e))).unwrap_or_default();
-    let users: Vec<String> =
-        DEMO_USERS.iter().map(|(u, p, _)| format!("<code>{u}</code> / <code>{p}</code>")).collect();
     let body = format!(
         r#"<h1>Sign in and connect the device</h1>
 <p><strong>{name}</strong> (client <code>{id}</code>) shows the code <strong class="user-code" data-testid="user-code">{code}</strong>. Only approve if it is the code on your device.</p>
 <form method="post" action="{VERIFICATION}" class="as-form">
 <input type="hidden" name="user_code" value="{code}">
 <input type="hidden" name="csrf_token" value="{csrf}">
-<fieldset><legend>Scopes asked for</legend><ul class="as-scopes">{scopes}</ul></fieldset>
-{error}
-<label for="username">Username</label>
-<input id="username" name="username" autocomplete="username" required>
-<label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required>
-<div class="as-buttons">
-<button type="submit" name="decision" value="approve" class="as-approve">Sign in and approve</button>
-<button type="submit" name="decision" value="deny" formnovalidate class="as-deny">Deny</button>
-</div>
+{fields}
 </form>
 <p class="as-note">The device never sees your password: it waits, polling the token endpoint, until you decide here.</p>
 <p class="as-note">Demo users: {users}.</p>"#,
@@ -116,7 +93,8 @@ fn consent(s: &Servers, user_code: &str, csrf: &str, error: Option<&str>, set_co
         id = esc(&grant.client_id),
         code = esc(&grant.user_code),
         csrf = esc(csrf),
-        users = users.join(", "),
+        users = demo_users(),
+        fields = sign_in_fields(&grant.scopes, error, ""),
     );
     page("Connect a device", &body, set_cookie)
 }
@@ -177,8 +155,7 @@ pub async fn decide(State(s): State<Arc<Servers>>, headers: HeaderMap, body: Byt
         Ok(user) => user,
         Err(why) => return consent(&s, user_code, csrf, Some(&why), None),
     };
-    let granted: Vec<String> =
-        grant.scopes.iter().filter(|sc| form.iter().any(|(k, v)| k == "scope" && v == *sc)).cloned().collect();
+    let granted = granted_scopes(&grant.scopes, &form);
     if granted.is_empty() {
         s.devices.decide(user_code, DeviceState::Denied);
         return page("Device not connected", "<h1>Device not connected</h1><p>You granted none of the scopes, so the device gets <code>access_denied</code>.</p>", None);

@@ -79,9 +79,11 @@ fn scope_meaning(scope: &str) -> &'static str {
     }
 }
 
-pub fn consent_page(c: &Consent, set_cookie: Option<HeaderValue>) -> Response {
-    let scopes: String = c
-        .scopes
+/// The inside of a sign-in and consent form, shared by the authorization
+/// endpoint's page and the device verification page: the scopes to tick,
+/// any error, username and password, approve and deny.
+pub fn sign_in_fields(scopes: &[String], error: Option<&str>, username: &str) -> String {
+    let scopes: String = scopes
         .iter()
         .map(|s| {
             format!(
@@ -91,9 +93,33 @@ pub fn consent_page(c: &Consent, set_cookie: Option<HeaderValue>) -> Response {
             )
         })
         .collect();
-    let error = c.error.map(|e| format!(r#"<p class="as-error" role="alert">{}</p>"#, esc(e))).unwrap_or_default();
-    let users: Vec<String> =
-        DEMO_USERS.iter().map(|(u, p, _)| format!("<code>{u}</code> / <code>{p}</code>")).collect();
+    let error = error.map(|e| format!(r#"<p class="as-error" role="alert">{}</p>"#, esc(e))).unwrap_or_default();
+    format!(
+        r#"<fieldset><legend>Scopes asked for</legend><ul class="as-scopes">{scopes}</ul></fieldset>
+{error}
+<label for="username">Username</label>
+<input id="username" name="username" autocomplete="username" required value="{user}">
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+<div class="as-buttons">
+<button type="submit" name="decision" value="approve" class="as-approve">Sign in and approve</button>
+<button type="submit" name="decision" value="deny" formnovalidate class="as-deny">Deny</button>
+</div>"#,
+        user = esc(username)
+    )
+}
+
+/// The demo users, for the note under a sign-in form.
+pub fn demo_users() -> String {
+    DEMO_USERS.iter().map(|(u, p, _)| format!("<code>{u}</code> / <code>{p}</code>")).collect::<Vec<_>>().join(", ")
+}
+
+/// The scopes of `asked` the user left ticked in `form`.
+pub fn granted_scopes(asked: &[String], form: &[(String, String)]) -> Vec<String> {
+    asked.iter().filter(|sc| form.iter().any(|(k, v)| k == "scope" && v == *sc)).cloned().collect()
+}
+
+pub fn consent_page(c: &Consent, set_cookie: Option<HeaderValue>) -> Response {
     let flow = if c.response_type == "token" {
         "an access token in the URL fragment (implicit grant)"
     } else {
@@ -105,16 +131,7 @@ pub fn consent_page(c: &Consent, set_cookie: Option<HeaderValue>) -> Response {
 <form method="post" action="/oauth/authorize" class="as-form">
 <input type="hidden" name="request_id" value="{rid}">
 <input type="hidden" name="csrf_token" value="{csrf}">
-<fieldset><legend>Scopes asked for</legend><ul class="as-scopes">{scopes}</ul></fieldset>
-{error}
-<label for="username">Username</label>
-<input id="username" name="username" autocomplete="username" required value="{user}">
-<label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required>
-<div class="as-buttons">
-<button type="submit" name="decision" value="approve" class="as-approve">Sign in and approve</button>
-<button type="submit" name="decision" value="deny" formnovalidate class="as-deny">Deny</button>
-</div>
+{fields}
 </form>
 <p class="as-note">Either way you go back to <code>{redirect}</code>, with {flow} or an error.</p>
 <p class="as-note">Demo users: {users}.</p>"#,
@@ -122,9 +139,9 @@ pub fn consent_page(c: &Consent, set_cookie: Option<HeaderValue>) -> Response {
         id = esc(c.client_id),
         rid = esc(c.request_id),
         csrf = esc(c.csrf_token),
-        user = esc(c.username),
         redirect = esc(c.redirect_uri),
-        users = users.join(", "),
+        users = demo_users(),
+        fields = sign_in_fields(c.scopes, c.error, c.username),
     );
     let mut res = Html(layout(AS_BRAND, "", "Sign in", &body)).into_response();
     if let Some(cookie) = set_cookie {
