@@ -12,6 +12,9 @@ pub mod server;
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
+    // Readable panic messages in development; the release build leaves
+    // the hook (and the formatting it pulls in) out of the wasm.
+    #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     // As `leptos::mount::hydrate_lazy`, which the lazy routes need, and
     // then tells browser tests (and the curious) the page is interactive.

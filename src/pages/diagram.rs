@@ -5,12 +5,14 @@
 use crate::run::{Channel, RunRecord, Step};
 use leptos::prelude::*;
 
-const LANE_W: f64 = 200.0;
-const TOP: f64 = 96.0;
-const ROW_H: f64 = 58.0;
+// Whole numbers: SVG coordinates need no fractions here, and leaving
+// floats out of the page keeps float formatting out of the wasm.
+const LANE_W: i32 = 200;
+const TOP: i32 = 96;
+const ROW_H: i32 = 58;
 
-fn lane_x(lane: usize) -> f64 {
-    LANE_W / 2.0 + lane as f64 * LANE_W
+fn lane_x(lane: usize) -> i32 {
+    LANE_W / 2 + lane as i32 * LANE_W
 }
 
 fn channel_class(c: Channel) -> &'static str {
@@ -30,9 +32,9 @@ pub fn Diagram(run: RwSignal<Option<RunRecord>>, current: RwSignal<usize>, revea
     move || {
         let record = run.get()?;
         let rows = record.steps.len().max(1);
-        let height = TOP + rows as f64 * ROW_H + 20.0;
+        let height = TOP + rows as i32 * ROW_H + 20;
         let roles = record.roles();
-        let width = LANE_W * roles.len() as f64;
+        let width = LANE_W * roles.len() as i32;
         let lanes = roles
             .iter()
             .enumerate()
@@ -40,10 +42,10 @@ pub fn Diagram(run: RwSignal<Option<RunRecord>>, current: RwSignal<usize>, revea
                 let x = lane_x(i);
                 view! {
                     <g class=if *role == crate::run::Role::Attacker { "lane attacker" } else { "lane" }>
-                        <rect x=x - 88.0 y="8" width="176" height="54" rx="10" class="lane-head"/>
+                        <rect x=x - 88 y="8" width="176" height="54" rx="10" class="lane-head"/>
                         <text x=x y="32" class="lane-title" text-anchor="middle">{role.title()}</text>
                         <text x=x y="51" class="lane-sub" text-anchor="middle">{role.subtitle()}</text>
-                        <line x1=x y1="62" x2=x y2=height - 8.0 class="lifeline"/>
+                        <line x1=x y1="62" x2=x y2=height - 8 class="lifeline"/>
                     </g>
                 }
             })
@@ -53,7 +55,7 @@ pub fn Diagram(run: RwSignal<Option<RunRecord>>, current: RwSignal<usize>, revea
             .iter()
             .enumerate()
             .map(|(i, step)| {
-                let y = TOP + i as f64 * ROW_H + 22.0;
+                let y = TOP + i as i32 * ROW_H + 22;
                 let (from, to) = (step.from.lane(), step.to.lane());
                 let class = channel_class(step.channel);
                 let status = status_label(step);
@@ -72,22 +74,22 @@ pub fn Diagram(run: RwSignal<Option<RunRecord>>, current: RwSignal<usize>, revea
                     // A local step inside one role: a small loop.
                     let x = lane_x(from);
                     view! {
-                        <path d=format!("M {x} {} h 48 v 20 h -44", y - 10.0) class=format!("arrow {class}") marker-end="url(#head)"/>
-                        <text x=x + 56.0 y=y + 4.0 class="step-label" text-anchor="start" data-testid="step-label">{label}</text>
+                        <path d=format!("M {x} {} h 48 v 20 h -44", y - 10) class=format!("arrow {class}") marker-end="url(#head)"/>
+                        <text x=x + 56 y=y + 4 class="step-label" text-anchor="start" data-testid="step-label">{label}</text>
                     }
                     .into_any()
                 } else {
                     let (x1, x2) = (lane_x(from), lane_x(to));
-                    let dir = if x2 > x1 { 1.0 } else { -1.0 };
-                    let (sx, ex) = (x1 + dir * 6.0, x2 - dir * 8.0);
-                    let mid = (x1 + x2) / 2.0;
-                    let grow = if dir > 0.0 { "grow grow-right" } else { "grow grow-left" };
+                    let dir = if x2 > x1 { 1 } else { -1 };
+                    let (sx, ex) = (x1 + dir * 6, x2 - dir * 8);
+                    let mid = (x1 + x2) / 2;
+                    let grow = if dir > 0 { "grow grow-right" } else { "grow grow-left" };
                     view! {
                         <g class=grow>
                             <line x1=sx y1=y x2=ex y2=y class=format!("arrow {class}") marker-end="url(#head)"/>
                         </g>
-                        <text x=mid y=y - 8.0 class="step-label" text-anchor="middle" data-testid="step-label">{label}</text>
-                        <text x=mid y=y + 17.0 class="step-status" text-anchor="middle">{status}</text>
+                        <text x=mid y=y - 8 class="step-label" text-anchor="middle" data-testid="step-label">{label}</text>
+                        <text x=mid y=y + 17 class="step-status" text-anchor="middle">{status}</text>
                     }
                     .into_any()
                 };
@@ -105,8 +107,8 @@ pub fn Diagram(run: RwSignal<Option<RunRecord>>, current: RwSignal<usize>, revea
                         on:click=move |_| select()
                         on:keydown=on_key
                     >
-                        <rect x="0" y=y - 28.0 width=width height=ROW_H - 4.0 class="row-hit" rx="6"/>
-                        <text x="10" y=y + 4.0 class="step-num">{i + 1}</text>
+                        <rect x="0" y=y - 28 width=width height=ROW_H - 4 class="row-hit" rx="6"/>
+                        <text x="10" y=y + 4 class="step-num">{i + 1}</text>
                         {shape}
                     </g>
                 }

@@ -82,8 +82,16 @@ pub async fn get_run(id: String) -> Result<RunRecord, ServerFnError> {
     })
 }
 
-const SPEEDS: [(f64, &str); 4] = [(0.5, "0.5×"), (1.0, "1×"), (2.0, "2×"), (4.0, "4×")];
-const STEP_MS: f64 = 1600.0;
+/// Playback speeds: the option's value, the speed in percent, the label.
+/// Whole numbers, so no float parsing or formatting reaches the wasm.
+const SPEEDS: [(&str, u32, &str); 4] = [("0.5", 50, "0.5×"), ("1", 100, "1×"), ("2", 200, "2×"), ("4", 400, "4×")];
+/// A step's time on screen at 1×, in milliseconds.
+pub const STEP_MS: u32 = 1600;
+
+/// How long a step stays on screen at `percent` speed.
+pub fn step_ms(percent: u32) -> u64 {
+    u64::from(STEP_MS * 100 / percent.max(1))
+}
 
 #[component]
 pub fn GrantPage() -> impl IntoView {
@@ -121,7 +129,7 @@ fn GrantLab(grant: Grant) -> impl IntoView {
     let current = RwSignal::new(0usize);
     let revealed = super::stepping::revealing(current);
     let playing = RwSignal::new(false);
-    let speed = RwSignal::new(1.0f64);
+    let speed = RwSignal::new(100u32);
     let mask = RwSignal::new(false);
     let lifecycle = RwSignal::new(true);
     let jwt = RwSignal::new(false);
@@ -140,7 +148,7 @@ fn GrantLab(grant: Grant) -> impl IntoView {
     });
 
     // Autoplay's clock.
-    super::stepping::autoplay_clock(playing, current, steps_len, move || (STEP_MS / speed.get()) as u64);
+    super::stepping::autoplay_clock(playing, current, steps_len, move || step_ms(speed.get()));
 
     // Guided: ask the server for the record while the learner works in the
     // browser pane, and show each new step as it happens.
@@ -353,7 +361,7 @@ pub fn RunView(
     current: RwSignal<usize>,
     revealed: RwSignal<usize>,
     playing: RwSignal<bool>,
-    speed: RwSignal<f64>,
+    speed: RwSignal<u32>,
     mask: RwSignal<bool>,
 ) -> impl IntoView {
     let steps_len = move || run.with(|r| r.as_ref().map(|r| r.steps.len()).unwrap_or(0));
@@ -383,7 +391,7 @@ fn Player(
     current: RwSignal<usize>,
     revealed: RwSignal<usize>,
     playing: RwSignal<bool>,
-    speed: RwSignal<f64>,
+    speed: RwSignal<u32>,
     steps_len: impl Fn() -> usize + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let last = move || steps_len().saturating_sub(1);
@@ -399,8 +407,8 @@ fn Player(
             <button type="button" class="button" aria-label="Next step" data-testid="next"
                 on:click=move |_| { playing.set(false); current.update(|c| *c = (*c + 1).min(last())); }>"Next ▶"</button>
             <label class="speed">"Speed "
-                <select on:change=move |e| speed.set(event_target_value(&e).parse().unwrap_or(1.0)) data-testid="speed">
-                    {SPEEDS.iter().map(|(v, l)| view! { <option value=v.to_string() selected=*v == 1.0>{*l}</option> }).collect_view()}
+                <select on:change=move |e| { let v = event_target_value(&e); speed.set(SPEEDS.iter().find(|s| s.0 == v).map_or(100, |s| s.1)) } data-testid="speed">
+                    {SPEEDS.iter().map(|(v, p, l)| view! { <option value=*v selected=*p == 100>{*l}</option> }).collect_view()}
                 </select>
             </label>
             <span class="counter" data-testid="counter" aria-live="polite">

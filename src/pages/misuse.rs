@@ -73,7 +73,7 @@ fn ScenarioLab(scenario: Scenario) -> impl IntoView {
     let current = RwSignal::new(0usize);
     let revealed = super::stepping::revealing(current);
     let playing = RwSignal::new(false);
-    let speed = RwSignal::new(1.0f64);
+    let speed = RwSignal::new(100u32);
     let mask = RwSignal::new(false);
     let vulnerable = RwSignal::new(false);
     let clock_speed = RwSignal::new(DEFAULT_CLOCK_SPEED);
@@ -87,7 +87,7 @@ fn ScenarioLab(scenario: Scenario) -> impl IntoView {
             super::stepping::show_new_run(result, run, current, revealed, playing, error);
         }
     });
-    super::stepping::autoplay_clock(playing, current, steps_len, move || (1600.0 / speed.get()) as u64);
+    super::stepping::autoplay_clock(playing, current, steps_len, move || super::grant::step_ms(speed.get()));
     super::stepping::step_keys(playing, current, steps_len);
 
     // The permalink: `?vulnerable=1&run=…&step=N`.
@@ -154,7 +154,7 @@ fn ScenarioLab(scenario: Scenario) -> impl IntoView {
                     <label class="speed">"Lab clock "
                         <select data-testid="clock-speed" on:change=move |e| clock_speed.set(event_target_value(&e).parse().unwrap_or(DEFAULT_CLOCK_SPEED))>
                             {CLOCK_SPEEDS.iter().map(|s| view! {
-                                <option value=s.to_string() selected=*s == DEFAULT_CLOCK_SPEED>{format!("{s}× (an hour in {:.1} s)", 3600.0 / *s as f64)}</option>
+                                <option value=s.to_string() selected=*s == DEFAULT_CLOCK_SPEED>{format!("{s}× (an hour in {}.{} s)", 36_000 / s / 10, 36_000 / s % 10)}</option>
                             }).collect_view()}
                         </select>
                     </label>

@@ -164,7 +164,9 @@ fn refusal(status: StatusCode, path: &str, retry_after: u64, code: &str, why: St
 pub async fn guard(s: &Servers, req: Request, next: Next) -> Response<Body> {
     let (creates, limited) =
         (creates_state(req.method(), req.uri().path()), is_limited(req.method(), req.uri().path()));
-    if !creates && !limited {
+    let over = creates && s.limits.over_ceiling();
+    let governed = limited && s.limits.governor.is_some();
+    if !over && !governed {
         return next.run(req).await;
     }
     // Boxed: most requests take the path above, and keep a small future.

@@ -14,7 +14,10 @@ use subtle::ConstantTimeEq;
 pub fn random_token(prefix: &str) -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
-    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
+    let mut token = String::with_capacity(prefix.len() + 43);
+    token.push_str(prefix);
+    URL_SAFE_NO_PAD.encode_string(bytes, &mut token);
+    token
 }
 
 pub fn sha256(input: &[u8]) -> [u8; 32] {
