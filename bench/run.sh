@@ -20,7 +20,10 @@ fi
 command -v taskset >/dev/null || { echo "bench: taskset (util-linux) is needed to pin cores" >&2; exit 1; }
 
 echo "bench: building the lab (release) and the Rust peers"
-cargo build --release --features ssr --bin oauth2-lab
+scripts/setup.sh run >/dev/null
+# The same build `make run` serves (and bench/pages.sh weighs), so the two
+# scripts share one release build instead of rebuilding each other's.
+cargo leptos build --release --split
 cargo build --release --locked --manifest-path bench/peers/Cargo.toml
 echo "bench: installing the node and Python peers"
 bench/peers/setup-node-authlib.sh

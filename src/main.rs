@@ -2,7 +2,7 @@
 //! and resource servers.
 
 /// mimalloc: fewer cycles per request than the system allocator for the
-/// servers' many small, short-lived allocations (see bench/README.md).
+/// servers' many small, short-lived allocations (README, "Benchmarks").
 #[cfg(feature = "ssr")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -5,7 +5,7 @@
 
 use super::error::{OAuthError, OAuthResult};
 use super::store::Client;
-use super::util::{decode_base64, media_type, secrets_equal, Params};
+use super::util::{decode_base64, has_media_type, secrets_equal, Params};
 use super::Servers;
 use axum::body::Bytes;
 use axum::extract::{FromRef, FromRequest, Request};
@@ -49,8 +49,8 @@ where
 /// Reads an `application/x-www-form-urlencoded` body (RFC 6749 §3.2) and
 /// refuses repeated parameters.
 pub async fn read_form<S: Send + Sync>(req: Request, state: &S) -> OAuthResult<Params> {
-    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    if media_type(req.headers()) != "application/x-www-form-urlencoded" {
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !has_media_type(req.headers(), "application/x-www-form-urlencoded") {
         let sent = if content_type.is_empty() {
             "no Content-Type".to_string()
         } else {

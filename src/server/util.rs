@@ -118,6 +118,13 @@ pub fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
 }
 
 /// The media type of a request's body, lower-case, without parameters.
+/// Whether the request's Content-Type, without parameters, is `expected`
+/// (compared case-insensitively, without allocating).
+pub fn has_media_type(headers: &axum::http::HeaderMap, expected: &str) -> bool {
+    let ct = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    ct.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case(expected)
+}
+
 pub fn media_type(headers: &axum::http::HeaderMap) -> String {
     let ct = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase()

@@ -4,7 +4,7 @@
 use crate::demo::SCOPES;
 use crate::server::error::{ErrorCode, OAuthError, OAuthResult};
 use crate::server::store::{Client, TokenEndpointAuth};
-use crate::server::util::{media_type, now_secs, random_token, scope_set, scope_string, sha256};
+use crate::server::util::{has_media_type, now_secs, random_token, scope_set, scope_string, sha256};
 use crate::server::Servers;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -47,7 +47,7 @@ fn bad_redirect(d: impl Into<String>) -> OAuthError {
 }
 
 pub async fn register(State(s): State<Arc<Servers>>, headers: HeaderMap, body: Bytes) -> OAuthResult<Response> {
-    if media_type(&headers) != "application/json" {
+    if !has_media_type(&headers, "application/json") {
         return Err(bad_metadata(
             "Client metadata is sent as a JSON object with Content-Type application/json (RFC 7591 section 3.1).",
         ));

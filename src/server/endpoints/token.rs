@@ -27,7 +27,17 @@ pub async fn token(State(s): State<Arc<Servers>>, req: ClientRequest) -> OAuthRe
     })?;
     let body = grant.exchange(&s, &req.client, &req.params)?;
     tracing::info!(grant_type, client_id = %req.client.client_id, scope = %body.scope, "token issued");
-    Ok(no_store(Json(body)))
+    Ok(no_store(token_json(&body)))
+}
+
+/// The JSON token response, written into one buffer sized for it: axum's
+/// `Json` starts at 128 bytes, which a token response outgrows.
+fn token_json(body: &crate::server::grants::TokenResponse) -> Response {
+    let mut buf = Vec::with_capacity(384);
+    match serde_json::to_writer(&mut buf, body) {
+        Ok(()) => ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], buf).into_response(),
+        Err(_) => Json(body).into_response(),
+    }
 }
 
 /// §5.1: token responses must not be cached.
