@@ -48,7 +48,7 @@ test("denying consent sends the user back with access_denied", async ({ page }) 
   await expect(page.getByRole("heading", { name: "The grant was refused" })).toBeVisible();
 });
 
-test("page assets are compressed, OAuth traffic is sent as recorded", async ({ request }) => {
+test("pages and their assets are compressed, OAuth traffic is sent as recorded", async ({ request }) => {
   const wasm = await request.get("/pkg/oauth2-lab.wasm", { headers: { "Accept-Encoding": "gzip" } });
   expect(wasm.status()).toBe(200);
   expect(wasm.headers()["content-encoding"]).toBe("gzip");
@@ -58,4 +58,14 @@ test("page assets are compressed, OAuth traffic is sent as recorded", async ({ r
   });
   expect(token.status()).toBe(200);
   expect(token.headers()["content-encoding"]).toBeUndefined();
+  // The lab's own pages are compressed too, with their style sheet inline;
+  // the authorization server's pages are not.
+  const home = await request.get("/", { headers: { "Accept-Encoding": "gzip" } });
+  expect(home.headers()["content-encoding"]).toBe("gzip");
+  expect(await home.text()).toMatch(/<style>[^<]*--accent/);
+  const authorize = await request.get("/oauth/authorize?response_type=code&client_id=no-such-client", {
+    headers: { "Accept-Encoding": "gzip" },
+  });
+  expect(authorize.status()).toBe(400);
+  expect(authorize.headers()["content-encoding"]).toBeUndefined();
 });

@@ -201,8 +201,9 @@ pub fn app(config: Config, leptos_options: LeptosOptions) -> Router {
     let routes = generate_route_list(App);
     let limits = &servers.config;
     // The pages: Leptos routes, server functions and static files. Only
-    // these are compressed (OAuth and API traffic stays byte for byte what
-    // the capture layer records), and only server functions need their
+    // these are compressed, their HTML and assets (OAuth and API traffic,
+    // the consent and device pages included, stays byte for byte what the
+    // capture layer records), and only server functions need their
     // argument errors turned into 400.
     let pages = Router::new()
         .leptos_routes(&state, routes, {
@@ -218,7 +219,7 @@ pub fn app(config: Config, leptos_options: LeptosOptions) -> Router {
              _: &axum::http::Extensions| {
                 let ct = h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
                 status.is_success()
-                    && ["application/wasm", "text/javascript", "application/javascript", "text/css"]
+                    && ["application/wasm", "text/javascript", "application/javascript", "text/css", "text/html"]
                         .iter()
                         .any(|t| ct.starts_with(t))
             },
