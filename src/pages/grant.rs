@@ -86,7 +86,7 @@ pub async fn get_run(id: String) -> Result<RunRecord, ServerFnError> {
 /// Whole numbers, so no float parsing or formatting reaches the wasm.
 const SPEEDS: [(&str, u32, &str); 4] = [("0.5", 50, "0.5×"), ("1", 100, "1×"), ("2", 200, "2×"), ("4", 400, "4×")];
 /// A step's time on screen at 1×, in milliseconds.
-pub const STEP_MS: u32 = 1600;
+const STEP_MS: u32 = 1600;
 
 /// How long a step stays on screen at `percent` speed.
 pub fn step_ms(percent: u32) -> u64 {

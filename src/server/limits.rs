@@ -170,12 +170,14 @@ pub async fn guard(s: &Servers, req: Request, next: Next) -> Response<Body> {
         return next.run(req).await;
     }
     // Boxed: most requests take the path above, and keep a small future.
-    Box::pin(refuse_or_limit(s, req, next, creates, limited)).await
+    Box::pin(refuse_or_limit(s, req, next, over)).await
 }
 
-async fn refuse_or_limit(s: &Servers, req: Request, next: Next, creates: bool, limited: bool) -> Response<Body> {
+/// `over`: the request would create state above the memory ceiling; else
+/// it is limited and the governor is on.
+async fn refuse_or_limit(s: &Servers, req: Request, next: Next, over: bool) -> Response<Body> {
     let path = req.uri().path().to_string();
-    if creates && s.limits.over_ceiling() {
+    if over {
         tracing::warn!(rss = s.limits.rss(), %path, "over the memory ceiling: refusing new state");
         return refusal(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -187,7 +189,7 @@ async fn refuse_or_limit(s: &Servers, req: Request, next: Next, creates: bool, l
                 .into(),
         );
     }
-    let Some(governor) = s.limits.governor.clone().filter(|_| limited) else {
+    let Some(governor) = s.limits.governor.clone() else {
         return next.run(req).await;
     };
     let (per_minute, burst) = (s.limits.per_minute, s.limits.burst);

@@ -117,17 +117,21 @@ pub fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
-/// The media type of a request's body, lower-case, without parameters.
-/// Whether the request's Content-Type, without parameters, is `expected`
-/// (compared case-insensitively, without allocating).
-pub fn has_media_type(headers: &axum::http::HeaderMap, expected: &str) -> bool {
+/// The media type of a request's body as sent, without parameters.
+fn media_type_as_sent(headers: &axum::http::HeaderMap) -> &str {
     let ct = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    ct.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case(expected)
+    ct.split(';').next().unwrap_or("").trim()
 }
 
+/// Whether the request's media type is `expected`, compared
+/// case-insensitively without allocating (it runs on every token request).
+pub fn has_media_type(headers: &axum::http::HeaderMap, expected: &str) -> bool {
+    media_type_as_sent(headers).eq_ignore_ascii_case(expected)
+}
+
+/// The media type of a request's body, lower-case, without parameters.
 pub fn media_type(headers: &axum::http::HeaderMap) -> String {
-    let ct = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
+    media_type_as_sent(headers).to_ascii_lowercase()
 }
 
 /// Minimal HTML escaping for the server-rendered pages.
