@@ -2,24 +2,39 @@
 //! stepping in sync, and a table computed from the recorded runs. The
 //! address is a permalink (`?grants=…&runs=…&step=N`).
 
-use super::diagram::Diagram;
 use super::grant::get_run;
-use crate::run::compare::compare;
-use crate::run::{Grant, Mode, RunRecord, GRANTS};
+use super::runview::DiagramView;
+use crate::run::view::RunView;
+use crate::run::{Grant, Mode, GRANTS};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 const STEP_MS: u64 = 1400;
 
+/// The comparison table of runs (their ids, comma-separated), as HTML.
+#[server(prefix = "/lab/fn", endpoint = "compare_table")]
+pub async fn compare_table(runs: String) -> Result<String, ServerFnError> {
+    let state = expect_context::<crate::server::AppState>();
+    let records: Option<Vec<_>> = runs.split(',').take(4).map(|id| state.servers.runs.record(id)).collect();
+    let records = records.filter(|r| r.len() >= 2).ok_or_else(|| {
+        if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
+            opts.set_status(axum::http::StatusCode::NOT_FOUND);
+        }
+        ServerFnError::new("Compare two to four runs that exist; runs expire after an hour.")
+    })?;
+    Ok(super::render::compare_table(&records))
+}
+
 #[component]
 pub fn ComparePage() -> impl IntoView {
     let chosen = RwSignal::new(GRANTS[..4].to_vec());
-    let runs = RwSignal::new(Vec::<RunRecord>::new());
+    let runs = RwSignal::new(Vec::<RunView>::new());
+    let table = RwSignal::new(None::<String>);
     let current = RwSignal::new(0usize);
     let playing = RwSignal::new(false);
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
-    let longest = move || runs.with(|r| r.iter().map(|r| r.steps.len()).max().unwrap_or(0));
+    let longest = move || runs.with(|r| r.iter().map(RunView::steps).max().unwrap_or(0));
 
     let run_them = move || {
         let grants = chosen.get_untracked();
@@ -28,7 +43,7 @@ pub fn ComparePage() -> impl IntoView {
         leptos::task::spawn_local(async move {
             let mut done = vec![];
             for g in grants {
-                match super::grant::start_run(g, Mode::Autoplay, true, false).await {
+                match super::grant::start_run(g, Mode::Autoplay, true, false, false, true).await {
                     Ok(r) => done.push(r),
                     Err(e) => error.set(Some(e.to_string())),
                 }
@@ -56,7 +71,7 @@ pub fn ComparePage() -> impl IntoView {
             leptos::task::spawn_local(async move {
                 let mut found = vec![];
                 for id in ids {
-                    match get_run(id).await {
+                    match get_run(id, false, true).await {
                         Ok(r) => found.push(r),
                         Err(e) => error.set(Some(e.to_string())),
                     }
@@ -88,6 +103,21 @@ pub fn ComparePage() -> impl IntoView {
             super::classroom::follow_here(id.clone(), "/compare".to_string(), same, current);
         });
     }
+
+    // The table, computed on the server from the runs' records.
+    Effect::new(move |_| {
+        let ids: Vec<String> = runs.with(|r| r.iter().map(|r| r.id.clone()).collect());
+        table.set(None);
+        if ids.len() < 2 {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            match compare_table(ids.join(",")).await {
+                Ok(t) => table.set(Some(t)),
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    });
 
     // The shared clock and the keys: ← → space Home End.
     super::stepping::autoplay_clock(playing, current, longest, || STEP_MS);
@@ -149,7 +179,7 @@ pub fn ComparePage() -> impl IntoView {
             })}
             <div class="compare-cols">
                 {move || runs.get().into_iter().map(|r| {
-                    let len = r.steps.len();
+                    let len = r.steps();
                     let title = r.grant.title();
                     let run = RwSignal::new(Some(r));
                     let cur = RwSignal::new(0usize);
@@ -166,30 +196,19 @@ pub fn ComparePage() -> impl IntoView {
                             <p class="col-step">{move || {
                                 let c = current.get();
                                 if c >= len { format!("done in {len} steps") } else {
-                                    run.with(|r| r.as_ref().and_then(|r| r.steps.get(c)).map(|s| format!("{}. {}", c + 1, s.label)).unwrap_or_default())
+                                    run.with(|r| r.as_ref().and_then(|r| r.labels.get(c)).map(|l| format!("{}. {l}", c + 1)).unwrap_or_default())
                                 }
                             }}</p>
-                            <Diagram run current=cur revealed=rev/>
+                            <DiagramView run current=cur revealed=rev/>
                         </section>
                     }
                 }).collect_view()}
             </div>
-            {move || runs.with(|rs| (!rs.is_empty()).then(|| {
-                let rows = compare(rs);
-                let heads: Vec<&str> = rs.iter().map(|r| r.grant.title()).collect();
-                view! {
-                    <h2>"How they compare"</h2>
-                    <p class="hint">"Counted and traced from the recorded runs above."</p>
-                    <div class="table-wrap"><table class="compare-table" data-testid="compare-table">
-                        <thead><tr><th scope="col">""</th>{heads.into_iter().map(|h| view! { <th scope="col">{h}</th> }).collect_view()}</tr></thead>
-                        <tbody>
-                            {rows.into_iter().map(|row| view! {
-                                <tr><th scope="row">{row.label}</th>{row.cells.into_iter().map(|c| view! { <td>{c}</td> }).collect_view()}</tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table></div>
-                }
-            }))}
+            {move || table.get().map(|t| view! {
+                <h2>"How they compare"</h2>
+                <p class="hint">"Counted and traced from the recorded runs above."</p>
+                <div class="table-wrap" inner_html=t></div>
+            })}
         </main>
     }
 }

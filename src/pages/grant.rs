@@ -1,27 +1,33 @@
 //! A grant's page (`/grants/{grant}`): run the grant for real, then watch
 //! its recorded exchanges as a sequence diagram and read each one in the
-//! inspector. The page only shows what the run's record holds.
+//! inspector. The page only shows what the run's record holds: the server
+//! renders both from it (`pages::render`).
 
-use super::diagram::Diagram;
-use super::inspector::Inspector;
+use super::runview::{DiagramView, InspectorView};
 use crate::run::narration::{channel_note, deprecation, when_to_use};
-use crate::run::{Channel, Grant, Mode, RunRecord, RunStatus, GRANTS};
+use crate::run::view::RunView;
+use crate::run::{Channel, Grant, Mode, RunStatus, GRANTS};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 /// Starts a run. An autoplay run is complete when this returns; a guided
-/// run waits for the learner in the browser pane.
+/// run waits for the learner in the browser pane. The answer is the run as
+/// the page shows it, with secrets masked when `mask`; `bare` leaves out
+/// the inspector (the comparison draws diagrams only).
 #[server(prefix = "/lab/fn", endpoint = "start_run")]
 pub async fn start_run(
     grant: Grant,
     mode: Mode,
     lifecycle: bool,
     #[server(default)] jwt: bool,
-) -> Result<RunRecord, ServerFnError> {
+    #[server(default)] mask: bool,
+    #[server(default)] bare: bool,
+) -> Result<RunView, ServerFnError> {
     let (s, id) = new_run(grant, mode, lifecycle, None, false, jwt).await?;
     // A failed run is still a record worth showing.
     let _ = crate::server::runs::agent::start(&s, &id, grant, mode).await;
-    s.runs.record(&id).ok_or_else(|| ServerFnError::new("The run expired."))
+    let record = s.runs.record(&id).ok_or_else(|| ServerFnError::new("The run expired."))?;
+    Ok(super::render::run_view(&record, mask, !bare))
 }
 
 /// Creates a run for the learner (known by a cookie) in the run store.
@@ -70,11 +76,17 @@ pub async fn new_run(
     Ok((s, id))
 }
 
-/// A run's record as it stands.
+/// A run as it stands, as the page shows it (see `start_run`).
 #[server(prefix = "/lab/fn", endpoint = "get_run")]
-pub async fn get_run(id: String) -> Result<RunRecord, ServerFnError> {
+pub async fn get_run(
+    id: String,
+    #[server(default)] mask: bool,
+    #[server(default)] bare: bool,
+) -> Result<RunView, ServerFnError> {
     let state = expect_context::<crate::server::AppState>();
-    state.servers.runs.record(&id).ok_or_else(|| {
+    let record = state.servers.runs.record(&id);
+    let view = record.map(|r| super::render::run_view(&r, mask, !bare));
+    view.ok_or_else(|| {
         if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
             opts.set_status(axum::http::StatusCode::NOT_FOUND);
         }
@@ -125,7 +137,7 @@ pub fn GrantLinks() -> impl IntoView {
 #[component]
 fn GrantLab(grant: Grant) -> impl IntoView {
     let mode = RwSignal::new(Mode::Autoplay);
-    let run = RwSignal::new(None::<RunRecord>);
+    let run = RwSignal::new(None::<RunView>);
     let current = RwSignal::new(0usize);
     let revealed = super::stepping::revealing(current);
     let playing = RwSignal::new(false);
@@ -135,7 +147,7 @@ fn GrantLab(grant: Grant) -> impl IntoView {
     let jwt = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let start = ServerAction::<StartRun>::new();
-    let steps_len = move || run.with(|r| r.as_ref().map(|r| r.steps.len()).unwrap_or(0));
+    let steps_len = move || run.with(|r| r.as_ref().map(RunView::steps).unwrap_or(0));
     // The run section is built once per run: a guided run's browser pane
     // must not reload when the record grows.
     let run_key = Memo::new(move |_| run.with(|r| r.as_ref().map(|r| (r.id.clone(), r.mode, r.start_url.clone()))));
@@ -161,7 +173,7 @@ fn GrantLab(grant: Grant) -> impl IntoView {
             move || {
                 let id = id.clone();
                 leptos::task::spawn_local(async move {
-                    let fresh = get_run(id).await;
+                    let fresh = get_run(id, mask.get_untracked(), false).await;
                     if let Err(e) = &fresh {
                         // The run is gone (expired): stop asking.
                         error.set(Some(e.to_string()));
@@ -172,11 +184,11 @@ fn GrantLab(grant: Grant) -> impl IntoView {
                         });
                     }
                     if let Ok(fresh) = fresh {
-                        let grew = run.with_untracked(|r| r.as_ref().map(|r| r.steps.len()) != Some(fresh.steps.len()));
+                        let grew = run.with_untracked(|r| r.as_ref().map(RunView::steps) != Some(fresh.steps()));
                         let changed =
                             grew || run.with_untracked(|r| r.as_ref().map(|r| &r.status) != Some(&fresh.status));
                         if changed {
-                            current.set(fresh.steps.len().saturating_sub(1));
+                            current.set(fresh.steps().saturating_sub(1));
                             run.set(Some(fresh));
                         }
                     }
@@ -192,6 +204,7 @@ fn GrantLab(grant: Grant) -> impl IntoView {
     });
 
     super::stepping::step_keys(playing, current, steps_len);
+    super::stepping::follow_mask(mask, run, error);
 
     // The address is a permalink: `?mode=guided&lifecycle=0&mask=1` keep the
     // options, `run=…&step=N` the run and its current step, so a reload or
@@ -213,9 +226,16 @@ fn GrantLab(grant: Grant) -> impl IntoView {
             jwt.set(true);
         }
         if q.get("autorun").as_deref() == Some("1") {
-            start.dispatch(StartRun { grant, mode: Mode::Autoplay, lifecycle: true, jwt: jwt.get_untracked() });
+            start.dispatch(StartRun {
+                grant,
+                mode: Mode::Autoplay,
+                lifecycle: true,
+                jwt: jwt.get_untracked(),
+                mask: mask.get_untracked(),
+                bare: false,
+            });
         } else if let Some(id) = q.get("run") {
-            super::stepping::restore_run(id, q.get("step"), run, current, revealed, error);
+            super::stepping::restore_run(id, q.get("step"), mask.get_untracked(), run, current, revealed, error);
         }
     });
     let permalink = Memo::new(move |_| {
@@ -256,6 +276,8 @@ fn GrantLab(grant: Grant) -> impl IntoView {
             mode: mode.get_untracked(),
             lifecycle: lifecycle.get_untracked(),
             jwt: jwt.get_untracked(),
+            mask: mask.get_untracked(),
+            bare: false,
         });
     };
 
@@ -322,7 +344,7 @@ fn GrantLab(grant: Grant) -> impl IntoView {
                             <a href=move || permalink.get() data-testid="permalink" title="This run at this step, with these options">"Link to this step"</a>
                         </div>
                         {guided_url.map(|url| view! { <BrowserPane url=url/> })}
-                        <super::grant::RunView run current revealed playing speed mask/>
+                        <RunPlayer run current revealed playing speed/>
                     </section>
                 }
             })}
@@ -335,7 +357,7 @@ fn GrantLab(grant: Grant) -> impl IntoView {
     }
 }
 
-pub fn status_text(run: &RwSignal<Option<RunRecord>>) -> String {
+pub fn status_text(run: &RwSignal<Option<RunView>>) -> String {
     run.with(|r| match r.as_ref().map(|r| &r.status) {
         Some(RunStatus::Waiting) => "Waiting for you in the browser pane".to_string(),
         Some(RunStatus::Done) => "Run complete".to_string(),
@@ -344,7 +366,7 @@ pub fn status_text(run: &RwSignal<Option<RunRecord>>) -> String {
     })
 }
 
-pub fn status_class(run: &RwSignal<Option<RunRecord>>) -> &'static str {
+pub fn status_class(run: &RwSignal<Option<RunView>>) -> &'static str {
     run.with(|r| match r.as_ref().map(|r| &r.status) {
         Some(RunStatus::Done) => "status done",
         Some(RunStatus::Failed(_)) => "status failed",
@@ -353,24 +375,21 @@ pub fn status_class(run: &RwSignal<Option<RunRecord>>) -> &'static str {
 }
 
 /// A recorded run: the player, the legend, the diagram and the inspector.
-/// (Made a `#[lazy]` chunk of its own, it moved more shared code into the
-/// chunks every page loads than it saved: see the README's page budgets.)
 #[component]
-pub fn RunView(
-    run: RwSignal<Option<RunRecord>>,
+pub fn RunPlayer(
+    run: RwSignal<Option<RunView>>,
     current: RwSignal<usize>,
     revealed: RwSignal<usize>,
     playing: RwSignal<bool>,
     speed: RwSignal<u32>,
-    mask: RwSignal<bool>,
 ) -> impl IntoView {
-    let steps_len = move || run.with(|r| r.as_ref().map(|r| r.steps.len()).unwrap_or(0));
+    let steps_len = move || run.with(|r| r.as_ref().map(RunView::steps).unwrap_or(0));
     view! {
         <Player current revealed playing speed steps_len/>
         <Legend/>
         <div class="run-body">
-            <Diagram run current revealed/>
-            <Inspector run current mask/>
+            <DiagramView run current revealed/>
+            <InspectorView run current/>
         </div>
     }
 }

@@ -5,18 +5,20 @@
 //! defence off to show what it stops.
 
 use super::grant::{status_class, status_text};
-use crate::run::scenario::{verdict, Scenario, CLOCK_SPEEDS, DEFAULT_CLOCK_SPEED, SCENARIOS};
-use crate::run::RunRecord;
+use crate::run::scenario::{Scenario, CLOCK_SPEEDS, DEFAULT_CLOCK_SPEED, SCENARIOS};
+use crate::run::view::RunView;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-/// Plays a misuse scenario; the run is complete when this returns.
+/// Plays a misuse scenario; the run is complete when this returns. The
+/// answer is the run as the page shows it (see `grant::start_run`).
 #[server(prefix = "/lab/fn", endpoint = "start_scenario")]
 pub async fn start_scenario(
     scenario: Scenario,
     vulnerable: bool,
     #[server(default)] clock_speed: u64,
-) -> Result<RunRecord, ServerFnError> {
+    #[server(default)] mask: bool,
+) -> Result<RunView, ServerFnError> {
     use crate::run::{Grant, Mode};
     let (s, id) =
         super::grant::new_run(Grant::AuthorizationCode, Mode::Autoplay, false, Some(scenario), vulnerable, false)
@@ -24,7 +26,8 @@ pub async fn start_scenario(
     // A failed run is still a record worth showing.
     let speed = if CLOCK_SPEEDS.contains(&clock_speed) { clock_speed } else { DEFAULT_CLOCK_SPEED };
     let _ = crate::server::runs::misuse::play(&s, &id, scenario, speed).await;
-    s.runs.record(&id).ok_or_else(|| ServerFnError::new("The run expired."))
+    let record = s.runs.record(&id).ok_or_else(|| ServerFnError::new("The run expired."))?;
+    Ok(super::render::run_view(&record, mask, true))
 }
 
 #[component]
@@ -69,7 +72,7 @@ pub fn MisusePage() -> impl IntoView {
 #[component]
 fn ScenarioLab(scenario: Scenario) -> impl IntoView {
     let about = scenario.about();
-    let run = RwSignal::new(None::<RunRecord>);
+    let run = RwSignal::new(None::<RunView>);
     let current = RwSignal::new(0usize);
     let revealed = super::stepping::revealing(current);
     let playing = RwSignal::new(false);
@@ -79,7 +82,7 @@ fn ScenarioLab(scenario: Scenario) -> impl IntoView {
     let clock_speed = RwSignal::new(DEFAULT_CLOCK_SPEED);
     let error = RwSignal::new(None::<String>);
     let start = ServerAction::<StartScenario>::new();
-    let steps_len = move || run.with(|r| r.as_ref().map(|r| r.steps.len()).unwrap_or(0));
+    let steps_len = move || run.with(|r| r.as_ref().map(RunView::steps).unwrap_or(0));
     let run_id = Memo::new(move |_| run.with(|r| r.as_ref().map(|r| r.id.clone())));
 
     Effect::new(move |_| {
@@ -89,6 +92,7 @@ fn ScenarioLab(scenario: Scenario) -> impl IntoView {
     });
     super::stepping::autoplay_clock(playing, current, steps_len, move || super::grant::step_ms(speed.get()));
     super::stepping::step_keys(playing, current, steps_len);
+    super::stepping::follow_mask(mask, run, error);
 
     // The permalink: `?vulnerable=1&run=…&step=N`.
     let query = use_query_map();
@@ -98,7 +102,7 @@ fn ScenarioLab(scenario: Scenario) -> impl IntoView {
             vulnerable.set(true);
         }
         if let Some(id) = q.get("run") {
-            super::stepping::restore_run(id, q.get("step"), run, current, revealed, error);
+            super::stepping::restore_run(id, q.get("step"), mask.get_untracked(), run, current, revealed, error);
         }
     });
     let permalink = Memo::new(move |_| {
@@ -128,9 +132,11 @@ fn ScenarioLab(scenario: Scenario) -> impl IntoView {
             scenario,
             vulnerable: vulnerable.get_untracked(),
             clock_speed: clock_speed.get_untracked(),
+            mask: mask.get_untracked(),
         });
     };
-    let judged = Memo::new(move |_| run.with(|r| r.as_ref().and_then(|r| verdict(r).map(|v| (v, r.vulnerable)))));
+    let judged =
+        Memo::new(move |_| run.with(|r| r.as_ref().and_then(|r| r.verdict.clone().map(|v| (v, r.vulnerable)))));
 
     view! {
         <main class="page lab">
@@ -172,14 +178,13 @@ fn ScenarioLab(scenario: Scenario) -> impl IntoView {
             </section>
             })}
             {move || error.get().map(|e| view! { <p class="as-error" role="alert">{e}</p> })}
-            {move || judged.get().map(|(v, vulnerable)| {
-                let step = v.step;
-                let (class, text) = if v.held {
-                    ("verdict held", format!("Defence held: the servers answered {} to the misuse (step {}).", v.answer, step + 1))
+            {move || judged.get().map(|((step, held, answer), vulnerable)| {
+                let (class, text) = if held {
+                    ("verdict held", format!("Defence held: the servers answered {answer} to the misuse (step {}).", step + 1))
                 } else if vulnerable {
-                    ("verdict broken", format!("Attack succeeded, because the vulnerable switch turned the defence off: {} at step {}.", v.answer, step + 1))
+                    ("verdict broken", format!("Attack succeeded, because the vulnerable switch turned the defence off: {answer} at step {}.", step + 1))
                 } else {
-                    ("verdict broken", format!("The misuse was not refused: {} at step {}.", v.answer, step + 1))
+                    ("verdict broken", format!("The misuse was not refused: {answer} at step {}.", step + 1))
                 };
                 view! {
                     <p class=class role="status" data-testid="verdict">{text}" "
@@ -196,7 +201,7 @@ fn ScenarioLab(scenario: Scenario) -> impl IntoView {
                         <a href=format!("/lab/runs/{id}/export.md") rel="external" download>"Export Markdown (Mermaid)"</a>
                         <a href=move || permalink.get() data-testid="permalink">"Link to this step"</a>
                     </div>
-                    <super::grant::RunView run current revealed playing speed mask/>
+                    <super::grant::RunPlayer run current revealed playing speed/>
                 </section>
             })}
             {move || run.with(|r| r.is_none()).then(|| view! {

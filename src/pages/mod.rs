@@ -3,9 +3,10 @@
 pub mod chooser;
 pub mod classroom;
 pub mod compare;
-pub mod diagram;
 pub mod grant;
 pub mod home;
-pub mod inspector;
 pub mod misuse;
+#[cfg(feature = "ssr")]
+pub mod render;
+pub mod runview;
 pub mod stepping;

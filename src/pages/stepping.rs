@@ -3,7 +3,7 @@
 //! Home End), how far playback has revealed, and the address bar kept on
 //! the page's permalink.
 
-use crate::run::RunRecord;
+use crate::run::view::RunView;
 use leptos::prelude::*;
 
 /// How far playback has gone: steps past it are not drawn yet, and going
@@ -23,8 +23,8 @@ pub fn revealing(current: RwSignal<usize>) -> RwSignal<usize> {
 /// it back when it is a complete autoplay run (a guided one fills in as the
 /// learner acts).
 pub fn show_new_run(
-    result: Result<RunRecord, ServerFnError>,
-    run: RwSignal<Option<RunRecord>>,
+    result: Result<RunView, ServerFnError>,
+    run: RwSignal<Option<RunView>>,
     current: RwSignal<usize>,
     revealed: RwSignal<usize>,
     playing: RwSignal<bool>,
@@ -47,16 +47,17 @@ pub fn show_new_run(
 pub fn restore_run(
     id: String,
     step: Option<String>,
-    run: RwSignal<Option<RunRecord>>,
+    mask: bool,
+    run: RwSignal<Option<RunView>>,
     current: RwSignal<usize>,
     revealed: RwSignal<usize>,
     error: RwSignal<Option<String>>,
 ) {
     let step = step.and_then(|s| s.parse::<usize>().ok()).unwrap_or(1).max(1) - 1;
     leptos::task::spawn_local(async move {
-        match super::grant::get_run(id).await {
+        match super::grant::get_run(id, mask, false).await {
             Ok(r) => {
-                let last = r.steps.len().saturating_sub(1);
+                let last = r.steps().saturating_sub(1);
                 // A class's presenter may have moved on while this loaded.
                 let moved = current.get_untracked();
                 let at = if moved > 0 { moved.min(last) } else { step.min(last) };
@@ -66,6 +67,23 @@ pub fn restore_run(
             }
             Err(e) => error.set(Some(e.to_string())),
         }
+    });
+}
+
+/// The "mask secrets" switch: the server renders the inspector with or
+/// without the secrets, so when the run on show does not match the switch,
+/// it is fetched again.
+pub fn follow_mask(mask: RwSignal<bool>, run: RwSignal<Option<RunView>>, error: RwSignal<Option<String>>) {
+    Effect::new(move |_| {
+        let m = mask.get();
+        let Some(id) = run.with(|r| r.as_ref().filter(|r| r.masked != m).map(|r| r.id.clone())) else { return };
+        leptos::task::spawn_local(async move {
+            match super::grant::get_run(id, m, false).await {
+                Ok(v) if mask.get_untracked() == m => run.set(Some(v)),
+                Ok(_) => {}
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
     });
 }
 

@@ -8,6 +8,7 @@
 pub mod compare;
 pub mod narration;
 pub mod scenario;
+pub mod view;
 
 use serde::{Deserialize, Serialize};
 

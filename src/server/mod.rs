@@ -201,7 +201,8 @@ pub fn app(config: Config, leptos_options: LeptosOptions) -> Router {
     let routes = generate_route_list(App);
     let limits = &servers.config;
     // The pages: Leptos routes, server functions and static files. Only
-    // these are compressed, their HTML and assets (OAuth and API traffic,
+    // these are compressed, their HTML, assets and server functions' JSON
+    // (a run's rendered view is tens of kilobytes; OAuth and API traffic,
     // the consent and device pages included, stays byte for byte what the
     // capture layer records), and only server functions need their
     // argument errors turned into 400.
@@ -219,9 +220,16 @@ pub fn app(config: Config, leptos_options: LeptosOptions) -> Router {
              _: &axum::http::Extensions| {
                 let ct = h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
                 status.is_success()
-                    && ["application/wasm", "text/javascript", "application/javascript", "text/css", "text/html"]
-                        .iter()
-                        .any(|t| ct.starts_with(t))
+                    && [
+                        "application/wasm",
+                        "text/javascript",
+                        "application/javascript",
+                        "text/css",
+                        "text/html",
+                        "application/json",
+                    ]
+                    .iter()
+                    .any(|t| ct.starts_with(t))
             },
         ));
     let routes = Router::new()

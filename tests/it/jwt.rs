@@ -11,7 +11,8 @@ use serde_json::Value;
 async fn jwt_run(lab: &Lab, grant: &str, jwt: bool) -> Value {
     let r = lab.server_fn("start_run", &format!("grant={grant}&mode=Autoplay&lifecycle=true&jwt={jwt}"), None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let v: Value = serde_json::from_str(&r.text).unwrap();
+    let view: Value = serde_json::from_str(&r.text).unwrap();
+    let v = lab.get(&format!("/lab/runs/{}", view["id"].as_str().unwrap())).await.json();
     assert_eq!(v["status"], "Done", "{v}");
     v
 }

@@ -9,7 +9,8 @@ use serde_json::Value;
 async fn scenario(lab: &Lab, name: &str, vulnerable: bool) -> Value {
     let r = lab.server_fn("start_scenario", &format!("scenario={name}&vulnerable={vulnerable}"), None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let v: Value = serde_json::from_str(&r.text).unwrap();
+    let view: Value = serde_json::from_str(&r.text).unwrap();
+    let v = lab.get(&format!("/lab/runs/{}", view["id"].as_str().unwrap())).await.json();
     assert_eq!(v["status"], "Done", "{name}: {v}");
     v
 }

@@ -12,7 +12,13 @@ pub async fn start_run(lab: &Lab, grant: &str, mode: &str, cookie: Option<&str>)
 
 async fn start_run_with(lab: &Lab, grant: &str, mode: &str, lifecycle: bool, cookie: Option<&str>) -> (Reply, Value) {
     let r = lab.server_fn("start_run", &format!("grant={grant}&mode={mode}&lifecycle={lifecycle}"), cookie).await;
-    let v = serde_json::from_str(&r.text).unwrap_or(Value::Null);
+    // The server function answers with the run as the page shows it; the
+    // record behind it is one GET away.
+    let view: Value = serde_json::from_str(&r.text).unwrap_or(Value::Null);
+    let v = match view["id"].as_str() {
+        Some(id) => lab.get(&format!("/lab/runs/{id}")).await.json(),
+        None => Value::Null,
+    };
     (r, v)
 }
 
@@ -60,10 +66,71 @@ async fn autoplay_code_run_is_recorded_from_the_wire() {
     let token_headers = steps[6]["exchange"]["response"]["headers"].as_array().unwrap();
     assert!(token_headers.iter().any(|h| h[0] == "content-length"));
     assert!(token_headers.iter().any(|h| h[0] == "date"));
-    // The JSON endpoint serves the same record.
-    let id = run["id"].as_str().unwrap();
+    // The server function's answer is that record as the page shows it:
+    // the same labels, one diagram step and one inspector pane per step.
+    let view: Value = serde_json::from_str(&r.text).unwrap();
+    assert_eq!(view["id"], run["id"]);
+    assert_eq!(view["status"], "Done");
+    assert_eq!(view["labels"].as_array().unwrap().len(), steps.len());
+    assert_eq!(
+        labels(&run),
+        view["labels"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect::<Vec<_>>()
+    );
+    let diagram = view["diagram"].as_str().unwrap();
+    assert!(diagram.starts_with("<svg"), "{diagram}");
+    assert_eq!(diagram.matches("data-step=").count(), steps.len());
+    let panes = view["inspector"].as_array().unwrap();
+    assert_eq!(panes.len(), steps.len());
+    let token_pane = panes[6].as_str().unwrap();
+    assert!(token_pane.contains("POST /oauth/token"));
+    assert!(token_pane.contains(at), "the inspector shows the recorded token");
+    assert!(token_pane.contains("They match"), "the PKCE proof, recomputed from the recorded verifier");
+}
+
+#[tokio::test]
+async fn the_view_masks_secrets_when_asked_and_the_comparison_is_computed_from_records() {
+    let lab = start().await;
+    let r = lab.server_fn("start_run", "grant=ClientCredentials&mode=Autoplay&lifecycle=true", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let plain: Value = serde_json::from_str(&r.text).unwrap();
+    let id = plain["id"].as_str().unwrap().to_string();
     let record = lab.get(&format!("/lab/runs/{id}")).await.json();
-    assert_eq!(record, run);
+    let token_body: Value =
+        serde_json::from_str(record["steps"][3]["exchange"]["response"]["body"].as_str().unwrap()).unwrap();
+    let at = token_body["access_token"].as_str().unwrap();
+    assert!(plain["inspector"][3].as_str().unwrap().contains(at));
+    assert_eq!(plain["masked"], false);
+    let masked = lab.server_fn("get_run", &format!("id={id}&mask=true"), None).await;
+    assert_eq!(masked.status, StatusCode::OK, "{}", masked.text);
+    let masked: Value = serde_json::from_str(&masked.text).unwrap();
+    assert_eq!(masked["masked"], true);
+    let pane = masked["inspector"][3].as_str().unwrap();
+    assert!(!pane.contains(at), "{pane}");
+    assert!(pane.contains(&format!("{}••••••", &at[..4])), "{pane}");
+    let registered: Value =
+        serde_json::from_str(record["steps"][0]["exchange"]["response"]["body"].as_str().unwrap()).unwrap();
+    let secret = registered["client_secret"].as_str().unwrap();
+    assert!(plain.to_string().contains(secret));
+    assert!(!masked.to_string().contains(secret), "the client secret is hidden in every step");
+    // Bare: the diagram without the inspector, for the comparison.
+    let bare = lab.server_fn("get_run", &format!("id={id}&bare=true"), None).await;
+    let bare: Value = serde_json::from_str(&bare.text).unwrap();
+    assert_eq!(bare["inspector"].as_array().unwrap().len(), 0);
+    assert!(bare["diagram"].as_str().unwrap().contains("data-testid=\"step\""));
+
+    // The comparison table comes from the records of two runs.
+    let r = lab.server_fn("start_run", "grant=Password&mode=Autoplay&lifecycle=true&bare=true", None).await;
+    let other: Value = serde_json::from_str(&r.text).unwrap();
+    let both = format!("{id},{}", other["id"].as_str().unwrap());
+    let table = lab.server_fn("compare_table", &format!("runs={both}"), None).await;
+    assert_eq!(table.status, StatusCode::OK, "{}", table.text);
+    let html: String = serde_json::from_str(&table.text).unwrap();
+    assert!(html.starts_with("<table") && html.contains("class=\"compare-table\""), "{html}");
+    assert!(html.contains("Client credentials") && html.contains("Resource owner password"));
+    let missing = lab.server_fn("compare_table", &format!("runs={id},run_nope"), None).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.text);
+    let one = lab.server_fn("compare_table", &format!("runs={id}"), None).await;
+    assert_eq!(one.status, StatusCode::NOT_FOUND, "{}", one.text);
 }
 
 #[tokio::test]

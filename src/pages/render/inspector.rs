@@ -1,9 +1,10 @@
-//! The inspector: the selected step's raw request and response, decoded
-//! parameters, Basic credentials, the PKCE proof recomputed here in the
-//! page, and the codes and tokens followed across steps.
+//! The inspector, rendered on the server for each step: the step's raw
+//! request and response, decoded parameters, Basic credentials, the PKCE
+//! proof recomputed from the recorded verifier, and the codes and tokens
+//! followed across steps. The page swaps in the current step's HTML.
 
 use crate::run::narration::{channel_note, explain};
-use crate::run::{parse_form, Artifact, Exchange, RunRecord, Step};
+use crate::run::{parse_form, Artifact, Exchange, RunRecord};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use leptos::prelude::*;
@@ -47,11 +48,16 @@ fn highlight(text: &str, artifacts: &[Artifact], mask: bool) -> AnyView {
             .iter()
             .filter_map(|a| rest.find(&a.value).map(|p| (p, *a)))
             .min_by_key(|(p, a)| (*p, usize::MAX - a.value.len()));
+        // (Empty text is left out: rendered to HTML, it would become a space.)
         let Some((pos, a)) = next else {
-            parts.push(rest.to_string().into_any());
+            if !rest.is_empty() {
+                parts.push(rest.to_string().into_any());
+            }
             break;
         };
-        parts.push(rest[..pos].to_string().into_any());
+        if pos > 0 {
+            parts.push(rest[..pos].to_string().into_any());
+        }
         let shown = if mask && a.secret { masked(&a.value) } else { a.value.clone() };
         parts.push(
             view! { <mark class=format!("artifact a-{}", a.name) title=a.name.clone()>{shown}</mark> }.into_any(),
@@ -152,53 +158,47 @@ fn tracked(record: &RunRecord, i: usize) -> Vec<(Artifact, usize, Option<usize>)
         .collect()
 }
 
-#[component]
-pub fn Inspector(run: RwSignal<Option<RunRecord>>, current: RwSignal<usize>, mask: RwSignal<bool>) -> impl IntoView {
-    move || {
-        let record = run.get()?;
-        let i = current.get().min(record.steps.len().checked_sub(1)?);
-        let step: Step = record.steps.get(i)?.clone();
-        let m = mask.get();
-        let n = explain(&step, record.grant);
-        let total = record.steps.len();
-        let exchange_view = step.exchange.clone().map(|x| exchange_details(&record, i, &x, m, current));
-        Some(view! {
-            <section class="inspector" aria-label="Inspector" data-testid="inspector">
-                <header class="inspector-head">
-                    <p class="step-of">{format!("Step {} of {}", i + 1, total)}</p>
-                    <h2 data-testid="inspector-title">{step.label.clone()}</h2>
-                    <p class="roles">{step.from.title()}" → "{step.to.title()}
-                        <span class=format!("badge {:?}", step.channel).to_lowercase()>{format!("{:?} channel", step.channel).replace("Local channel", "not on the wire")}</span>
+/// Step `i`'s inspector as HTML; with `mask`, secrets are hidden.
+pub fn html(record: &RunRecord, i: usize, mask: bool) -> String {
+    let Some(step) = record.steps.get(i) else { return String::new() };
+    let n = explain(step, record.grant);
+    let total = record.steps.len();
+    let exchange_view = step.exchange.as_ref().map(|x| exchange_details(record, i, x, mask));
+    view! {
+        <header class="inspector-head">
+            <p class="step-of">{format!("Step {} of {}", i + 1, total)}</p>
+            <h2 data-testid="inspector-title">{step.label.clone()}</h2>
+            <p class="roles">{step.from.title()}" → "{step.to.title()}
+                <span class=format!("badge {:?}", step.channel).to_lowercase()>{format!("{:?} channel", step.channel).replace("Local channel", "not on the wire")}</span>
+            </p>
+            <p class="narration" data-testid="narration">{n.text}" "<a href=n.url target="_blank" rel="external noopener">{n.rfc}</a></p>
+            <p class="channel-note">{channel_note(step.channel)}</p>
+            {crate::run::scenario::is_misuse(step).then(|| {
+                let status = step.exchange.as_ref().map(|x| x.response.status).unwrap_or(0);
+                let outcome = if status >= 400 {
+                    format!("The servers refused it with {status}: the defence held.")
+                } else if record.vulnerable {
+                    format!("It went through ({status}), because this run's vulnerable switch turned the defence off.")
+                } else {
+                    format!("It went through ({status}).")
+                };
+                view! {
+                    <p class="misuse-note" data-testid="misuse-note">
+                        <strong>"This request tries the misuse. "</strong>
+                        {outcome}
+                        " (The lab tags it with x-lab-misuse; the response below is the servers' real answer.)"
                     </p>
-                    <p class="narration" data-testid="narration">{n.text}" "<a href=n.url target="_blank" rel="external noopener">{n.rfc}</a></p>
-                    <p class="channel-note">{channel_note(step.channel)}</p>
-                    {crate::run::scenario::is_misuse(&step).then(|| {
-                        let status = step.exchange.as_ref().map(|x| x.response.status).unwrap_or(0);
-                        let outcome = if status >= 400 {
-                            format!("The servers refused it with {status}: the defence held.")
-                        } else if record.vulnerable {
-                            format!("It went through ({status}), because this run's vulnerable switch turned the defence off.")
-                        } else {
-                            format!("It went through ({status}).")
-                        };
-                        view! {
-                            <p class="misuse-note" data-testid="misuse-note">
-                                <strong>"This request tries the misuse. "</strong>
-                                {outcome}
-                                " (The lab tags it with x-lab-misuse; the response below is the servers' real answer.)"
-                            </p>
-                        }
-                    })}
-                </header>
-                {exchange_view.unwrap_or_else(|| view! {
-                    <p class="local-note">"No HTTP message crossed the wire in this step, so there are no bytes to show."</p>
-                }.into_any())}
-            </section>
-        })
+                }
+            })}
+        </header>
+        {exchange_view.unwrap_or_else(|| view! {
+            <p class="local-note">"No HTTP message crossed the wire in this step, so there are no bytes to show."</p>
+        }.into_any())}
     }
+    .to_html()
 }
 
-fn exchange_details(record: &RunRecord, i: usize, x: &Exchange, m: bool, current: RwSignal<usize>) -> AnyView {
+fn exchange_details(record: &RunRecord, i: usize, x: &Exchange, m: bool) -> AnyView {
     let req_json = is_json(&x.request.headers);
     let res_json = is_json(&x.response.headers);
     let req_head = head_text(x.request.start_line(), &x.request.headers, m);
@@ -256,7 +256,7 @@ fn exchange_details(record: &RunRecord, i: usize, x: &Exchange, m: bool, current
             let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
             view! {
                 <div class="decoded jwt-decoded" data-testid="jwt">
-                    <h3>"JWT access token (RFC 9068), decoded in this page"</h3>
+                    <h3>"JWT access token (RFC 9068), decoded"</h3>
                     <p>"Header: "<code>"typ"</code>" must be "<code>"at+jwt"</code>"; "<code>"kid"</code>" names the key in "<a href="/oauth/jwks" rel="external" target="_blank">"/oauth/jwks"</a>"."</p>
                     <pre class="raw" data-testid="jwt-header">{pretty(&header)}</pre>
                     <p>"Claims: who (sub, client_id), for whom (aud), until when (exp), what (scope)."</p>
@@ -270,7 +270,7 @@ fn exchange_details(record: &RunRecord, i: usize, x: &Exchange, m: bool, current
             let ok = challenge.as_deref() == Some(computed.as_str());
             view! {
                 <div class="decoded pkce" data-testid="pkce">
-                    <h3>"PKCE, recomputed in this page"</h3>
+                    <h3>"PKCE, recomputed from the recorded verifier"</h3>
                     <ol class="pkce-chain">
                         <li>"code_verifier: "<code>{if m { masked(&v) } else { v.clone() }}</code></li>
                         <li>"SHA-256, then base64url without padding (RFC 7636 §4.2): "<code data-testid="pkce-computed">{computed.clone()}</code></li>
@@ -289,9 +289,9 @@ fn exchange_details(record: &RunRecord, i: usize, x: &Exchange, m: bool, current
                     <li>
                         <mark class=format!("artifact a-{}", art.name)>{art.name.clone()}</mark>
                         {if first == i { " first appears here".to_string() } else { format!(" first appeared in step {}", first + 1) }}
-                        {if first != i { Some(view! { " " <button type="button" class="link" aria-label=format!("Go to step {}", first + 1) on:click=move |_| current.set(first)>"go"</button> }) } else { None }}
+                        {if first != i { Some(view! { " " <button type="button" class="link" aria-label=format!("Go to step {}", first + 1) data-go=first>"go"</button> }) } else { None }}
                         {match next {
-                            Some(j) => view! { "; used next in step "{j + 1}" " <button type="button" class="link" aria-label=format!("Go to step {}", j + 1) on:click=move |_| current.set(j)>"go"</button> }.into_any(),
+                            Some(j) => view! { "; used next in step "{j + 1}" " <button type="button" class="link" aria-label=format!("Go to step {}", j + 1) data-go=j>"go"</button> }.into_any(),
                             None => view! { "; not sent again" }.into_any(),
                         }}
                     </li>

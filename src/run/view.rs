@@ -1,0 +1,43 @@
+//! A run as the pages show it: the sequence diagram and each step's
+//! inspector, rendered to HTML on the server from the run's record (see
+//! `pages::render`), with the few facts the pages act on beside them.
+//!
+//! The pages used to receive the whole record and render it in the browser;
+//! the record's types, their JSON decoding and the views of every part of a
+//! message then made up most of a grant page's wasm (issue: page budgets).
+//! The HTML is rendered from the same recorded bytes, so the page still
+//! shows only what crossed the wire; the record itself stays one link away
+//! (`/lab/runs/{id}`).
+
+use super::{Grant, Mode, RunStatus};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunView {
+    pub id: String,
+    pub grant: Grant,
+    pub mode: Mode,
+    pub status: RunStatus,
+    /// Where a guided run's browser pane starts.
+    pub start_url: String,
+    /// Each step's label, as the diagram draws it.
+    pub labels: Vec<String>,
+    /// The sequence diagram: an `<svg>` whose steps carry `data-step="i"`.
+    pub diagram: String,
+    /// Each step's inspector, as HTML (empty when not asked for). Buttons
+    /// that go to another step carry `data-go="j"`.
+    pub inspector: Vec<String>,
+    /// The inspector hides secrets (the "mask secrets" switch).
+    pub masked: bool,
+    /// In a misuse scenario: the step that tried the misuse, whether the
+    /// defence held, and the recorded answer.
+    pub verdict: Option<(usize, bool, String)>,
+    /// The scenario's lab-only vulnerable switch was on for this run.
+    pub vulnerable: bool,
+}
+
+impl RunView {
+    pub fn steps(&self) -> usize {
+        self.labels.len()
+    }
+}
