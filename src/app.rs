@@ -9,7 +9,7 @@ use crate::pages::misuse::{MisuseIndex, MisusePage};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{lazy_route, Lazy, LazyRoute, ParamSegment, StaticSegment};
+use leptos_router::{ParamSegment, StaticSegment};
 
 /// The lab's style sheet, inlined into every page's head by `shell`.
 /// cargo-leptos still builds it to `/pkg/oauth2-lab.css` for the
@@ -32,7 +32,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // with a linked sheet (Lighthouse's LCP on a slow network).
                 <style inner_html=STYLE></style>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body>
@@ -49,45 +49,14 @@ pub fn App() -> impl IntoView {
         <Title text="OAuth2 Lab"/>
         <Router>
             <Routes fallback=|| view! { <main class="page"><h1>"Page not found"</h1><p><a href="/">"Back to the lab"</a></p></main> }>
-                <Route path=StaticSegment("") view={Lazy::<HomeRoute>::new()}/>
-                <Route path=StaticSegment("choose") view={Lazy::<ChooserRoute>::new()}/>
-                <Route path=StaticSegment("compare") view={Lazy::<CompareRoute>::new()}/>
-                <Route path=(StaticSegment("follow"), ParamSegment("id")) view={Lazy::<FollowRoute>::new()}/>
-                <Route path=(StaticSegment("grants"), ParamSegment("grant")) view={Lazy::<GrantRoute>::new()}/>
-                <Route path=StaticSegment("misuse") view={Lazy::<MisuseIndexRoute>::new()}/>
-                <Route path=(StaticSegment("misuse"), ParamSegment("scenario")) view={Lazy::<MisuseRoute>::new()}/>
+                <Route path=StaticSegment("") view=HomePage/>
+                <Route path=StaticSegment("choose") view=ChooserPage/>
+                <Route path=StaticSegment("compare") view=ComparePage/>
+                <Route path=(StaticSegment("follow"), ParamSegment("id")) view=FollowPage/>
+                <Route path=(StaticSegment("grants"), ParamSegment("grant")) view=GrantPage/>
+                <Route path=StaticSegment("misuse") view=MisuseIndex/>
+                <Route path=(StaticSegment("misuse"), ParamSegment("scenario")) view=MisusePage/>
             </Routes>
         </Router>
     }
-}
-
-// Each page is a lazy route: built with `cargo leptos build --split`, its
-// code is a separate wasm chunk that the browser loads only on that page.
-macro_rules! lazy_pages {
-    ($($route:ident => $page:ident),* $(,)?) => {
-        $(
-            struct $route;
-
-            #[lazy_route]
-            impl LazyRoute for $route {
-                fn data() -> Self {
-                    $route
-                }
-
-                fn view(_this: Self) -> AnyView {
-                    view! { <$page/> }.into_any()
-                }
-            }
-        )*
-    };
-}
-
-lazy_pages! {
-    HomeRoute => HomePage,
-    ChooserRoute => ChooserPage,
-    CompareRoute => ComparePage,
-    FollowRoute => FollowPage,
-    GrantRoute => GrantPage,
-    MisuseIndexRoute => MisuseIndex,
-    MisuseRoute => MisusePage,
 }

@@ -16,12 +16,8 @@ pub fn hydrate() {
     // the hook (and the formatting it pulls in) out of the wasm.
     #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
-    // As `leptos::mount::hydrate_lazy`, which the lazy routes need, and
-    // then tells browser tests (and the curious) the page is interactive.
-    wasm_bindgen_futures::spawn_local(async {
-        let body = leptos::prelude::document().body();
-        let Some(body) = body else { return };
-        leptos::mount::hydrate_from_async(body.clone(), app::App).await.forget();
-        let _ = body.set_attribute("data-hydrated", "true");
-    });
+    // Islands: the pages are rendered on the server, and only their
+    // interactive parts (`#[island]`) hydrate, each from a wasm chunk of
+    // its own. Each island marks the page interactive (`pages::hydrated`).
+    leptos::mount::hydrate_islands();
 }

@@ -265,6 +265,8 @@ test("the chooser recommends per RFC 9700 and runs the recommendation in one cli
   await expect(page.locator("body[data-hydrated='true']")).toBeAttached();
   await page.getByRole("link", { name: "Answer five questions" }).click();
   await expect(page).toHaveURL(/\/choose$/);
+  // Each page is its own load: wait for its island before answering.
+  await expect(page.locator("body[data-hydrated='true']")).toBeAttached();
   const answer = (question: string, yes: boolean) =>
     page.getByRole("group", { name: question }).getByRole("radio", { name: yes ? "Yes" : "No" }).check();
   await answer("Is a user involved?", false);
@@ -281,6 +283,7 @@ test("the chooser recommends per RFC 9700 and runs the recommendation in one cli
   // A device short of a keyboard: the device grant, which the lab runs.
   await page.goBack();
   await expect(page).toHaveURL(/\/choose$/);
+  await expect(page.locator("body[data-hydrated='true']")).toBeAttached();
   await answer("Is a user involved?", true);
   await answer("Is the device short of a keyboard or a browser?", true);
   await expect(page.getByTestId("recommended")).toHaveText("Device authorization grant (RFC 8628)");

@@ -94,6 +94,13 @@ fn recommend(a: &[Answer; 5]) -> Option<Recommendation> {
 
 #[component]
 pub fn ChooserPage() -> impl IntoView {
+    view! { <Chooser/> }
+}
+
+/// The questions and the recommendation: an island (see `grant::GrantLab`).
+#[island(lazy)]
+fn Chooser() -> impl IntoView {
+    super::hydrated();
     let answers = RwSignal::new([Answer::Unanswered; 5]);
     view! {
         <main class="page chooser">
@@ -110,8 +117,12 @@ pub fn ChooserPage() -> impl IntoView {
                             <fieldset class="question">
                                 <legend>{q.text}</legend>
                                 <p class="hint">{q.hint}</p>
-                                <label><input type="radio" name=q.id value="yes" on:change=move |_| set(Answer::Yes)/>" Yes"</label>
-                                <label><input type="radio" name=q.id value="no" on:change=move |_| set(Answer::No)/>" No"</label>
+                                // Controlled: a page restored by the back button shows the
+                                // answers the page holds, not what the browser remembers.
+                                <label><input type="radio" name=q.id value="yes" prop:checked=move || answers.get()[i] == Answer::Yes
+                                    on:change=move |_| set(Answer::Yes)/>" Yes"</label>
+                                <label><input type="radio" name=q.id value="no" prop:checked=move || answers.get()[i] == Answer::No
+                                    on:change=move |_| set(Answer::No)/>" No"</label>
                             </fieldset>
                         }
                     })

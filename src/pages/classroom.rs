@@ -172,6 +172,13 @@ pub fn PresenterBar(permalink: Memo<String>) -> impl IntoView {
 pub fn FollowPage() -> impl IntoView {
     let params = use_params_map();
     let id = params.read_untracked().get("id").unwrap_or_default();
+    view! { <Follower id/> }
+}
+
+/// Waits for the presenter: an island (see `grant::GrantLab`).
+#[island(lazy)]
+fn Follower(id: String) -> impl IntoView {
+    super::hydrated();
     let waiting_id = id.clone();
     Effect::new(move |_| {
         let id = waiting_id.clone();

@@ -7,7 +7,6 @@ use super::runview::DiagramView;
 use crate::run::view::RunView;
 use crate::run::{Grant, Mode, GRANTS};
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 const STEP_MS: u64 = 1400;
 
@@ -27,6 +26,13 @@ pub async fn compare_table(runs: String) -> Result<String, ServerFnError> {
 
 #[component]
 pub fn ComparePage() -> impl IntoView {
+    view! { <CompareLab/> }
+}
+
+/// The comparison's interactive part: an island (see `grant::GrantLab`).
+#[island(lazy)]
+fn CompareLab() -> impl IntoView {
+    super::hydrated();
     let chosen = RwSignal::new(GRANTS[..4].to_vec());
     let runs = RwSignal::new(Vec::<RunView>::new());
     let table = RwSignal::new(None::<String>);
@@ -56,17 +62,15 @@ pub fn ComparePage() -> impl IntoView {
     };
 
     // Permalink in, then out.
-    let query = use_query_map();
     Effect::new(move |_| {
-        let q = query.get_untracked();
-        if let Some(list) = q.get("grants") {
+        if let Some(list) = super::query_param("grants") {
             let picked: Vec<Grant> = list.split(',').filter_map(Grant::from_slug).collect();
             if picked.len() >= 2 {
                 chosen.set(picked);
             }
         }
-        if let Some(ids) = q.get("runs") {
-            let step = q.get("step").and_then(|s| s.parse::<usize>().ok()).unwrap_or(1).max(1) - 1;
+        if let Some(ids) = super::query_param("runs") {
+            let step = super::query_param("step").and_then(|s| s.parse::<usize>().ok()).unwrap_or(1).max(1) - 1;
             let ids: Vec<String> = ids.split(',').map(str::to_string).take(4).collect();
             leptos::task::spawn_local(async move {
                 let mut found = vec![];
@@ -79,7 +83,7 @@ pub fn ComparePage() -> impl IntoView {
                 runs.set(found);
                 current.set(step);
             });
-        } else if q.get("autorun").as_deref() == Some("1") {
+        } else if super::query_param("autorun").as_deref() == Some("1") {
             run_them();
         }
     });
@@ -92,7 +96,7 @@ pub fn ComparePage() -> impl IntoView {
         }
         url
     });
-    let following = query.with_untracked(|q| q.get("follow"));
+    let following = super::query_param("follow");
     let follower = following.is_some();
     super::stepping::keep_address(permalink, follower);
     if let Some(id) = following.clone() {

@@ -8,7 +8,7 @@ use crate::run::narration::{channel_note, deprecation, when_to_use};
 use crate::run::view::RunView;
 use crate::run::{Channel, Grant, Mode, RunStatus, GRANTS};
 use leptos::prelude::*;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_params_map;
 
 /// Starts a run. An autoplay run is complete when this returns; a guided
 /// run waits for the learner in the browser pane. The answer is the run as
@@ -134,8 +134,11 @@ pub fn GrantLinks() -> impl IntoView {
     }
 }
 
-#[component]
+/// The grant page's interactive part: an island, hydrated from its own
+/// wasm chunk; the rest of the page is server-rendered HTML.
+#[island(lazy)]
 fn GrantLab(grant: Grant) -> impl IntoView {
+    super::hydrated();
     let mode = RwSignal::new(Mode::Autoplay);
     let run = RwSignal::new(None::<RunView>);
     let current = RwSignal::new(0usize);
@@ -210,22 +213,20 @@ fn GrantLab(grant: Grant) -> impl IntoView {
     // options, `run=…&step=N` the run and its current step, so a reload or
     // a shared link opens the same view. `?autorun=1` (from the chooser)
     // runs the grant as the page opens.
-    let query = use_query_map();
     Effect::new(move |_| {
-        let q = query.get_untracked();
-        if q.get("mode").as_deref() == Some("guided") {
+        if super::query_param("mode").as_deref() == Some("guided") {
             mode.set(Mode::Guided);
         }
-        if q.get("lifecycle").as_deref() == Some("0") {
+        if super::query_param("lifecycle").as_deref() == Some("0") {
             lifecycle.set(false);
         }
-        if q.get("mask").as_deref() == Some("1") {
+        if super::query_param("mask").as_deref() == Some("1") {
             mask.set(true);
         }
-        if q.get("jwt").as_deref() == Some("1") {
+        if super::query_param("jwt").as_deref() == Some("1") {
             jwt.set(true);
         }
-        if q.get("autorun").as_deref() == Some("1") {
+        if super::query_param("autorun").as_deref() == Some("1") {
             start.dispatch(StartRun {
                 grant,
                 mode: Mode::Autoplay,
@@ -234,8 +235,16 @@ fn GrantLab(grant: Grant) -> impl IntoView {
                 mask: mask.get_untracked(),
                 bare: false,
             });
-        } else if let Some(id) = q.get("run") {
-            super::stepping::restore_run(id, q.get("step"), mask.get_untracked(), run, current, revealed, error);
+        } else if let Some(id) = super::query_param("run") {
+            super::stepping::restore_run(
+                id,
+                super::query_param("step"),
+                mask.get_untracked(),
+                run,
+                current,
+                revealed,
+                error,
+            );
         }
     });
     let permalink = Memo::new(move |_| {
@@ -259,7 +268,7 @@ fn GrantLab(grant: Grant) -> impl IntoView {
         let path = format!("/grants/{}", grant.slug());
         super::stepping::with_query(path, &q)
     });
-    let following = query.with_untracked(|q| q.get("follow"));
+    let following = super::query_param("follow");
     let follower = following.is_some();
     super::stepping::keep_address(permalink, follower);
     // A student following a class: the presenter's steps arrive here.

@@ -65,7 +65,6 @@ const GRANTS: [GrantCard; 5] = [
 
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let (show_secrets, set_show_secrets) = signal(false);
     view! {
         <main class="page">
             <header class="hero">
@@ -119,6 +118,33 @@ pub fn HomePage() -> impl IntoView {
                 </table>
             </section>
 
+            <DemoClients/>
+
+            <section aria-labelledby="endpoints-title">
+                <h2 id="endpoints-title">"Endpoints"</h2>
+                <ul class="endpoints">
+                    <li><a href="/.well-known/oauth-authorization-server" rel="external"><code>"/.well-known/oauth-authorization-server"</code></a>" authorization server metadata (RFC 8414)"</li>
+                    <li><a href="/.well-known/oauth-protected-resource" rel="external"><code>"/.well-known/oauth-protected-resource"</code></a>" resource server metadata (RFC 9728)"</li>
+                    <li><code>"POST /oauth/register"</code>" dynamic client registration (RFC 7591)"</li>
+                    <li><code>"GET /oauth/authorize"</code>" sign-in and consent (RFC 6749 §3.1)"</li>
+                    <li><code>"POST /oauth/token"</code>" token endpoint (RFC 6749 §3.2)"</li>
+                    <li><code>"POST /oauth/revoke"</code>" and "<code>"POST /oauth/introspect"</code>" (RFC 7009, RFC 7662)"</li>
+                    <li><code>"POST /oauth/device_authorization"</code>" and the verification page "<code>"/oauth/device"</code>" (RFC 8628)"</li>
+                    <li><a href="/oauth/jwks" rel="external"><code>"/oauth/jwks"</code></a>" the key that signs JWT access tokens (RFC 9068)"</li>
+                    <li><code>"GET /api/v1/accounts/verify_credentials"</code>", "<code>"POST /api/v1/statuses"</code>", "<code>"GET /api/v1/timelines/home"</code>" the Mastodon-shaped API"</li>
+                </ul>
+            </section>
+        </main>
+    }
+}
+
+/// The demo clients, with their secrets shown on request: the home page's
+/// one island (see `grant::GrantLab`).
+#[island(lazy)]
+fn DemoClients() -> impl IntoView {
+    super::hydrated();
+    let (show_secrets, set_show_secrets) = signal(false);
+    view! {
             <section aria-labelledby="clients-title">
                 <div class="section-head">
                     <h2 id="clients-title">"Demo clients"</h2>
@@ -176,21 +202,5 @@ pub fn HomePage() -> impl IntoView {
                     </table>
                 </div>
             </section>
-
-            <section aria-labelledby="endpoints-title">
-                <h2 id="endpoints-title">"Endpoints"</h2>
-                <ul class="endpoints">
-                    <li><a href="/.well-known/oauth-authorization-server" rel="external"><code>"/.well-known/oauth-authorization-server"</code></a>" authorization server metadata (RFC 8414)"</li>
-                    <li><a href="/.well-known/oauth-protected-resource" rel="external"><code>"/.well-known/oauth-protected-resource"</code></a>" resource server metadata (RFC 9728)"</li>
-                    <li><code>"POST /oauth/register"</code>" dynamic client registration (RFC 7591)"</li>
-                    <li><code>"GET /oauth/authorize"</code>" sign-in and consent (RFC 6749 §3.1)"</li>
-                    <li><code>"POST /oauth/token"</code>" token endpoint (RFC 6749 §3.2)"</li>
-                    <li><code>"POST /oauth/revoke"</code>" and "<code>"POST /oauth/introspect"</code>" (RFC 7009, RFC 7662)"</li>
-                    <li><code>"POST /oauth/device_authorization"</code>" and the verification page "<code>"/oauth/device"</code>" (RFC 8628)"</li>
-                    <li><a href="/oauth/jwks" rel="external"><code>"/oauth/jwks"</code></a>" the key that signs JWT access tokens (RFC 9068)"</li>
-                    <li><code>"GET /api/v1/accounts/verify_credentials"</code>", "<code>"POST /api/v1/statuses"</code>", "<code>"GET /api/v1/timelines/home"</code>" the Mastodon-shaped API"</li>
-                </ul>
-            </section>
-        </main>
     }
 }

@@ -8,7 +8,7 @@ use super::grant::{status_class, status_text};
 use crate::run::scenario::{Scenario, CLOCK_SPEEDS, DEFAULT_CLOCK_SPEED, SCENARIOS};
 use crate::run::view::RunView;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_params_map;
 
 /// Plays a misuse scenario; the run is complete when this returns. The
 /// answer is the run as the page shows it (see `grant::start_run`).
@@ -69,8 +69,10 @@ pub fn MisusePage() -> impl IntoView {
     }
 }
 
-#[component]
+/// A scenario's interactive part: an island (see `grant::GrantLab`).
+#[island(lazy)]
 fn ScenarioLab(scenario: Scenario) -> impl IntoView {
+    super::hydrated();
     let about = scenario.about();
     let run = RwSignal::new(None::<RunView>);
     let current = RwSignal::new(0usize);
@@ -95,14 +97,20 @@ fn ScenarioLab(scenario: Scenario) -> impl IntoView {
     super::stepping::follow_mask(mask, run, error);
 
     // The permalink: `?vulnerable=1&run=…&step=N`.
-    let query = use_query_map();
     Effect::new(move |_| {
-        let q = query.get_untracked();
-        if q.get("vulnerable").as_deref() == Some("1") && about.switch.is_some() {
+        if super::query_param("vulnerable").as_deref() == Some("1") && about.switch.is_some() {
             vulnerable.set(true);
         }
-        if let Some(id) = q.get("run") {
-            super::stepping::restore_run(id, q.get("step"), mask.get_untracked(), run, current, revealed, error);
+        if let Some(id) = super::query_param("run") {
+            super::stepping::restore_run(
+                id,
+                super::query_param("step"),
+                mask.get_untracked(),
+                run,
+                current,
+                revealed,
+                error,
+            );
         }
     });
     let permalink = Memo::new(move |_| {
@@ -117,7 +125,7 @@ fn ScenarioLab(scenario: Scenario) -> impl IntoView {
         let path = format!("/misuse/{}", scenario.slug());
         super::stepping::with_query(path, &q)
     });
-    let following = query.with_untracked(|q| q.get("follow"));
+    let following = super::query_param("follow");
     let follower = following.is_some();
     super::stepping::keep_address(permalink, follower);
     if let Some(id) = following {
