@@ -235,16 +235,8 @@ fn GrantLab(grant: Grant) -> impl IntoView {
                 mask: mask.get_untracked(),
                 bare: false,
             });
-        } else if let Some(id) = super::query_param("run") {
-            super::stepping::restore_run(
-                id,
-                super::query_param("step"),
-                mask.get_untracked(),
-                run,
-                current,
-                revealed,
-                error,
-            );
+        } else {
+            super::stepping::restore_run(mask.get_untracked(), run, current, revealed, error);
         }
     });
     let permalink = Memo::new(move |_| {

@@ -101,17 +101,7 @@ fn ScenarioLab(scenario: Scenario) -> impl IntoView {
         if super::query_param("vulnerable").as_deref() == Some("1") && about.switch.is_some() {
             vulnerable.set(true);
         }
-        if let Some(id) = super::query_param("run") {
-            super::stepping::restore_run(
-                id,
-                super::query_param("step"),
-                mask.get_untracked(),
-                run,
-                current,
-                revealed,
-                error,
-            );
-        }
+        super::stepping::restore_run(mask.get_untracked(), run, current, revealed, error);
     });
     let permalink = Memo::new(move |_| {
         let mut q = vec![];

@@ -43,17 +43,17 @@ pub fn show_new_run(
     }
 }
 
-/// Opens the run a permalink names (`run=…&step=N`, N from 1) at that step.
+/// Opens the run the address names (`run=…&step=N`, N from 1) at that
+/// step; nothing when it names none.
 pub fn restore_run(
-    id: String,
-    step: Option<String>,
     mask: bool,
     run: RwSignal<Option<RunView>>,
     current: RwSignal<usize>,
     revealed: RwSignal<usize>,
     error: RwSignal<Option<String>>,
 ) {
-    let step = step.and_then(|s| s.parse::<usize>().ok()).unwrap_or(1).max(1) - 1;
+    let Some(id) = super::query_param("run") else { return };
+    let step = super::query_param("step").and_then(|s| s.parse::<usize>().ok()).unwrap_or(1).max(1) - 1;
     leptos::task::spawn_local(async move {
         match super::grant::get_run(id, mask, false).await {
             Ok(r) => {
