@@ -63,7 +63,8 @@ for (const [name, [width, height]] of Object.entries(sizes)) {
     await page.goto(`${base}${path}`);
     await page.waitForSelector("body[data-hydrated='true']");
   };
-  await go("/misuse");
+  // The index is plain server-rendered HTML: no island to wait for.
+  await page.goto(`${base}/misuse`);
   await page.screenshot({ path: `${out}/misuse-index-${name}.png`, fullPage: true });
   await go("/misuse/redirect-uri");
   for (const vulnerable of [false, true]) {
