@@ -345,7 +345,7 @@ fn GrantLab(grant: Grant) -> impl IntoView {
                             <a href=move || permalink.get() data-testid="permalink" title="This run at this step, with these options">"Link to this step"</a>
                         </div>
                         {guided_url.map(|url| view! { <BrowserPane url=url/> })}
-                        <RunPlayer run current revealed playing speed/>
+                        <RunPlayer run current revealed playing speed mask/>
                     </section>
                 }
             })}
@@ -383,6 +383,7 @@ pub fn RunPlayer(
     revealed: RwSignal<usize>,
     playing: RwSignal<bool>,
     speed: RwSignal<u32>,
+    mask: RwSignal<bool>,
 ) -> impl IntoView {
     let steps_len = move || run.with(|r| r.as_ref().map(RunView::steps).unwrap_or(0));
     view! {
@@ -390,7 +391,7 @@ pub fn RunPlayer(
         <Legend/>
         <div class="run-body">
             <DiagramView run current revealed/>
-            <InspectorView run current/>
+            <InspectorView run current mask/>
         </div>
     }
 }

@@ -199,7 +199,7 @@ fn ScenarioLab(scenario: Scenario) -> impl IntoView {
                         <a href=format!("/lab/runs/{id}/export.md") rel="external" download>"Export Markdown (Mermaid)"</a>
                         <a href=move || permalink.get() data-testid="permalink">"Link to this step"</a>
                     </div>
-                    <super::grant::RunPlayer run current revealed playing speed/>
+                    <super::grant::RunPlayer run current revealed playing speed mask/>
                 </section>
             })}
             {move || run.with(|r| r.is_none()).then(|| view! {

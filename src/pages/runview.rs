@@ -72,11 +72,15 @@ pub fn DiagramView(
     }
 }
 
+/// The current step's inspector. While the run on show does not match the
+/// "mask secrets" switch (its masked copy is on the way), it shows nothing
+/// rather than secrets the switch says are hidden.
 #[component]
-pub fn InspectorView(run: RwSignal<Option<RunView>>, current: RwSignal<usize>) -> impl IntoView {
+pub fn InspectorView(run: RwSignal<Option<RunView>>, current: RwSignal<usize>, mask: RwSignal<bool>) -> impl IntoView {
     let html = move || {
+        let m = mask.get();
         run.with(|r| {
-            let r = r.as_ref()?;
+            let r = r.as_ref().filter(|r| r.masked == m)?;
             r.inspector.get(current.get().min(r.inspector.len().checked_sub(1)?)).cloned()
         })
     };

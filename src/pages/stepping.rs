@@ -78,8 +78,13 @@ pub fn follow_mask(mask: RwSignal<bool>, run: RwSignal<Option<RunView>>, error: 
         let m = mask.get();
         let Some(id) = run.with(|r| r.as_ref().filter(|r| r.masked != m).map(|r| r.id.clone())) else { return };
         leptos::task::spawn_local(async move {
-            match super::grant::get_run(id, m, false).await {
-                Ok(v) if mask.get_untracked() == m => run.set(Some(v)),
+            match super::grant::get_run(id.clone(), m, false).await {
+                // Only onto the same run: a new one may have started since.
+                Ok(v) if mask.get_untracked() == m => run.update(|r| {
+                    if r.as_ref().is_some_and(|r| r.id == id) {
+                        *r = Some(v);
+                    }
+                }),
                 Ok(_) => {}
                 Err(e) => error.set(Some(e.to_string())),
             }
