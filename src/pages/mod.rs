@@ -33,7 +33,6 @@ pub fn query_param(name: &str) -> Option<String> {
     }
     #[cfg(not(feature = "ssr"))]
     {
-        let search = window().location().search().unwrap_or_default();
-        crate::run::parse_form(search.trim_start_matches('?')).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+        classroom::param(&window().location().search().unwrap_or_default(), name)
     }
 }
