@@ -140,7 +140,7 @@ fn check_jwt(servers: &Servers, token: &str) -> Result<TokenRecord, BearerReject
         client_id: claims.client_id,
         username,
         scopes: super::util::scope_set(&claims.scope),
-        family: String::new(),
+        family: 0,
         issued_at: claims.iat,
         expires_at: claims.exp,
         revoked: false,

@@ -7,9 +7,9 @@ use super::error::{OAuthError, OAuthResult};
 use super::store::Client;
 use super::util::{decode_base64, has_media_type, secrets_equal, Params};
 use super::Servers;
-use axum::body::Bytes;
 use axum::extract::{FromRef, FromRequest, Request};
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, StatusCode};
+use http_body_util::{BodyExt, Collected, LengthLimitError};
 use std::sync::Arc;
 
 /// A client that has authenticated (or, for a public client, identified
@@ -40,7 +40,7 @@ where
         // Read before the body consumes the request; a malformed header is
         // reported after the body's own errors, as before.
         let basic = basic_credentials(req.headers());
-        let params = read_form(req, state).await?;
+        let params = read_form(req).await?;
         let client = authenticate_with(&servers, basic?, &params)?;
         Ok(Self { client, params })
     }
@@ -48,7 +48,7 @@ where
 
 /// Reads an `application/x-www-form-urlencoded` body (RFC 6749 §3.2) and
 /// refuses repeated parameters.
-pub async fn read_form<S: Send + Sync>(req: Request, state: &S) -> OAuthResult<Params> {
+pub async fn read_form(req: Request) -> OAuthResult<Params> {
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if !has_media_type(req.headers(), "application/x-www-form-urlencoded") {
         let sent = if content_type.is_empty() {
@@ -60,9 +60,17 @@ pub async fn read_form<S: Send + Sync>(req: Request, state: &S) -> OAuthResult<P
             "This endpoint reads application/x-www-form-urlencoded bodies only (RFC 6749 section 3.2); the request was sent with {sent}."
         )));
     }
-    let body = Bytes::from_request(req, state).await.map_err(|e| {
-        let mut err = OAuthError::invalid_request(format!("The request body could not be read: {e}."));
-        err.status = Some(e.status());
+    // Every route's body is already capped by the `RequestBodyLimitLayer`
+    // around the router, so the body is collected as it is, not through
+    // axum's `Bytes` extractor, which would wrap it in a second limit.
+    let body = req.into_body().collect().await.map(Collected::to_bytes).map_err(|e| {
+        let too_large = std::error::Error::source(&e).is_some_and(|s| s.is::<LengthLimitError>());
+        let mut err = OAuthError::invalid_request(if too_large {
+            "The request body is larger than this server reads.".to_string()
+        } else {
+            format!("The request body could not be read: {e}.")
+        });
+        err.status = Some(if too_large { StatusCode::PAYLOAD_TOO_LARGE } else { StatusCode::BAD_REQUEST });
         err
     })?;
     Params::parse(&body).map_err(|name| {

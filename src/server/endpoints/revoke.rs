@@ -19,7 +19,7 @@ pub async fn revoke(State(s): State<Arc<Servers>>, req: ClientRequest) -> OAuthR
         match record.kind {
             // §2.1: revoking a refresh token also revokes the access tokens
             // issued with it.
-            TokenKind::Refresh => s.tokens.revoke_family(&record.family),
+            TokenKind::Refresh => s.tokens.revoke_family(record.family),
             TokenKind::Access => s.tokens.revoke(token),
         }
         tracing::info!(client_id = %req.client.client_id, kind = ?record.kind, "token revoked");

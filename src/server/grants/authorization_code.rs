@@ -126,7 +126,7 @@ impl TokenGrant for AuthorizationCode {
             Redeem::Replayed(grant) => {
                 // §4.1.2, RFC 9700 §4.2.4: a second use means the code
                 // leaked, so everything issued from it is revoked.
-                servers.tokens.revoke_family(&grant.family);
+                servers.tokens.revoke_family(grant.family);
                 return Err(OAuthError::invalid_grant(
                     "This authorization code was already used. A code is single-use; because it was replayed, every token issued from it has now been revoked (RFC 6749 section 4.1.2).",
                 ));
@@ -141,7 +141,7 @@ impl TokenGrant for AuthorizationCode {
             client,
             Some(&grant.username),
             &grant.scopes,
-            &grant.family,
+            grant.family,
             with_refresh.then_some(&grant.scopes[..]),
         )
     }

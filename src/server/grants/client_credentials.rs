@@ -23,6 +23,6 @@ impl TokenGrant for ClientCredentials {
         require_grant(client, "client_credentials")?;
         let scopes = resolve_scope(client, params.get("scope"))?;
         // §4.4.3: a refresh token SHOULD NOT be included.
-        servers.issue_tokens(client, None, &scopes, &new_family(), None)
+        servers.issue_tokens(client, None, &scopes, new_family(), None)
     }
 }

@@ -50,7 +50,7 @@ impl TokenGrant for DeviceCode {
                     return Err(OAuthError::invalid_grant("The device code was refused."));
                 };
                 let with_refresh = client.allows_grant("refresh_token");
-                servers.issue_tokens(client, Some(&username), &scopes, &grant.family, with_refresh.then_some(&scopes[..]))
+                servers.issue_tokens(client, Some(&username), &scopes, grant.family, with_refresh.then_some(&scopes[..]))
             }
         }
     }

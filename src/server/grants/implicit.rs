@@ -34,7 +34,7 @@ impl AuthorizeGrant for Implicit {
         let client = servers.clients.get(&req.client_id);
         let client = client.ok_or_else(|| crate::server::error::OAuthError::invalid_request("The client is gone."))?;
         // §4.2.2: never a refresh token in the implicit grant.
-        let t = servers.issue_tokens(&client, Some(&user.username), scopes, &new_family(), None)?;
+        let t = servers.issue_tokens(&client, Some(&user.username), scopes, new_family(), None)?;
         let mut out = vec![
             ("access_token", t.access_token),
             ("token_type", t.token_type.to_string()),

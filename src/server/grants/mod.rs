@@ -12,7 +12,7 @@ pub mod password;
 pub mod refresh_token;
 
 use super::error::{OAuthError, OAuthResult};
-use super::store::{Client, TokenKind, TokenRecord, User};
+use super::store::{Client, Family, TokenKind, TokenRecord, User};
 use super::util::{now_secs, random_token, scope_set, scope_string, Params};
 use super::Servers;
 use crate::demo::SCOPES;
@@ -131,9 +131,12 @@ pub fn require_grant(client: &Client, grant_type: &str) -> OAuthResult<()> {
     }
 }
 
-/// A new token family: every token issued from one grant shares it.
-pub fn new_family() -> String {
-    random_token("fam_")
+/// A new token family: every token issued from one grant shares it. A
+/// family is never shown or sent, so a counter will do: no random token
+/// to draw and store for every token issued.
+pub fn new_family() -> Family {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl Servers {
@@ -169,7 +172,7 @@ impl Servers {
         client: &Client,
         username: Option<&str>,
         scopes: &[String],
-        family: &str,
+        family: Family,
         refresh_scopes: Option<&[String]>,
     ) -> OAuthResult<TokenResponse> {
         let now = self.lab_now(&client.client_id);
@@ -179,7 +182,7 @@ impl Servers {
             client_id: client.client_id.clone(),
             username: username.map(str::to_string),
             scopes: scopes.to_vec(),
-            family: family.to_string(),
+            family,
             issued_at: now,
             expires_at: now + ttl.as_secs(),
             revoked: false,

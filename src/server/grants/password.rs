@@ -36,6 +36,6 @@ impl TokenGrant for Password {
         };
         servers.users.record_success(username);
         let with_refresh = client.allows_grant("refresh_token");
-        servers.issue_tokens(client, Some(&user.username), &scopes, &new_family(), with_refresh.then_some(&scopes[..]))
+        servers.issue_tokens(client, Some(&user.username), &scopes, new_family(), with_refresh.then_some(&scopes[..]))
     }
 }

@@ -36,7 +36,7 @@ impl TokenGrant for RefreshToken {
         let vulnerable =
             record.rotated && servers.runs.vulnerable(&client.client_id, crate::run::scenario::Scenario::RefreshReuse);
         if record.rotated && !vulnerable {
-            return Err(reused(servers, &record.family));
+            return Err(reused(servers, record.family));
         }
         if record.revoked {
             return Err(OAuthError::invalid_grant("This refresh token has been revoked."));
@@ -62,15 +62,15 @@ impl TokenGrant for RefreshToken {
             }
         };
         if !servers.tokens.rotate(token) && !vulnerable {
-            return Err(reused(servers, &record.family));
+            return Err(reused(servers, record.family));
         }
         // §6: the new refresh token keeps the original scope, even when this
         // access token is narrower.
-        servers.issue_tokens(client, record.username.as_deref(), &scopes, &record.family, Some(&record.scopes))
+        servers.issue_tokens(client, record.username.as_deref(), &scopes, record.family, Some(&record.scopes))
     }
 }
 
-fn reused(servers: &Servers, family: &str) -> OAuthError {
+fn reused(servers: &Servers, family: crate::server::store::Family) -> OAuthError {
     servers.tokens.revoke_family(family);
     OAuthError::invalid_grant(
         "This refresh token was already used and replaced by a newer one. Reusing it suggests it was stolen, so every token of this grant has been revoked (RFC 9700 section 4.14.2).",

@@ -30,7 +30,7 @@ pub struct DeviceGrant {
     pub scopes: Vec<String>,
     pub user_code: String,
     pub state: DeviceState,
-    pub family: String,
+    pub family: super::Family,
     pub expires: Instant,
     /// The interval the device must keep between polls; it grows by 5 s on
     /// each `slow_down` (§3.5).
@@ -82,7 +82,12 @@ impl Devices {
     }
 
     /// A new pending authorization: (device code, user code as shown).
-    pub fn create(&self, client_id: &str, scopes: Vec<String>, family: String) -> Result<(String, String), StoreFull> {
+    pub fn create(
+        &self,
+        client_id: &str,
+        scopes: Vec<String>,
+        family: super::Family,
+    ) -> Result<(String, String), StoreFull> {
         let device_code = crate::server::util::random_token("dc_");
         let mut rng = rand::rng();
         let raw: String =

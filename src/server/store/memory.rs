@@ -143,6 +143,14 @@ pub struct MemoryTokens {
     revoked_families: Mutex<Bounded<()>>,
 }
 
+/// A family's key in the revoked set: its id, which is no secret, so it
+/// needs no digest.
+fn family_key(family: Family) -> [u8; 32] {
+    let mut key = [0; 32];
+    key[..8].copy_from_slice(&family.to_le_bytes());
+    key
+}
+
 /// As long as any token of a family can live.
 const FAMILY_MEMORY: Duration = Duration::from_secs(86_400);
 
@@ -150,21 +158,21 @@ impl MemoryTokens {
     pub fn new(cap: usize) -> Self {
         Self { inner: Mutex::new(Bounded::new(cap)), revoked_families: Mutex::new(Bounded::new(cap)) }
     }
-    fn family_revoked(&self, family: &str) -> bool {
+    fn family_revoked(&self, family: Family) -> bool {
         let revoked = self.revoked_families.lock();
-        !revoked.is_empty() && revoked.get(&Bounded::<()>::key(family)).is_some()
+        !revoked.is_empty() && revoked.get(&family_key(family)).is_some()
     }
 }
 
 impl TokenStore for MemoryTokens {
     fn insert(&self, token: &str, mut record: TokenRecord, expires: Instant) -> Result<(), StoreFull> {
         let key = Bounded::<TokenRecord>::key(token);
-        record.revoked |= self.family_revoked(&record.family);
+        record.revoked |= self.family_revoked(record.family);
         self.inner.lock().insert(key, Box::new(record), Some(expires))
     }
     fn get(&self, token: &str) -> Option<TokenRecord> {
         let mut record = self.inner.lock().get(&Bounded::<TokenRecord>::key(token)).map(|r| TokenRecord::clone(r))?;
-        record.revoked |= self.family_revoked(&record.family);
+        record.revoked |= self.family_revoked(record.family);
         Some(record)
     }
     fn rotate(&self, token: &str) -> bool {
@@ -182,9 +190,8 @@ impl TokenStore for MemoryTokens {
             r.revoked = true;
         }
     }
-    fn revoke_family(&self, family: &str) {
-        let _ =
-            self.revoked_families.lock().insert(Bounded::<()>::key(family), (), Some(Instant::now() + FAMILY_MEMORY));
+    fn revoke_family(&self, family: Family) {
+        let _ = self.revoked_families.lock().insert(family_key(family), (), Some(Instant::now() + FAMILY_MEMORY));
         for r in self.inner.lock().values_mut() {
             if r.family == family {
                 r.revoked = true;

@@ -81,7 +81,7 @@ pub struct CodeGrant {
     pub code_challenge: Option<String>,
     /// Every token issued from this code shares it, so a replayed code can
     /// revoke them all (RFC 6749 §4.1.2).
-    pub family: String,
+    pub family: Family,
 }
 
 pub enum Redeem {
@@ -94,6 +94,10 @@ pub enum Redeem {
     /// stolen code tried without the verifier does not burn it.
     Refused,
 }
+
+/// A token family's id (`grants::new_family`); 0 is no family (a JWT access
+/// token is checked by its signature and never stored).
+pub type Family = u64;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TokenKind {
@@ -109,7 +113,7 @@ pub struct TokenRecord {
     pub scopes: Vec<String>,
     /// Tokens issued from one grant and its refreshes share a family
     /// (RFC 9700 §4.14.2).
-    pub family: String,
+    pub family: Family,
     pub issued_at: u64,
     pub expires_at: u64,
     pub revoked: bool,
@@ -171,7 +175,7 @@ pub trait TokenStore: Send + Sync {
     /// is a reuse.
     fn rotate(&self, token: &str) -> bool;
     fn revoke(&self, token: &str);
-    fn revoke_family(&self, family: &str);
+    fn revoke_family(&self, family: Family);
     /// How many entries are held, expired ones not yet swept included.
     fn count(&self) -> usize;
 }

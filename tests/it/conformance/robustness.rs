@@ -89,6 +89,35 @@ async fn line_29_malformed_input_never_yields_5xx() {
 }
 
 #[tokio::test]
+async fn a_chunked_body_past_the_limit_is_refused_with_413_in_the_rfc_format() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let lab = start().await;
+    let addr = lab.base.trim_start_matches("http://").to_string();
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    // No Content-Length, so the limit is met while the body is read.
+    s.write_all(b"POST /oauth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let chunk = vec![b'a'; 16 * 1024];
+    for _ in 0..5 {
+        // The server may answer and close before the last chunk.
+        if s.write_all(format!("{:x}\r\n", chunk.len()).as_bytes()).await.is_err()
+            || s.write_all(&chunk).await.is_err()
+            || s.write_all(b"\r\n").await.is_err()
+        {
+            break;
+        }
+    }
+    let _ = s.write_all(b"0\r\n\r\n").await;
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut answer)).await.expect("answered").unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains(r#""error":"invalid_request""#), "{answer}");
+    assert!(answer.contains("larger than this server reads"), "{answer}");
+}
+
+#[tokio::test]
 async fn line_29_a_stalled_request_times_out() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let lab = start_with(|c| c.request_timeout = Duration::from_millis(300)).await;
