@@ -17,7 +17,11 @@ pub fn hydrate() {
     #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     // Islands: the pages are rendered on the server, and only their
-    // interactive parts (`#[island]`) hydrate, each from a wasm chunk of
-    // its own. Each island marks the page interactive (`pages::hydrated`).
+    // interactive parts (`#[island]`) hydrate. The three labs (grant,
+    // scenario, comparison) are lazy, each in wasm chunks of its own; the
+    // small islands (chooser, demo clients, follower) are in this module,
+    // so that the labs share few chunks: each chunk is a wasm module the
+    // browser fetches, compiles and instantiates. Each island marks the
+    // page interactive (`pages::hydrated`).
     leptos::mount::hydrate_islands();
 }

@@ -97,8 +97,9 @@ pub fn ChooserPage() -> impl IntoView {
     view! { <Chooser/> }
 }
 
-/// The questions and the recommendation: an island (see `grant::GrantLab`).
-#[island(lazy)]
+/// The questions and the recommendation: an island, small enough to live
+/// in the main wasm module (see `src/lib.rs`).
+#[island]
 fn Chooser() -> impl IntoView {
     super::hydrated();
     let answers = RwSignal::new([Answer::Unanswered; 5]);

@@ -175,8 +175,9 @@ pub fn FollowPage() -> impl IntoView {
     view! { <Follower id/> }
 }
 
-/// Waits for the presenter: an island (see `grant::GrantLab`).
-#[island(lazy)]
+/// Waits for the presenter: an island, small enough to live in the main
+/// wasm module (see `src/lib.rs`).
+#[island]
 fn Follower(id: String) -> impl IntoView {
     super::hydrated();
     let waiting_id = id.clone();

@@ -139,8 +139,9 @@ pub fn HomePage() -> impl IntoView {
 }
 
 /// The demo clients, with their secrets shown on request: the home page's
-/// one island (see `grant::GrantLab`).
-#[island(lazy)]
+/// one island, small enough to live in the main wasm module (see
+/// `src/lib.rs`).
+#[island]
 fn DemoClients() -> impl IntoView {
     super::hydrated();
     let (show_secrets, set_show_secrets) = signal(false);
