@@ -1,5 +1,5 @@
 # The two commands of the README, and a few conveniences.
-.PHONY: run test setup fmt bench flood soak fuzz
+.PHONY: run test setup fmt bench callgrind flood soak fuzz
 
 run: ## install what is missing, build in release mode, serve on http://127.0.0.1:3000
 	scripts/run.sh $(ARGS)
@@ -15,6 +15,9 @@ fmt:
 
 bench: ## the benchmark harness: the lab against oxide-auth, node-oauth2-server, Authlib and a bare-axum floor
 	bench/run.sh $(ARGS)
+
+callgrind: ## instructions per token request under callgrind, for the lab, oxide-auth and the floor (repeatable, unlike req/s)
+	bench/callgrind.sh $(ARGS)
 
 flood: ## 100,000 registrations, authorizations and runs in a minute each, with a probe on another address
 	bench/flood.sh $(ARGS)

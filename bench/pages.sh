@@ -22,10 +22,9 @@ LIGHTHOUSE_RUNS="${LIGHTHOUSE_RUNS:-5}"
 : > bench/results/pages-runs.txt
 gz() { gzip -9 -c "$1" | wc -c; }
 
-# The pages are lazy routes, split into wasm chunks (`--split`): a page
-# loads the main module, the shared chunks and its own. What each page
-# fetched from /pkg/ is read from Lighthouse's network log, and weighed
-# here gzipped at level 9.
+# A page loads the main wasm module, and a lab page its lazy island's
+# chunks (`--split`). What each page fetched from /pkg/ is read from
+# Lighthouse's network log, and weighed here gzipped at level 9.
 {
   echo "| measure | figure | target |"
   echo "|---|---|---|"
