@@ -26,12 +26,15 @@ count() {
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
   rm -f "$out/$name".*
   PORT=$port RUST_LOG=warn TOKIO_WORKER_THREADS=1 taskset -c 0 valgrind --tool=callgrind --instr-atstart=no \
-    --callgrind-out-file="$out/$name" "${@/\{port\}/$port}" >/dev/null 2>&1 &
-  local pid=$!
+    --callgrind-out-file="$out/$name" "${@/\{port\}/$port}" >"$out/$name.log" 2>&1 &
+  pid=$!
+  local up=
   for _ in $(seq 120); do
-    curl -s -o /dev/null -X POST "http://127.0.0.1:$port$path" && break
+    kill -0 "$pid" 2>/dev/null || break
+    curl -s -o /dev/null -X POST "http://127.0.0.1:$port$path" && { up=1; break; }
     sleep 0.5
   done
+  [ -n "$up" ] || { echo "callgrind: $label did not start; see $out/$name.log" >&2; exit 1; }
   local load=(taskset -c 1 oha --no-tui --disable-compression --worker-threads 1 -c 16 -m POST
     -T application/x-www-form-urlencoded -d grant_type=client_credentials -a "$auth")
   callgrind_control -i on "$pid" >/dev/null
@@ -40,17 +43,23 @@ count() {
   "${load[@]}" -n "$N" "http://127.0.0.1:$port$path" >/dev/null
   callgrind_control -d "$pid" >/dev/null
   sleep 1
-  kill "$pid"; wait "$pid" 2>/dev/null || true
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  pid=
   # The connection tasks: everything a request costs in user space.
+  callgrind_annotate --auto=no --inclusive=yes "$out/$name".1 >"$out/$name.txt" 2>/dev/null
   local conn sha
-  conn=$(callgrind_annotate --inclusive=yes "$out/$name".1 2>/dev/null \
-    | grep -m1 'UpgradeableConnection<I,S,E> as core::future::future::Future>::poll ' | awk '{gsub(",","",$1); print $1}')
-  sha=$(callgrind_annotate --inclusive=yes "$out/$name".1 2>/dev/null \
-    | grep -m1 'sha2::sha256::compress256 ' | awk '{gsub(",","",$1); print $1}' || true)
+  conn=$(awk '/UpgradeableConnection<I,S,E> as core::future::future::Future>::poll / && !n {gsub(",","",$1); print $1; n=1}' "$out/$name.txt")
+  sha=$(awk '/sha2::sha256::compress256 / && !n {gsub(",","",$1); print $1; n=1}' "$out/$name.txt")
+  [ -n "$conn" ] || { echo "callgrind: no connection task in $out/$name.txt" >&2; exit 1; }
   echo "| $label | $((conn / N)) | $(( ${sha:-0} / N )) |"
 }
 
 {
+  # Here, in the subshell that runs the servers: stop the one running if
+  # the script stops early.
+  pid=
+  trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; true' EXIT
   echo "# Token endpoint: instructions per request (callgrind)"
   echo
   echo "Measured $(date -u +%Y-%m-%d) with \`bench/callgrind.sh\`: $N counted client_credentials requests at 16"

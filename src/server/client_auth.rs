@@ -60,9 +60,10 @@ pub async fn read_form(req: Request) -> OAuthResult<Params> {
             "This endpoint reads application/x-www-form-urlencoded bodies only (RFC 6749 section 3.2); the request was sent with {sent}."
         )));
     }
-    // Every route's body is already capped by the `RequestBodyLimitLayer`
-    // around the router, so the body is collected as it is, not through
-    // axum's `Bytes` extractor, which would wrap it in a second limit.
+    // Every request's body is already capped by the `RequestBodyLimitLayer`
+    // that `server::app` wraps around the whole router, so the body is
+    // collected as it is, not through axum's `Bytes` extractor, which would
+    // wrap it in a second limit.
     let body = req.into_body().collect().await.map(Collected::to_bytes).map_err(|e| {
         let too_large = std::error::Error::source(&e).is_some_and(|s| s.is::<LengthLimitError>());
         let mut err = OAuthError::invalid_request(if too_large {

@@ -240,10 +240,13 @@ pub fn app(config: Config, leptos_options: LeptosOptions) -> Router {
         .merge(classroom::routes())
         .merge(pages)
         .with_state(state);
-    // The layers every request passes, outermost first: one stack, applied
-    // with a single `Router::layer`, so each route is wrapped (and boxed)
-    // once, and a request is routed once, not by an outer router first.
-    let layers = ServiceBuilder::new()
+    // The layers every request passes, outermost first, wrapped once around
+    // the whole router rather than around each route, so a request pays
+    // for each layer once. Around the router, not inside it (one
+    // `Router::layer`): the router finishes a response (`Allow` on a 405,
+    // no body for HEAD) before `front` records it, so a run's record holds
+    // the response as it leaves.
+    let service = ServiceBuilder::new()
         .layer(
             // One line per request: method, path (never the query, which
             // can carry codes), status and latency.
@@ -279,6 +282,7 @@ pub fn app(config: Config, leptos_options: LeptosOptions) -> Router {
         // A panic would be a bug; should one happen, answer 500 rather than
         // drop the connection.
         .layer(CatchPanicLayer::new())
-        .layer(axum::middleware::from_fn_with_state(servers.clone(), front));
-    routes.layer(layers)
+        .layer(axum::middleware::from_fn_with_state(servers.clone(), front))
+        .service(routes);
+    Router::new().fallback_service(service)
 }

@@ -163,6 +163,25 @@ async fn password_run_shows_the_client_receiving_the_password() {
 }
 
 #[tokio::test]
+async fn a_run_records_the_response_as_it_leaves_the_router() {
+    // The router adds `Allow` to a 405 as it finishes the response; the
+    // record is taken after that, so it holds the header the client got.
+    let lab = start().await;
+    let (_, run) = start_run(&lab, "ClientCredentials", "Guided", None).await;
+    assert_eq!(run["status"], "Waiting");
+    let id = run["id"].as_str().unwrap();
+    let sent = lab.http.get(lab.url("/oauth/token")).header("x-lab-run", id).send().await.unwrap();
+    assert_eq!(sent.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let allow = sent.headers()["allow"].to_str().unwrap().to_string();
+    assert!(allow.contains("POST"), "{allow}");
+    let record = lab.get(&format!("/lab/runs/{id}")).await.json();
+    let last = record["steps"].as_array().unwrap().last().unwrap();
+    assert_eq!(last["exchange"]["response"]["status"], 405);
+    let recorded = last["exchange"]["response"]["headers"].as_array().unwrap();
+    assert!(recorded.iter().any(|h| h[0] == "allow" && h[1] == allow.as_str()), "{recorded:?}");
+}
+
+#[tokio::test]
 async fn guided_run_waits_for_the_learner_and_unknown_runs_are_404() {
     let lab = start().await;
     let (_, run) = start_run(&lab, "ClientCredentials", "Guided", None).await;

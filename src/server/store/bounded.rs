@@ -8,12 +8,14 @@ use std::time::Instant;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StoreFull;
 
-/// Keys are SHA-256 digests of the secret values, so a store never holds a
-/// token or code in the clear and lookups take the same time for any
-/// prefix of a guess.
+/// Keys are 32 bytes: for secrets (tokens, codes), the SHA-256 digest of
+/// the value (`key`), so a store never holds one in the clear and lookups
+/// take the same time for any prefix of a guess. Values that are no secret
+/// may be keyed more cheaply (the revoked token families, by id).
 pub struct Bounded<V> {
     cap: usize,
-    /// The keys are already uniform digests, so a fast hasher will do.
+    /// A fast hasher will do: foldhash's seeded `RandomState` hashes all 32
+    /// bytes of a key.
     map: HashMap<[u8; 32], (V, Option<Instant>), foldhash::fast::RandomState>,
 }
 

@@ -95,8 +95,9 @@ pub enum Redeem {
     Refused,
 }
 
-/// A token family's id (`grants::new_family`); 0 is no family (a JWT access
-/// token is checked by its signature and never stored).
+/// A token family's id (`grants::new_family`, from 1); 0 only in the record
+/// `bearer::check_jwt` builds from a JWT's claims, which is never stored
+/// nor revoked by family.
 pub type Family = u64;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
