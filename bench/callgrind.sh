@@ -37,11 +37,11 @@ count() {
   [ -n "$up" ] || { echo "callgrind: $label did not start; see $out/$name.log" >&2; exit 1; }
   local load=(taskset -c 1 oha --no-tui --disable-compression --worker-threads 1 -c 16 -m POST
     -T application/x-www-form-urlencoded -d grant_type=client_credentials -a "$auth")
-  callgrind_control -i on "$pid" >/dev/null
+  callgrind_control -i on "$pid" >/dev/null 2>&1
   "${load[@]}" -n 2000 "http://127.0.0.1:$port$path" >/dev/null
-  callgrind_control -z "$pid" >/dev/null
+  callgrind_control -z "$pid" >/dev/null 2>&1
   "${load[@]}" -n "$N" "http://127.0.0.1:$port$path" >/dev/null
-  callgrind_control -d "$pid" >/dev/null
+  callgrind_control -d "$pid" >/dev/null 2>&1
   sleep 1
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
