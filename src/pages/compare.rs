@@ -70,7 +70,7 @@ fn CompareLab() -> impl IntoView {
             }
         }
         if let Some(ids) = super::query_param("runs") {
-            let step = super::query_param("step").and_then(|s| s.parse::<usize>().ok()).unwrap_or(1).max(1) - 1;
+            let step = super::stepping::step_in_address();
             let ids: Vec<String> = ids.split(',').map(str::to_string).take(4).collect();
             leptos::task::spawn_local(async move {
                 let mut found = vec![];

@@ -43,6 +43,12 @@ pub fn show_new_run(
     }
 }
 
+/// The step the address names (`step=N`, N from 1), from 0; the first when
+/// it names none.
+pub fn step_in_address() -> usize {
+    super::query_param("step").and_then(|s| s.parse::<usize>().ok()).unwrap_or(1).max(1) - 1
+}
+
 /// Opens the run the address names (`run=…&step=N`, N from 1) at that
 /// step; nothing when it names none.
 pub fn restore_run(
@@ -53,7 +59,7 @@ pub fn restore_run(
     error: RwSignal<Option<String>>,
 ) {
     let Some(id) = super::query_param("run") else { return };
-    let step = super::query_param("step").and_then(|s| s.parse::<usize>().ok()).unwrap_or(1).max(1) - 1;
+    let step = step_in_address();
     leptos::task::spawn_local(async move {
         match super::grant::get_run(id, mask, false).await {
             Ok(r) => {
