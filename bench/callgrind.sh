@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Repeatable counts for the token endpoint (issue 5): each Rust server runs
-# under `valgrind --tool=callgrind`, answers 2,000 client_credentials
-# requests to warm up and then 20,000 counted ones (oha, 16 connections),
-# and the instructions its connection tasks executed are divided by the
-# requests. Unlike req/s on this shared VM, the count is the same from one
-# run to the next. Kernel time (the loopback writes and reads, about half
-# of each request) is not counted.
+# Repeatable counts for the token endpoint (docs/PERFORMANCE.md): each
+# Rust server runs under `valgrind --tool=callgrind`, answers 2,000
+# client_credentials requests to warm up and then 20,000 counted ones
+# (oha, 16 connections), and the instructions its connection tasks
+# executed are divided by the requests. Unlike req/s on this shared VM,
+# the count is the same from one run to the next. Kernel time (the
+# loopback writes and reads, about half of each request) is not counted.
 #   bench/callgrind.sh [requests]     (after make bench has built the servers)
 # Writes bench/results/callgrind.md and the raw profiles under
 # bench/results/callgrind/.

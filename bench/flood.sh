@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Flood test (issue 5): bench/flood.py against a release build. About five
-# minutes. Writes bench/results/flood.md and flood.json; exits 1 on any 5xx
-# other than 503, a panic, or a dead server.
+# Flood test (docs/PERFORMANCE.md): bench/flood.py against a release
+# build. About five minutes. Writes bench/results/flood.md and flood.json;
+# exits 1 on any 5xx other than 503, a panic, or a dead server.
 #   bench/flood.sh [--requests N] [--seconds S]
 set -euo pipefail
 cd "$(dirname "$0")/.."

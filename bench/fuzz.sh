@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Fuzzing (issue 5): the four cargo-fuzz targets in fuzz/ (token request,
-# Basic auth, authorization request, registration JSON), each for a bounded
-# time, then the corpus minimised back into fuzz/corpus. cargo-fuzz needs
-# nightly features; RUSTC_BOOTSTRAP=1 lets the stable toolchain (the only
-# one this machine has) provide them. The first build takes about 8 minutes.
+# Fuzzing (docs/PERFORMANCE.md): the four cargo-fuzz targets in fuzz/
+# (token request, Basic auth, authorization request, registration JSON),
+# each for a bounded time, then the corpus minimised back into
+# fuzz/corpus. cargo-fuzz needs nightly features; RUSTC_BOOTSTRAP=1 lets
+# the stable toolchain (the only one this machine has) provide them. The
+# first build takes about 8 minutes.
 #   bench/fuzz.sh [seconds per target, default 60]
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"

@@ -28,7 +28,7 @@ RESULTS = ROOT / "bench" / "results"
 SECRET = "bench-secret-5f1c9e2a7b4d4e0f8a3c6b9d2e7f1a04"
 FORM = "application/x-www-form-urlencoded"
 
-# Token-endpoint targets from issue 5.
+# Token-endpoint targets (docs/PERFORMANCE.md).
 TARGET_VS_OXIDE = 1.2
 TARGET_VS_FLOOR = 0.7
 TARGET_P99_MS = 1.0

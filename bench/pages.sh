@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Page budgets (issue: fast and unbreakable): the gzipped weight of the wasm
-# and js a page loads, and Lighthouse's performance and accessibility scores
-# for the home page and a grant page, measured on the release build in
-# Debian's Chromium. Writes bench/results/pages.md and prints it.
+# Page budgets (docs/PERFORMANCE.md): the gzipped weight of the wasm and
+# js a page loads, and Lighthouse's performance and accessibility scores,
+# for the home page, a grant page, a misuse scenario and the comparison,
+# measured on the release build in Debian's Chromium. Writes
+# bench/results/pages.md and prints it.
 #   bench/pages.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."

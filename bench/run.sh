@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The benchmark harness (issue 5): builds the lab and the peer servers,
-# installs oha, then runs bench/harness.py, which prints the ratios and
-# writes bench/results/bench.md and bench.json. Never prompts.
+# The benchmark harness: builds the lab and the peer servers, installs
+# oha, then runs bench/harness.py, which prints the ratios and writes
+# bench/results/bench.md and bench.json (figures and targets:
+# docs/PERFORMANCE.md). Never prompts.
 #   bench/run.sh [--rounds N] [--seconds S] [--memory-runs N]
 # Peers: oxide-auth + oxide-auth-axum and a bare-axum floor (bench/peers,
 # crates.io), @node-oauth/oauth2-server on express (npm), Authlib on Flask

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Soak test (issue 5): bench/soak.py against a release build, 5 minutes by
-# default and never more than 10. Writes bench/results/soak.md; exits 1 on
-# any 5xx, a panic, or a dead server.
+# Soak test (docs/PERFORMANCE.md): bench/soak.py against a release build,
+# 5 minutes by default and never more than 10. Writes
+# bench/results/soak.md; exits 1 on any 5xx, a panic, or a dead server.
 #   bench/soak.sh [--seconds S]
 set -euo pipefail
 cd "$(dirname "$0")/.."

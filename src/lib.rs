@@ -2,12 +2,17 @@
 //! OAuth2 Lab: learn, teach and compare OAuth 2.0 grants against a real
 //! authorization server and resource server that run inside this app.
 
-pub mod app;
 pub mod demo;
+#[cfg(feature = "ssr")]
+pub mod lab;
+#[cfg(feature = "ssr")]
+pub mod oauth;
 pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod resource;
 pub mod run;
 #[cfg(feature = "ssr")]
-pub mod server;
+pub mod web;
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]

@@ -1,8 +1,8 @@
 #![no_main]
-//! Fuzz target: see `oauth2_lab::server::fuzzing::Target::Register`.
+//! Fuzz target: see `oauth2_lab::web::fuzzing::Target::Register`.
 
 use libfuzzer_sys::fuzz_target;
-use oauth2_lab::server::fuzzing::{Harness, Target};
+use oauth2_lab::web::fuzzing::{Harness, Target};
 use std::sync::OnceLock;
 
 static HARNESS: OnceLock<Harness> = OnceLock::new();

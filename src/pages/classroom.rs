@@ -1,6 +1,6 @@
 //! Classroom mode, in the browser: the presenter's controls (open a class,
 //! full screen, large type), the follow page, and following on the grant
-//! and comparison pages. The server side is `server/classroom.rs`.
+//! and comparison pages. The server side is `lab/classroom.rs`.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -8,8 +8,8 @@ use leptos_router::hooks::use_params_map;
 /// Opens a class: its id and the presenter's key.
 #[server(prefix = "/lab/fn", endpoint = "open_class")]
 pub async fn open_class() -> Result<(String, String), ServerFnError> {
-    let state = expect_context::<crate::server::AppState>();
-    state.servers.classes.open().ok_or_else(|| {
+    let lab = expect_context::<std::sync::Arc<crate::lab::Lab>>();
+    lab.classes.open().ok_or_else(|| {
         if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
             opts.set_status(axum::http::StatusCode::SERVICE_UNAVAILABLE);
         }
@@ -25,8 +25,8 @@ pub async fn move_class(
     view: String,
     #[server(default)] seq: u64,
 ) -> Result<(), ServerFnError> {
-    let state = expect_context::<crate::server::AppState>();
-    state.servers.classes.set(&id, &key, &view, seq).map_err(|(status, why)| {
+    let lab = expect_context::<std::sync::Arc<crate::lab::Lab>>();
+    lab.classes.set(&id, &key, &view, seq).map_err(|(status, why)| {
         if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
             opts.set_status(status);
         }

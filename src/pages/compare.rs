@@ -13,8 +13,8 @@ const STEP_MS: u64 = 1400;
 /// The comparison table of runs (their ids, comma-separated), as HTML.
 #[server(prefix = "/lab/fn", endpoint = "compare_table")]
 pub async fn compare_table(runs: String) -> Result<String, ServerFnError> {
-    let state = expect_context::<crate::server::AppState>();
-    let records: Option<Vec<_>> = runs.split(',').take(4).map(|id| state.servers.runs.record(id)).collect();
+    let lab = expect_context::<std::sync::Arc<crate::lab::Lab>>();
+    let records: Option<Vec<_>> = runs.split(',').take(4).map(|id| lab.runs.record(id)).collect();
     let records = records.filter(|r| r.len() >= 2).ok_or_else(|| {
         if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
             opts.set_status(axum::http::StatusCode::NOT_FOUND);
@@ -62,6 +62,56 @@ fn CompareLab() -> impl IntoView {
     };
 
     // Permalink in, then out.
+    restore_from_address(chosen, runs, current, error, run_them);
+    let permalink = Memo::new(move |_| permalink(chosen, runs, current));
+    let following = super::query_param("follow");
+    let follower = following.is_some();
+    super::stepping::keep_address(permalink, follower);
+    if let Some(id) = following.clone() {
+        Effect::new(move |_| {
+            let same = move |ids: &str| {
+                runs.with_untracked(|r| r.iter().map(|r| r.id.as_str()).collect::<Vec<_>>().join(",") == ids)
+            };
+            super::classroom::follow_here(id.clone(), "/compare".to_string(), same, current);
+        });
+    }
+
+    // The table, computed on the server from the runs' records.
+    fetch_table(runs, table, error);
+
+    // The shared clock and the keys: ← → space Home End.
+    super::stepping::autoplay_clock(playing, current, longest, || STEP_MS);
+    super::stepping::step_keys(playing, current, longest);
+
+    view! {
+        <main class="page compare">
+            <nav class="crumbs" aria-label="Breadcrumb"><a href="/">"OAuth2 Lab"</a>" / "<span>"Side by side"</span></nav>
+            <h1>"Grants side by side"</h1>
+            <p class="lead">"Pick two to four grants. The lab runs each for real, then steps through them together; the table under them is computed from what crossed the wire."</p>
+            {(!follower).then(|| view! { <super::classroom::PresenterBar permalink/> })}
+            {follower.then(|| view! { <p class="following" role="status" data-testid="following">"Following the presenter: their steps appear here as they go."</p> })}
+            <GrantPicker chosen busy run_them=Callback::new(move |_: ()| run_them())/>
+            {move || error.get().map(|e| view! { <p class="as-error" role="alert">{e}</p> })}
+            <ComparePlayer runs current playing permalink/>
+            <CompareColumns runs current/>
+            {move || table.get().map(|t| view! {
+                <h2>"How they compare"</h2>
+                <p class="hint">"Counted and traced from the recorded runs above."</p>
+                <div class="table-wrap" inner_html=t></div>
+            })}
+        </main>
+    }
+}
+
+/// The address in: the grants picked, and the runs and step of a
+/// permalink; `?autorun=1` runs them as the page opens.
+fn restore_from_address(
+    chosen: RwSignal<Vec<Grant>>,
+    runs: RwSignal<Vec<RunView>>,
+    current: RwSignal<usize>,
+    error: RwSignal<Option<String>>,
+    run_them: impl Fn() + 'static,
+) {
     Effect::new(move |_| {
         if let Some(list) = super::query_param("grants") {
             let picked: Vec<Grant> = list.split(',').filter_map(Grant::from_slug).collect();
@@ -87,28 +137,23 @@ fn CompareLab() -> impl IntoView {
             run_them();
         }
     });
-    let permalink = Memo::new(move |_| {
-        let grants: Vec<&str> = chosen.get().iter().map(|g| g.slug()).collect();
-        let mut url = format!("/compare?grants={}", grants.join(","));
-        let ids: Vec<String> = runs.with(|r| r.iter().map(|r| r.id.clone()).collect());
-        if !ids.is_empty() {
-            url.push_str(&format!("&runs={}&step={}", ids.join(","), current.get() + 1));
-        }
-        url
-    });
-    let following = super::query_param("follow");
-    let follower = following.is_some();
-    super::stepping::keep_address(permalink, follower);
-    if let Some(id) = following.clone() {
-        Effect::new(move |_| {
-            let same = move |ids: &str| {
-                runs.with_untracked(|r| r.iter().map(|r| r.id.as_str()).collect::<Vec<_>>().join(",") == ids)
-            };
-            super::classroom::follow_here(id.clone(), "/compare".to_string(), same, current);
-        });
-    }
+}
 
-    // The table, computed on the server from the runs' records.
+/// The address out: the grants, and once they have run, the runs and the
+/// current step.
+fn permalink(chosen: RwSignal<Vec<Grant>>, runs: RwSignal<Vec<RunView>>, current: RwSignal<usize>) -> String {
+    let grants: Vec<&str> = chosen.get().iter().map(|g| g.slug()).collect();
+    let mut url = format!("/compare?grants={}", grants.join(","));
+    let ids: Vec<String> = runs.with(|r| r.iter().map(|r| r.id.clone()).collect());
+    if !ids.is_empty() {
+        url.push_str(&format!("&runs={}&step={}", ids.join(","), current.get() + 1));
+    }
+    url
+}
+
+/// The comparison table, computed on the server from the runs' records,
+/// fetched whenever the runs change.
+fn fetch_table(runs: RwSignal<Vec<RunView>>, table: RwSignal<Option<String>>, error: RwSignal<Option<String>>) {
     Effect::new(move |_| {
         let ids: Vec<String> = runs.with(|r| r.iter().map(|r| r.id.clone()).collect());
         table.set(None);
@@ -122,11 +167,11 @@ fn CompareLab() -> impl IntoView {
             }
         });
     });
+}
 
-    // The shared clock and the keys: ← → space Home End.
-    super::stepping::autoplay_clock(playing, current, longest, || STEP_MS);
-    super::stepping::step_keys(playing, current, longest);
-
+/// Which grants to compare, and the button that runs them.
+#[component]
+fn GrantPicker(chosen: RwSignal<Vec<Grant>>, busy: RwSignal<bool>, run_them: Callback<()>) -> impl IntoView {
     let toggle = move |g: Grant, on: bool| {
         chosen.update(|c| {
             if on && !c.contains(&g) {
@@ -137,82 +182,88 @@ fn CompareLab() -> impl IntoView {
             }
         })
     };
-
     view! {
-        <main class="page compare">
-            <nav class="crumbs" aria-label="Breadcrumb"><a href="/">"OAuth2 Lab"</a>" / "<span>"Side by side"</span></nav>
-            <h1>"Grants side by side"</h1>
-            <p class="lead">"Pick two to four grants. The lab runs each for real, then steps through them together; the table under them is computed from what crossed the wire."</p>
-            {(!follower).then(|| view! { <super::classroom::PresenterBar permalink/> })}
-            {follower.then(|| view! { <p class="following" role="status" data-testid="following">"Following the presenter: their steps appear here as they go."</p> })}
-            <section class="controls" aria-label="Which grants">
-                <fieldset class="mode">
-                    <legend>"Grants"</legend>
-                    {GRANTS.iter().map(|g| {
-                        let g = *g;
-                        view! {
-                            <label>
-                                <input type="checkbox" data-testid=format!("pick-{}", g.slug())
-                                    prop:checked=move || chosen.with(|c| c.contains(&g))
-                                    on:change=move |e| toggle(g, event_target_checked(&e))/>
-                                " "{g.title()}
-                            </label>
-                        }
-                    }).collect_view()}
-                </fieldset>
-                <button type="button" class="button primary" data-testid="run-compare"
-                    disabled=move || busy.get() || !(2..=4).contains(&chosen.with(Vec::len))
-                    on:click=move |_| run_them()>
-                    {move || if busy.get() { "Running…" } else { "Run side by side" }}
-                </button>
-                <span class="hint">"Keys: ← → step, space plays, Home and End."</span>
-            </section>
-            {move || error.get().map(|e| view! { <p class="as-error" role="alert">{e}</p> })}
-            {move || (!runs.with(Vec::is_empty)).then(|| view! {
-                <div class="player" role="group" aria-label="Step all grants together">
-                    <button type="button" class="button" aria-label="Previous step" data-testid="compare-prev"
-                        on:click=move |_| { playing.set(false); current.update(|c| *c = c.saturating_sub(1)); }>"← Previous"</button>
-                    <button type="button" class="button" data-testid="compare-play" on:click=move |_| super::stepping::toggle_play(playing, current, longest().saturating_sub(1))>
-                        {move || if playing.get() { "Pause" } else { "Play" }}
-                    </button>
-                    <button type="button" class="button" aria-label="Next step" data-testid="compare-next"
-                        on:click=move |_| { playing.set(false); current.update(|c| *c = (*c + 1).min(longest().saturating_sub(1))); }>"Next →"</button>
-                    <span class="step-count" data-testid="compare-step">{move || format!("Step {} of {}", current.get() + 1, longest())}</span>
-                    <a href=move || permalink.get() data-testid="compare-permalink">"Link to this step"</a>
-                </div>
-            })}
-            <div class="compare-cols">
-                {move || runs.get().into_iter().map(|r| {
-                    let len = r.steps();
-                    let title = r.grant.title();
-                    let run = RwSignal::new(Some(r));
-                    let cur = RwSignal::new(0usize);
-                    let rev = RwSignal::new(0usize);
-                    // Each column follows the shared step, stopping at its last.
-                    Effect::new(move |_| {
-                        let at = current.get().min(len.saturating_sub(1));
-                        cur.set(at);
-                        rev.set(at);
-                    });
+        <section class="controls" aria-label="Which grants">
+            <fieldset class="mode">
+                <legend>"Grants"</legend>
+                {GRANTS.iter().map(|g| {
+                    let g = *g;
                     view! {
-                        <section class="compare-col" data-testid="compare-col">
-                            <h2>{title}</h2>
-                            <p class="col-step">{move || {
-                                let c = current.get();
-                                if c >= len { format!("done in {len} steps") } else {
-                                    run.with(|r| r.as_ref().and_then(|r| r.labels.get(c)).map(|l| format!("{}. {l}", c + 1)).unwrap_or_default())
-                                }
-                            }}</p>
-                            <DiagramView run current=cur revealed=rev/>
-                        </section>
+                        <label>
+                            <input type="checkbox" data-testid=format!("pick-{}", g.slug())
+                                prop:checked=move || chosen.with(|c| c.contains(&g))
+                                on:change=move |e| toggle(g, event_target_checked(&e))/>
+                            " "{g.title()}
+                        </label>
                     }
                 }).collect_view()}
-            </div>
-            {move || table.get().map(|t| view! {
-                <h2>"How they compare"</h2>
-                <p class="hint">"Counted and traced from the recorded runs above."</p>
-                <div class="table-wrap" inner_html=t></div>
-            })}
-        </main>
+            </fieldset>
+            <button type="button" class="button primary" data-testid="run-compare"
+                disabled=move || busy.get() || !(2..=4).contains(&chosen.with(Vec::len))
+                on:click=move |_| run_them.run(())>
+                {move || if busy.get() { "Running…" } else { "Run side by side" }}
+            </button>
+            <span class="hint">"Keys: ← → step, space plays, Home and End."</span>
+        </section>
+    }
+}
+
+/// One player for all the columns.
+#[component]
+fn ComparePlayer(
+    runs: RwSignal<Vec<RunView>>,
+    current: RwSignal<usize>,
+    playing: RwSignal<bool>,
+    permalink: Memo<String>,
+) -> impl IntoView {
+    let longest = move || runs.with(|r| r.iter().map(RunView::steps).max().unwrap_or(0));
+    move || {
+        (!runs.with(Vec::is_empty)).then(|| view! {
+        <div class="player" role="group" aria-label="Step all grants together">
+            <button type="button" class="button" aria-label="Previous step" data-testid="compare-prev"
+                on:click=move |_| { playing.set(false); current.update(|c| *c = c.saturating_sub(1)); }>"← Previous"</button>
+            <button type="button" class="button" data-testid="compare-play" on:click=move |_| super::stepping::toggle_play(playing, current, longest().saturating_sub(1))>
+                {move || if playing.get() { "Pause" } else { "Play" }}
+            </button>
+            <button type="button" class="button" aria-label="Next step" data-testid="compare-next"
+                on:click=move |_| { playing.set(false); current.update(|c| *c = (*c + 1).min(longest().saturating_sub(1))); }>"Next →"</button>
+            <span class="step-count" data-testid="compare-step">{move || format!("Step {} of {}", current.get() + 1, longest())}</span>
+            <a href=move || permalink.get() data-testid="compare-permalink">"Link to this step"</a>
+        </div>
+    })
+    }
+}
+
+/// A column per run, each following the shared step.
+#[component]
+fn CompareColumns(runs: RwSignal<Vec<RunView>>, current: RwSignal<usize>) -> impl IntoView {
+    view! {
+        <div class="compare-cols">
+            {move || runs.get().into_iter().map(|r| {
+                let len = r.steps();
+                let title = r.grant.title();
+                let run = RwSignal::new(Some(r));
+                let cur = RwSignal::new(0usize);
+                let rev = RwSignal::new(0usize);
+                // Each column follows the shared step, stopping at its last.
+                Effect::new(move |_| {
+                    let at = current.get().min(len.saturating_sub(1));
+                    cur.set(at);
+                    rev.set(at);
+                });
+                view! {
+                    <section class="compare-col" data-testid="compare-col">
+                        <h2>{title}</h2>
+                        <p class="col-step">{move || {
+                            let c = current.get();
+                            if c >= len { format!("done in {len} steps") } else {
+                                run.with(|r| r.as_ref().and_then(|r| r.labels.get(c)).map(|l| format!("{}. {l}", c + 1)).unwrap_or_default())
+                            }
+                        }}</p>
+                        <DiagramView run current=cur revealed=rev/>
+                    </section>
+                }
+            }).collect_view()}
+        </div>
     }
 }

@@ -4,7 +4,7 @@
 //! it; a lab-only switch, per run and off by default, turns that one
 //! defence off to show what it stops.
 
-use super::grant::{status_class, status_text};
+use super::player::{status_class, status_text};
 use crate::run::scenario::{Scenario, CLOCK_SPEEDS, DEFAULT_CLOCK_SPEED, SCENARIOS};
 use crate::run::view::RunView;
 use leptos::prelude::*;
@@ -25,7 +25,7 @@ pub async fn start_scenario(
             .await?;
     // A failed run is still a record worth showing.
     let speed = if CLOCK_SPEEDS.contains(&clock_speed) { clock_speed } else { DEFAULT_CLOCK_SPEED };
-    let _ = crate::server::runs::misuse::play(&s, &id, scenario, speed).await;
+    let _ = crate::lab::misuse::play(&s, &id, scenario, speed).await;
     let record = s.runs.record(&id).ok_or_else(|| ServerFnError::new("The run expired."))?;
     Ok(super::render::run_view(&record, mask, true))
 }
@@ -92,7 +92,7 @@ fn ScenarioLab(scenario: Scenario) -> impl IntoView {
             super::stepping::show_new_run(result, run, current, revealed, playing, error);
         }
     });
-    super::stepping::autoplay_clock(playing, current, steps_len, move || super::grant::step_ms(speed.get()));
+    super::stepping::autoplay_clock(playing, current, steps_len, move || super::player::step_ms(speed.get()));
     super::stepping::step_keys(playing, current, steps_len);
     super::stepping::follow_mask(mask, run, error);
 
@@ -103,18 +103,7 @@ fn ScenarioLab(scenario: Scenario) -> impl IntoView {
         }
         super::stepping::restore_run(mask.get_untracked(), run, current, revealed, error);
     });
-    let permalink = Memo::new(move |_| {
-        let mut q = vec![];
-        if vulnerable.get() {
-            q.push("vulnerable=1".to_string());
-        }
-        if let Some(id) = run_id.get() {
-            q.push(format!("run={id}"));
-            q.push(format!("step={}", current.get() + 1));
-        }
-        let path = format!("/misuse/{}", scenario.slug());
-        super::stepping::with_query(path, &q)
-    });
+    let permalink = Memo::new(move |_| permalink(scenario, vulnerable, run_id, current));
     let following = super::query_param("follow");
     let follower = following.is_some();
     super::stepping::keep_address(permalink, follower);
@@ -124,7 +113,8 @@ fn ScenarioLab(scenario: Scenario) -> impl IntoView {
             super::classroom::follow_here(id.clone(), format!("/misuse/{}", scenario.slug()), same, current);
         });
     }
-    let run_it = move |_| {
+    let running = Signal::derive(move || start.pending().get());
+    let run_it = Callback::new(move |_: ()| {
         playing.set(false);
         start.dispatch(StartScenario {
             scenario,
@@ -132,9 +122,7 @@ fn ScenarioLab(scenario: Scenario) -> impl IntoView {
             clock_speed: clock_speed.get_untracked(),
             mask: mask.get_untracked(),
         });
-    };
-    let judged =
-        Memo::new(move |_| run.with(|r| r.as_ref().and_then(|r| r.verdict.clone().map(|v| (v, r.vulnerable)))));
+    });
 
     view! {
         <main class="page lab">
@@ -149,47 +137,9 @@ fn ScenarioLab(scenario: Scenario) -> impl IntoView {
             {(!follower).then(|| view! { <super::classroom::PresenterBar permalink/> })}
             {follower.then(|| view! { <p class="following" role="status" data-testid="following">"Following the presenter: their steps appear here as they go."</p> })}
             // A follower watches; the presenter runs.
-            {(!follower).then(move || view! {
-            <section class="controls" aria-label="Run controls">
-                <button type="button" class="button primary" data-testid="run" on:click=run_it disabled=move || start.pending().get()>
-                    {move || if start.pending().get() { "Running…" } else { "Run the scenario" }}
-                </button>
-                {scenario.has_clock().then(|| view! {
-                    <label class="speed">"Lab clock "
-                        <select data-testid="clock-speed" on:change=move |e| clock_speed.set(event_target_value(&e).parse().unwrap_or(DEFAULT_CLOCK_SPEED))>
-                            {CLOCK_SPEEDS.iter().map(|s| view! {
-                                <option value=s.to_string() selected=*s == DEFAULT_CLOCK_SPEED>{format!("{s}× (an hour in {}.{} s)", 36_000 / s / 10, 36_000 / s % 10)}</option>
-                            }).collect_view()}
-                        </select>
-                    </label>
-                })}
-                {about.switch.map(|what| view! {
-                    <label class="switch vulnerable">
-                        <input type="checkbox" data-testid="vulnerable" prop:checked=move || vulnerable.get() on:change=move |e| vulnerable.set(event_target_checked(&e))/>
-                        " Vulnerable (lab only, this run only): "{what}
-                    </label>
-                })}
-                <label class="switch">
-                    <input type="checkbox" data-testid="mask" prop:checked=move || mask.get() on:change=move |e| mask.set(event_target_checked(&e))/>
-                    " Mask secrets"
-                </label>
-            </section>
-            })}
+            {(!follower).then(move || view! { <ScenarioControls scenario vulnerable clock_speed mask running run_it/> })}
             {move || error.get().map(|e| view! { <p class="as-error" role="alert">{e}</p> })}
-            {move || judged.get().map(|((step, held, answer), vulnerable)| {
-                let (class, text) = if held {
-                    ("verdict held", format!("Defence held: the servers answered {answer} to the misuse (step {}).", step + 1))
-                } else if vulnerable {
-                    ("verdict broken", format!("Attack succeeded, because the vulnerable switch turned the defence off: {answer} at step {}.", step + 1))
-                } else {
-                    ("verdict broken", format!("The misuse was not refused: {answer} at step {}.", step + 1))
-                };
-                view! {
-                    <p class=class role="status" data-testid="verdict">{text}" "
-                        <button type="button" class="button" on:click=move |_| { playing.set(false); current.set(step); }>"Show that step"</button>
-                    </p>
-                }
-            })}
+            <Verdict run current playing/>
             {move || run_id.get().map(|id| view! {
                 <section class="run" aria-label="The run">
                     <div class="run-meta">
@@ -199,7 +149,7 @@ fn ScenarioLab(scenario: Scenario) -> impl IntoView {
                         <a href=format!("/lab/runs/{id}/export.md") rel="external" download>"Export Markdown (Mermaid)"</a>
                         <a href=move || permalink.get() data-testid="permalink">"Link to this step"</a>
                     </div>
-                    <super::grant::RunPlayer run current revealed playing speed mask/>
+                    <super::player::RunPlayer run current revealed playing speed mask/>
                 </section>
             })}
             {move || run.with(|r| r.is_none()).then(|| view! {
@@ -208,5 +158,86 @@ fn ScenarioLab(scenario: Scenario) -> impl IntoView {
                 </section>
             })}
         </main>
+    }
+}
+
+/// The address: `/misuse/{scenario}?vulnerable=1&run=…&step=N`.
+fn permalink(
+    scenario: Scenario,
+    vulnerable: RwSignal<bool>,
+    run_id: Memo<Option<String>>,
+    current: RwSignal<usize>,
+) -> String {
+    let mut q = vec![];
+    if vulnerable.get() {
+        q.push("vulnerable=1".to_string());
+    }
+    if let Some(id) = run_id.get() {
+        q.push(format!("run={id}"));
+        q.push(format!("step={}", current.get() + 1));
+    }
+    super::stepping::with_query(format!("/misuse/{}", scenario.slug()), &q)
+}
+
+/// Run the scenario, and its switches: the lab clock's speed, the
+/// vulnerable switch, masking.
+#[component]
+fn ScenarioControls(
+    scenario: Scenario,
+    vulnerable: RwSignal<bool>,
+    clock_speed: RwSignal<u64>,
+    mask: RwSignal<bool>,
+    running: Signal<bool>,
+    run_it: Callback<()>,
+) -> impl IntoView {
+    let about = scenario.about();
+    view! {
+        <section class="controls" aria-label="Run controls">
+            <button type="button" class="button primary" data-testid="run" on:click=move |_| run_it.run(()) disabled=move || running.get()>
+                {move || if running.get() { "Running…" } else { "Run the scenario" }}
+            </button>
+            {scenario.has_clock().then(|| view! {
+                <label class="speed">"Lab clock "
+                    <select data-testid="clock-speed" on:change=move |e| clock_speed.set(event_target_value(&e).parse().unwrap_or(DEFAULT_CLOCK_SPEED))>
+                        {CLOCK_SPEEDS.iter().map(|s| view! {
+                            <option value=s.to_string() selected=*s == DEFAULT_CLOCK_SPEED>{format!("{s}× (an hour in {}.{} s)", 36_000 / s / 10, 36_000 / s % 10)}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+            })}
+            {about.switch.map(|what| view! {
+                <label class="switch vulnerable">
+                    <input type="checkbox" data-testid="vulnerable" prop:checked=move || vulnerable.get() on:change=move |e| vulnerable.set(event_target_checked(&e))/>
+                    " Vulnerable (lab only, this run only): "{what}
+                </label>
+            })}
+            <label class="switch">
+                <input type="checkbox" data-testid="mask" prop:checked=move || mask.get() on:change=move |e| mask.set(event_target_checked(&e))/>
+                " Mask secrets"
+            </label>
+        </section>
+    }
+}
+
+/// What the servers answered to the misuse, once the run has it.
+#[component]
+fn Verdict(run: RwSignal<Option<RunView>>, current: RwSignal<usize>, playing: RwSignal<bool>) -> impl IntoView {
+    let judged =
+        Memo::new(move |_| run.with(|r| r.as_ref().and_then(|r| r.verdict.clone().map(|v| (v, r.vulnerable)))));
+    move || {
+        judged.get().map(|((step, held, answer), vulnerable)| {
+        let (class, text) = if held {
+            ("verdict held", format!("Defence held: the servers answered {answer} to the misuse (step {}).", step + 1))
+        } else if vulnerable {
+            ("verdict broken", format!("Attack succeeded, because the vulnerable switch turned the defence off: {answer} at step {}.", step + 1))
+        } else {
+            ("verdict broken", format!("The misuse was not refused: {answer} at step {}.", step + 1))
+        };
+        view! {
+            <p class=class role="status" data-testid="verdict">{text}" "
+                <button type="button" class="button" on:click=move |_| { playing.set(false); current.set(step); }>"Show that step"</button>
+            </p>
+        }
+    })
     }
 }

@@ -1,11 +1,13 @@
 //! One module per page, and the parts of the grant page.
 
+pub mod app;
 pub mod chooser;
 pub mod classroom;
 pub mod compare;
 pub mod grant;
 pub mod home;
 pub mod misuse;
+pub mod player;
 #[cfg(feature = "ssr")]
 pub mod render;
 pub mod runview;

@@ -48,16 +48,6 @@ impl Grant {
             Self::DeviceCode => "Device authorization",
         }
     }
-    /// The `grant_types` a client registers for this grant (RFC 7591 §2).
-    pub fn grant_types(self) -> &'static [&'static str] {
-        match self {
-            Self::AuthorizationCode => &["authorization_code", "refresh_token"],
-            Self::Implicit => &["implicit"],
-            Self::ClientCredentials => &["client_credentials"],
-            Self::Password => &["password", "refresh_token"],
-            Self::DeviceCode => &["urn:ietf:params:oauth:grant-type:device_code", "refresh_token"],
-        }
-    }
     pub fn deprecated(self) -> bool {
         matches!(self, Self::Implicit | Self::Password)
     }

@@ -13,9 +13,21 @@ const fn n(text: &'static str, rfc: &'static str, url: &'static str) -> Narratio
     Narration { text, rfc, url }
 }
 
+/// What `step` means in a run of `grant`.
 pub fn explain(step: &Step, grant: Grant) -> Narration {
     use StepKind::*;
     match step.kind {
+        Register | ClientStart | AuthorizeRequest | UserSignsIn | Consent | Callback | TypesPassword | PasswordForm
+        | ServiceStart => getting_a_grant(step.kind, grant),
+        _ => using_it(step.kind, grant),
+    }
+}
+
+/// The steps up to the grant: registration, the user's part, the
+/// authorization response.
+fn getting_a_grant(kind: StepKind, grant: Grant) -> Narration {
+    use StepKind::*;
+    match kind {
         Register => n(
             "Before any grant, the app registers with the authorization server, as a Mastodon app does with \"create app\". It sends its redirect URIs, grant types and scope, and gets back a client_id (and a client_secret if it can keep one).",
             "RFC 7591 §3",
@@ -92,6 +104,15 @@ pub fn explain(step: &Step, grant: Grant) -> Narration {
             "RFC 6749 §4.4",
             "https://www.rfc-editor.org/rfc/rfc6749#section-4.4",
         ),
+        _ => using_it(kind, grant),
+    }
+}
+
+/// The steps from the grant on: tokens, the API, the device grant's
+/// polling, and the lab's own steps.
+fn using_it(kind: StepKind, grant: Grant) -> Narration {
+    use StepKind::*;
+    match kind {
         TokenRequest => match grant {
             Grant::Password => n(
                 "The app sends the user's username and password to the token endpoint with grant_type=password, authenticating with its own client credentials, and gets an access token and a refresh token.",
@@ -175,6 +196,7 @@ pub fn explain(step: &Step, grant: Grant) -> Narration {
             "https://www.rfc-editor.org/rfc/rfc6749#section-5.1",
         ),
         Other => n("A request of this run.", "RFC 6749", "https://www.rfc-editor.org/rfc/rfc6749"),
+        _ => n("A request of this run.", "RFC 6749", "https://www.rfc-editor.org/rfc/rfc6749"),
     }
 }
 

@@ -2,12 +2,10 @@
 //! inspector, rendered to HTML on the server from the run's record (see
 //! `pages::render`), with the few facts the pages act on beside them.
 //!
-//! The pages used to receive the whole record and render it in the browser;
-//! the record's types, their JSON decoding and the views of every part of a
-//! message then made up most of a grant page's wasm (issue: page budgets).
-//! The HTML is rendered from the same recorded bytes, so the page still
-//! shows only what crossed the wire; the record itself stays one link away
-//! (`/lab/runs/{id}`).
+//! Rendering on the server keeps the record's types, their JSON decoding
+//! and the views of every part of a message out of the page's wasm. The
+//! HTML is rendered from the recorded bytes, so the page shows only what
+//! crossed the wire; the record itself is one link away (`/lab/runs/{id}`).
 
 use super::{Grant, Mode, RunStatus};
 use serde::{Deserialize, Serialize};

@@ -68,7 +68,7 @@ async fn a_class_follows_its_presenter_and_only_its_presenter() {
     let qr = lab.get(&format!("/lab/classes/{id}/qr.svg")).await;
     assert_eq!(qr.status, StatusCode::OK);
     assert_eq!(qr.header("content-type"), "image/svg+xml");
-    let expected = oauth2_lab::server::classroom::follow_qr_svg(&lab.url(&format!("/follow/{id}"))).unwrap();
+    let expected = oauth2_lab::lab::classroom::follow_qr_svg(&lab.url(&format!("/follow/{id}"))).unwrap();
     assert_eq!(qr.text, expected);
     assert!(qr.text.contains("<svg"));
     assert_eq!(lab.get("/lab/classes/class_nope/qr.svg").await.status, StatusCode::NOT_FOUND);

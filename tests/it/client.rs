@@ -190,7 +190,10 @@ async fn lab_client_finishes_a_grant_through_its_callback() {
     let path = loc.trim_start_matches(&lab.base);
     let done = lab.get(path).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.text);
-    assert!(done.text.contains("&quot;username&quot;: &quot;alice&quot;"), "{}", done.text);
+    // The account as the API answered it, as text (Leptos escapes `<`, `>`
+    // and `&` in text; quotes need no escaping there).
+    assert!(done.text.contains(r#"<pre data-testid="account">{"#), "{}", done.text);
+    assert!(done.text.contains(r#""username": "alice""#), "{}", done.text);
     assert!(done.text.contains("data-testid=\"access-token\">at_"));
     // The same callback again: its state is spent.
     assert_eq!(lab.get(path).await.status, StatusCode::BAD_REQUEST);

@@ -3,7 +3,7 @@
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use leptos::prelude::LeptosOptions;
-use oauth2_lab::server::{app, config::Config};
+use oauth2_lab::web::{app, config::Config};
 use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
 use reqwest::{redirect::Policy, StatusCode};
 use serde_json::Value;

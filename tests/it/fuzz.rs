@@ -155,8 +155,8 @@ fn registration_never_5xx() {
 fn params_and_basic_parsing_never_panic() {
     runner()
         .run(&prop::collection::vec(any::<u8>(), 0..200), |bytes| {
-            let _ = oauth2_lab::server::util::Params::parse(&bytes);
-            let _ = oauth2_lab::server::util::Params::parse_lenient(&bytes);
+            let _ = oauth2_lab::oauth::util::Params::parse(&bytes);
+            let _ = oauth2_lab::oauth::util::Params::parse_lenient(&bytes);
             let _ = oauth2_lab::run::parse_form(&String::from_utf8_lossy(&bytes));
             Ok(())
         })
@@ -168,7 +168,7 @@ fn params_and_basic_parsing_never_panic() {
 /// input may get a 5xx or panic.
 #[test]
 fn committed_fuzz_corpus_never_5xx() {
-    use oauth2_lab::server::fuzzing::{Harness, Target};
+    use oauth2_lab::web::fuzzing::{Harness, Target};
     let harness = Harness::new();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
     for target in Target::ALL {

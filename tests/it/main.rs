@@ -1,6 +1,6 @@
 //! Integration tests: the real app on an ephemeral loopback port, driven
 //! over real HTTP. `conformance` has one or more tests per numbered line of
-//! shared/oauth-conformance.md, named after its number; `client` drives
+//! docs/CONFORMANCE.md, named after its number; `client` drives
 //! every grant with the `oauth2` crate as a real client would.
 
 mod classroom;

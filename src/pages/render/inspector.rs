@@ -199,15 +199,7 @@ pub fn html(record: &RunRecord, i: usize, mask: bool) -> String {
 }
 
 fn exchange_details(record: &RunRecord, i: usize, x: &Exchange, m: bool) -> AnyView {
-    let req_json = is_json(&x.request.headers);
-    let res_json = is_json(&x.response.headers);
-    let req_head = head_text(x.request.start_line(), &x.request.headers, m);
-    let res_head = head_text(x.response.start_line(), &x.response.headers, m);
-    let req_body = pretty(&x.request.body, req_json);
-    let res_body = pretty(&x.response.body, res_json);
     let a = &record.artifacts;
-    let params = parameters(x);
-    let basic = basic(x);
     let verifier = parse_form(&x.request.body).into_iter().find(|(k, _)| k == "code_verifier").map(|(_, v)| v);
     // The challenge this code was issued for: the last one sent before.
     let challenge = record.steps[..i]
@@ -219,8 +211,23 @@ fn exchange_details(record: &RunRecord, i: usize, x: &Exchange, m: bool) -> AnyV
             x.request.query().map(str::to_string).into_iter().chain(loc)
         })
         .find_map(|q| parse_form(&q).into_iter().find(|(k, _)| k == "code_challenge").map(|(_, v)| v));
-    let tracked = tracked(record, i);
-    let jwt = x.jwt().and_then(|t| crate::run::decode_jwt(&t));
+    view! {
+        {messages(x, a, m)}
+        {params_table(parameters(x), a, m)}
+        {basic(x).map(|(id, secret)| basic_view(id, secret, m))}
+        {x.jwt().and_then(|t| crate::run::decode_jwt(&t)).map(|(header, claims)| jwt_view(header, claims, a, m))}
+        {verifier.map(|v| pkce_view(v, challenge, m))}
+        {tracked_view(tracked(record, i), i)}
+    }
+    .into_any()
+}
+
+/// The request and the response as they crossed.
+fn messages(x: &Exchange, a: &[Artifact], m: bool) -> impl IntoView {
+    let req_head = head_text(x.request.start_line(), &x.request.headers, m);
+    let res_head = head_text(x.response.start_line(), &x.response.headers, m);
+    let req_body = pretty(&x.request.body, is_json(&x.request.headers));
+    let res_body = pretty(&x.response.body, is_json(&x.response.headers));
     view! {
         <div class="exchange">
             <div class="message">
@@ -234,70 +241,83 @@ fn exchange_details(record: &RunRecord, i: usize, x: &Exchange, m: bool) -> AnyV
                 <pre class="raw body" data-testid="response-body">{highlight(&res_body, a, m)}</pre>
             </div>
         </div>
-        {(!params.is_empty()).then(|| view! {
-            <h3>"Parameters, decoded"</h3>
-            <div class="table-wrap"><table class="params" data-testid="params">
-                <thead><tr><th scope="col">"Where"</th><th scope="col">"Name"</th><th scope="col">"Value"</th></tr></thead>
-                <tbody>{params.into_iter().map(|(src, k, v)| view! {
-                    <tr><td>{src}</td><td><code>{k}</code></td><td class="value">{highlight(&v, a, m)}</td></tr>
-                }).collect_view()}</tbody>
-            </table></div>
-        })}
-        {basic.map(|(id, secret)| view! {
-            <div class="decoded" data-testid="basic">
-                <h3>"HTTP Basic client authentication, decoded"</h3>
-                <p><code>"Authorization: Basic base64(urlencode(client_id) \":\" urlencode(client_secret))"</code>" (RFC 6749 §2.3.1)"</p>
-                <dl><dt>"client_id"</dt><dd><code>{id}</code></dd>
-                    <dt>"client_secret"</dt><dd><code>{if m { masked(&secret) } else { secret }}</code></dd></dl>
-            </div>
-        })}
-        {jwt.map(|(header, claims)| {
-            let kid = header["kid"].as_str().unwrap_or("").to_string();
-            let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
-            view! {
-                <div class="decoded jwt-decoded" data-testid="jwt">
-                    <h3>"JWT access token (RFC 9068), decoded"</h3>
-                    <p>"Header: "<code>"typ"</code>" must be "<code>"at+jwt"</code>"; "<code>"kid"</code>" names the key in "<a href="/oauth/jwks" rel="external" target="_blank">"/oauth/jwks"</a>"."</p>
-                    <pre class="raw" data-testid="jwt-header">{pretty(&header)}</pre>
-                    <p>"Claims: who (sub, client_id), for whom (aud), until when (exp), what (scope)."</p>
-                    <pre class="raw" data-testid="jwt-claims">{highlight(&pretty(&claims), a, m)}</pre>
-                    <p class="hint">{format!("The third part is the RS256 signature over the first two. The resource server verifies it with the public key {kid} and checks iss, aud and exp itself, with no call to the authorization server.")}</p>
-                </div>
-            }
-        })}
-        {verifier.map(|v| {
-            let computed = s256(&v);
-            let ok = challenge.as_deref() == Some(computed.as_str());
-            view! {
-                <div class="decoded pkce" data-testid="pkce">
-                    <h3>"PKCE, recomputed from the recorded verifier"</h3>
-                    <ol class="pkce-chain">
-                        <li>"code_verifier: "<code>{if m { masked(&v) } else { v.clone() }}</code></li>
-                        <li>"SHA-256, then base64url without padding (RFC 7636 §4.2): "<code data-testid="pkce-computed">{computed.clone()}</code></li>
-                        <li>"code_challenge sent at the start: "<code>{challenge.clone().unwrap_or_else(|| "none".into())}</code></li>
-                    </ol>
-                    <p class=if ok { "proof ok" } else { "proof bad" } data-testid="pkce-result">
-                        {if ok { "✓ They match: only the holder of the verifier could redeem this code." } else { "✗ They differ: the server must refuse the code." }}
-                    </p>
-                </div>
-            }
-        })}
-        {(!tracked.is_empty()).then(|| view! {
-            <h3>"Codes, tokens and secrets in this step"</h3>
-            <ul class="tracked" data-testid="tracked">
-                {tracked.into_iter().map(|(art, first, next)| view! {
-                    <li>
-                        <mark class=format!("artifact a-{}", art.name)>{art.name.clone()}</mark>
-                        {if first == i { " first appears here".to_string() } else { format!(" first appeared in step {}", first + 1) }}
-                        {if first != i { Some(view! { " " <button type="button" class="link" aria-label=format!("Go to step {}", first + 1) data-go=first>"go"</button> }) } else { None }}
-                        {match next {
-                            Some(j) => view! { "; used next in step "{j + 1}" " <button type="button" class="link" aria-label=format!("Go to step {}", j + 1) data-go=j>"go"</button> }.into_any(),
-                            None => view! { "; not sent again" }.into_any(),
-                        }}
-                    </li>
-                }).collect_view()}
-            </ul>
-        })}
     }
-    .into_any()
+}
+
+fn params_table(params: Vec<(&'static str, String, String)>, a: &[Artifact], m: bool) -> impl IntoView {
+    (!params.is_empty()).then(|| view! {
+        <h3>"Parameters, decoded"</h3>
+        <div class="table-wrap"><table class="params" data-testid="params">
+            <thead><tr><th scope="col">"Where"</th><th scope="col">"Name"</th><th scope="col">"Value"</th></tr></thead>
+            <tbody>{params.into_iter().map(|(src, k, v)| view! {
+                <tr><td>{src}</td><td><code>{k}</code></td><td class="value">{highlight(&v, a, m)}</td></tr>
+            }).collect_view()}</tbody>
+        </table></div>
+    })
+}
+
+fn basic_view(id: String, secret: String, m: bool) -> impl IntoView {
+    view! {
+        <div class="decoded" data-testid="basic">
+            <h3>"HTTP Basic client authentication, decoded"</h3>
+            <p><code>"Authorization: Basic base64(urlencode(client_id) \":\" urlencode(client_secret))"</code>" (RFC 6749 §2.3.1)"</p>
+            <dl><dt>"client_id"</dt><dd><code>{id}</code></dd>
+                <dt>"client_secret"</dt><dd><code>{if m { masked(&secret) } else { secret }}</code></dd></dl>
+        </div>
+    }
+}
+
+fn jwt_view(header: serde_json::Value, claims: serde_json::Value, a: &[Artifact], m: bool) -> impl IntoView {
+    let kid = header["kid"].as_str().unwrap_or("").to_string();
+    let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
+    view! {
+        <div class="decoded jwt-decoded" data-testid="jwt">
+            <h3>"JWT access token (RFC 9068), decoded"</h3>
+            <p>"Header: "<code>"typ"</code>" must be "<code>"at+jwt"</code>"; "<code>"kid"</code>" names the key in "<a href="/oauth/jwks" rel="external" target="_blank">"/oauth/jwks"</a>"."</p>
+            <pre class="raw" data-testid="jwt-header">{pretty(&header)}</pre>
+            <p>"Claims: who (sub, client_id), for whom (aud), until when (exp), what (scope)."</p>
+            <pre class="raw" data-testid="jwt-claims">{highlight(&pretty(&claims), a, m)}</pre>
+            <p class="hint">{format!("The third part is the RS256 signature over the first two. The resource server verifies it with the public key {kid} and checks iss, aud and exp itself, with no call to the authorization server.")}</p>
+        </div>
+    }
+}
+
+/// The PKCE proof, recomputed from the recorded verifier.
+fn pkce_view(v: String, challenge: Option<String>, m: bool) -> impl IntoView {
+    let computed = s256(&v);
+    let ok = challenge.as_deref() == Some(computed.as_str());
+    view! {
+        <div class="decoded pkce" data-testid="pkce">
+            <h3>"PKCE, recomputed from the recorded verifier"</h3>
+            <ol class="pkce-chain">
+                <li>"code_verifier: "<code>{if m { masked(&v) } else { v.clone() }}</code></li>
+                <li>"SHA-256, then base64url without padding (RFC 7636 §4.2): "<code data-testid="pkce-computed">{computed.clone()}</code></li>
+                <li>"code_challenge sent at the start: "<code>{challenge.clone().unwrap_or_else(|| "none".into())}</code></li>
+            </ol>
+            <p class=if ok { "proof ok" } else { "proof bad" } data-testid="pkce-result">
+                {if ok { "✓ They match: only the holder of the verifier could redeem this code." } else { "✗ They differ: the server must refuse the code." }}
+            </p>
+        </div>
+    }
+}
+
+/// The codes, tokens and secrets of step `i`, with where each first
+/// appeared and where it is used next.
+fn tracked_view(tracked: Vec<(Artifact, usize, Option<usize>)>, i: usize) -> impl IntoView {
+    (!tracked.is_empty()).then(|| view! {
+        <h3>"Codes, tokens and secrets in this step"</h3>
+        <ul class="tracked" data-testid="tracked">
+            {tracked.into_iter().map(|(art, first, next)| view! {
+                <li>
+                    <mark class=format!("artifact a-{}", art.name)>{art.name.clone()}</mark>
+                    {if first == i { " first appears here".to_string() } else { format!(" first appeared in step {}", first + 1) }}
+                    {if first != i { Some(view! { " " <button type="button" class="link" aria-label=format!("Go to step {}", first + 1) data-go=first>"go"</button> }) } else { None }}
+                    {match next {
+                        Some(j) => view! { "; used next in step "{j + 1}" " <button type="button" class="link" aria-label=format!("Go to step {}", j + 1) data-go=j>"go"</button> }.into_any(),
+                        None => view! { "; not sent again" }.into_any(),
+                    }}
+                </li>
+            }).collect_view()}
+        </ul>
+    })
 }

@@ -1,4 +1,4 @@
-//! One test or more per numbered line of shared/oauth-conformance.md,
+//! One test or more per numbered line of docs/CONFORMANCE.md,
 //! named `line_NN_...` after its number.
 
 mod authorize;

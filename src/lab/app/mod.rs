@@ -1,0 +1,246 @@
+//! The app each run registers and plays: its pages at
+//! `/lab/runs/{id}/...` and its back-channel calls, made with the `oauth2`
+//! crate through `http::LabHttp`, which tags them with the run.
+
+pub mod device;
+pub mod http;
+pub mod token;
+
+use super::runs::RunClient;
+use super::tags::RUN_HEADER;
+use super::Lab;
+use crate::oauth::pages::layout;
+use crate::oauth::util::random_token;
+use crate::run::{Grant, Mode, RunStatus};
+use axum::body::Bytes;
+use axum::extract::{FromRef, Path, Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use http::{app_client, LabHttp};
+use leptos::prelude::*;
+use oauth2::{
+    AuthorizationCode, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, ResourceOwnerPassword, ResourceOwnerUsername,
+    Scope,
+};
+use serde::Deserialize;
+use std::sync::Arc;
+use token::finish_with_token;
+
+pub fn routes<S>() -> Router<S>
+where
+    Arc<Lab>: FromRef<S>,
+    S: Clone + Send + Sync + 'static,
+{
+    Router::new()
+        .route("/lab/runs/{id}/login", get(login))
+        .route("/lab/runs/{id}/callback", get(callback))
+        .route("/lab/runs/{id}/password", post(password))
+        .route("/lab/runs/{id}/service", post(service))
+}
+
+pub fn page(title: &str, body: impl IntoView + 'static) -> Response {
+    let heading = title.to_string();
+    let mut res =
+        Html(layout("The lab's app (the client)", "", title, view! { <h1>{heading}</h1>{body} })).into_response();
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+pub fn fail(s: &Lab, run: &str, why: &str) -> Response {
+    s.runs.finish(run, RunStatus::Failed(why.to_string()));
+    // The grant failed on the learner's input (a wrong password, a replayed
+    // callback): 400, never a 5xx.
+    let why = why.to_string();
+    let mut res = page("The grant failed", view! { <p class="as-error">{why}</p> });
+    *res.status_mut() = StatusCode::BAD_REQUEST;
+    res
+}
+
+fn run_parts(s: &Lab, run: &str) -> Option<(Grant, Mode, RunClient)> {
+    s.runs.with(run, |r| Some((r.record.grant, r.record.mode, r.client.clone()?))).flatten()
+}
+
+/// The app's start page: a redirect to the authorization server for the
+/// browser grants, a form of its own for the others.
+async fn login(State(s): State<Arc<Lab>>, Path(run): Path<String>) -> Response {
+    let Some((grant, _, c)) = run_parts(&s, &run) else {
+        return (StatusCode::NOT_FOUND, "no such run").into_response();
+    };
+    match grant {
+        Grant::AuthorizationCode | Grant::Implicit => {
+            let client = match app_client(&s, &c) {
+                Ok(c) => c,
+                Err(e) => return fail(&s, &run, &e),
+            };
+            let mut req = client
+                .authorize_url(CsrfToken::new_random)
+                .add_scope(Scope::new("read".into()))
+                .add_scope(Scope::new("write".into()));
+            let mut verifier = None;
+            if grant == Grant::Implicit {
+                req = req.use_implicit_flow();
+            } else {
+                let (challenge, v) = PkceCodeChallenge::new_random_sha256();
+                req = req.set_pkce_challenge(challenge);
+                verifier = Some(v.secret().clone());
+            }
+            let (url, state) = req.url();
+            s.runs.with(&run, |r| {
+                r.pkce_verifier = verifier;
+                r.state = Some(state.secret().clone());
+            });
+            let mut res = StatusCode::FOUND.into_response();
+            if let Ok(v) = HeaderValue::from_str(url.as_str()) {
+                res.headers_mut().insert(header::LOCATION, v);
+            }
+            res
+        }
+        Grant::DeviceCode => device::device_screen(s, run, &c).await,
+        Grant::Password => {
+            let action = format!("/lab/runs/{run}/password");
+            page(
+                "Sign in to the app",
+                view! {
+                    <p>"This app uses the password grant: it asks for your password itself."</p>
+                    <form method="post" action=action class="as-form">
+                        <label for="username">"Username"</label><input id="username" name="username" autocomplete="username" required/>
+                        <label for="password">"Password"</label><input id="password" name="password" type="password" required/>
+                        <div class="as-buttons"><button type="submit" class="as-approve">"Sign in"</button></div>
+                    </form>
+                    <p class="as-note">"Demo users: "<code>"alice"</code>" / "<code>"wonderland"</code>", "<code>"bob"</code>" / "<code>"builder"</code>"."</p>
+                },
+            )
+        }
+        Grant::ClientCredentials => {
+            let action = format!("/lab/runs/{run}/service");
+            page(
+                "Service console",
+                view! {
+                    <p>"This service calls the API for itself, with no user. Start its job:"</p>
+                    <form method="post" action=action class="as-form">
+                        <div class="as-buttons"><button type="submit" class="as-approve">"Run the job"</button></div>
+                    </form>
+                },
+            )
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+async fn callback(State(s): State<Arc<Lab>>, Path(run): Path<String>, Query(q): Query<CallbackQuery>) -> Response {
+    let Some((grant, _, c)) = run_parts(&s, &run) else {
+        return (StatusCode::NOT_FOUND, "no such run").into_response();
+    };
+    if grant == Grant::Implicit {
+        return implicit_page(&run);
+    }
+    let (expected, vulnerable) = s
+        .runs
+        .with(&run, |r| {
+            (
+                r.state.clone(),
+                r.record.vulnerable && r.record.scenario == Some(crate::run::scenario::Scenario::CsrfState),
+            )
+        })
+        .unwrap_or_default();
+    // The lab-only vulnerable switch of the csrf-state scenario: an app
+    // that does not check state.
+    if !vulnerable && (q.state.is_none() || q.state != expected) {
+        return fail(&s, &run, "The state in the callback is not the one this app sent: refused as a possible CSRF (RFC 6749 section 10.12).");
+    }
+    if let Some(error) = q.error {
+        let why = format!("{error}: {}", q.error_description.unwrap_or_default());
+        s.runs.finish(&run, RunStatus::Failed(why.clone()));
+        return page("The grant was refused", view! { <p>"The authorization server said "<code>{why}</code>"."</p> });
+    }
+    let Some(code) = q.code else {
+        return fail(&s, &run, "The callback carries neither code nor error.");
+    };
+    let verifier = s.runs.with(&run, |r| r.pkce_verifier.take()).flatten();
+    let client = match app_client(&s, &c) {
+        Ok(c) => c,
+        Err(e) => return fail(&s, &run, &e),
+    };
+    let http = LabHttp::new(&s, &run);
+    let mut exchange = client.exchange_code(AuthorizationCode::new(code));
+    if let Some(verifier) = verifier {
+        exchange = exchange.set_pkce_verifier(PkceCodeVerifier::new(verifier));
+    }
+    let token = exchange.request_async(&http).await;
+    finish_with_token(&s, &run, &client, token.map_err(|e| e.to_string())).await
+}
+
+async fn password(State(s): State<Arc<Lab>>, Path(run): Path<String>, body: Bytes) -> Response {
+    let Some((_, _, c)) = run_parts(&s, &run) else {
+        return (StatusCode::NOT_FOUND, "no such run").into_response();
+    };
+    let field = |name: &str| form_urlencoded::parse(&body).find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
+    let (Some(username), Some(password)) = (field("username"), field("password")) else {
+        return page("Sign in to the app", view! { <p class="as-error">"Username and password are needed."</p> });
+    };
+    let client = match app_client(&s, &c) {
+        Ok(c) => c,
+        Err(e) => return fail(&s, &run, &e),
+    };
+    let http = LabHttp::new(&s, &run);
+    let token = client
+        .exchange_password(&ResourceOwnerUsername::new(username), &ResourceOwnerPassword::new(password))
+        .add_scope(Scope::new("read".into()))
+        .add_scope(Scope::new("write".into()))
+        .request_async(&http)
+        .await;
+    finish_with_token(&s, &run, &client, token.map_err(|e| e.to_string())).await
+}
+
+async fn service(State(s): State<Arc<Lab>>, Path(run): Path<String>) -> Response {
+    let Some((_, _, c)) = run_parts(&s, &run) else {
+        return (StatusCode::NOT_FOUND, "no such run").into_response();
+    };
+    let client = match app_client(&s, &c) {
+        Ok(c) => c,
+        Err(e) => return fail(&s, &run, &e),
+    };
+    let http = LabHttp::new(&s, &run);
+    let token = client.exchange_client_credentials().add_scope(Scope::new("read".into())).request_async(&http).await;
+    finish_with_token(&s, &run, &client, token.map_err(|e| e.to_string())).await
+}
+
+/// The implicit grant's redirect URI: a page whose script, like a
+/// single-page app's, reads the token from the fragment and calls the API
+/// from the browser. The server never sees the token.
+fn implicit_page(run: &str) -> Response {
+    let nonce = random_token("");
+    let script = format!(
+        r#"(async () => {{
+  const out = document.getElementById("out");
+  const p = new URLSearchParams(location.hash.slice(1));
+  if (p.get("error")) {{ out.textContent = "The authorization server said: " + p.get("error") + ": " + (p.get("error_description") || ""); return; }}
+  const token = p.get("access_token");
+  if (!token) {{ out.textContent = "No access token in the fragment."; return; }}
+  const h = {{ "Authorization": "Bearer " + token, "{RUN_HEADER}": {run:?} }};
+  const me = await (await fetch("/api/v1/accounts/verify_credentials", {{ headers: h }})).json();
+  await fetch("/api/v1/statuses", {{ method: "POST", headers: {{ ...h, "Content-Type": "application/json" }}, body: JSON.stringify({{ status: "Hello from a single-page app in OAuth2 Lab" }}) }});
+  out.textContent = "Browser code read the token from the fragment and called the API as " + me.username + ".";
+}})();"#
+    );
+    let mut res = page(
+        "Single-page app",
+        view! {
+            <p id="out">"Reading the token from the URL fragment…"</p>
+            <script nonce=nonce.clone() inner_html=script></script>
+        },
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("script-src 'nonce-{nonce}'; frame-ancestors 'self'")) {
+        res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    res
+}

@@ -1,0 +1,153 @@
+//! Classroom: a presenter's current view, followed live by students.
+//!
+//! The server functions `open_class` and `move_class` (in
+//! `pages/classroom.rs`) open a class, which gives an id (for the follow
+//! link) and a presenter key (a capability kept by the presenter's page),
+//! and set its view: a permalink of a grant or comparison page.
+//! `GET /lab/classes/{id}/events` is a server-sent event stream of that
+//! permalink, now and on each change; no sign-in. Classes are capped and
+//! expire.
+
+use super::Lab;
+use crate::oauth::store::Bounded;
+use crate::oauth::util::{random_token, secrets_equal, sha256};
+use axum::extract::FromRef;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use parking_lot::Mutex;
+use serde_json::json;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+pub const CLASS_TTL: Duration = Duration::from_secs(4 * 3600);
+pub const MAX_CLASSES: usize = 1000;
+/// A permalink is a path and query of the lab: short.
+const MAX_VIEW: usize = 600;
+
+struct Class {
+    key_hash: [u8; 32],
+    view: watch::Sender<String>,
+    /// The presenter's number for the view shown: their page sends views
+    /// as separate requests, which may arrive out of order.
+    seq: std::sync::atomic::AtomicU64,
+}
+
+pub struct Classes {
+    inner: Mutex<Bounded<Class>>,
+}
+
+impl Default for Classes {
+    fn default() -> Self {
+        Self { inner: Mutex::new(Bounded::new(MAX_CLASSES)) }
+    }
+}
+
+impl Classes {
+    pub fn sweep(&self, now: Instant) {
+        self.inner.lock().sweep(now);
+    }
+}
+
+fn refusal(status: StatusCode, why: &str) -> Response {
+    (status, Json(json!({ "error": why }))).into_response()
+}
+
+/// Only the lab's own grant and comparison pages can be presented.
+fn is_view(v: &str) -> bool {
+    v.len() <= MAX_VIEW
+        && (v.starts_with("/grants/") || v.starts_with("/compare") || v.starts_with("/misuse/"))
+        && !v.contains(['\n', '\r', '#'])
+        && !v.starts_with("//")
+}
+
+impl Classes {
+    /// A new class: its id and the presenter's key. `None` when full.
+    pub fn open(&self) -> Option<(String, String)> {
+        let id = random_token("class_");
+        let key = random_token("key_");
+        let (view, _) = watch::channel(String::new());
+        let class = Class { key_hash: sha256(key.as_bytes()), view, seq: Default::default() };
+        self.inner.lock().insert(Bounded::<Class>::key(&id), class, Some(Instant::now() + CLASS_TTL)).ok()?;
+        Some((id, key))
+    }
+
+    /// Moves the class to `view`, for the holder of its key.
+    /// Shows `view` to the class; `seq` numbers the presenter's views (0:
+    /// unnumbered), and one older than the view shown is dropped.
+    pub fn set(&self, id: &str, key: &str, view: &str, seq: u64) -> Result<(), (StatusCode, &'static str)> {
+        if !is_view(view) {
+            return Err((
+                StatusCode::BAD_REQUEST,
+                "A class shows a grant or comparison page of this lab: give its path and query.",
+            ));
+        }
+        let inner = self.inner.lock();
+        let class = inner
+            .get(&Bounded::<Class>::key(id))
+            .ok_or((StatusCode::NOT_FOUND, "There is no such class; classes end after four hours."))?;
+        if !secrets_equal(key, &class.key_hash) {
+            return Err((
+                StatusCode::FORBIDDEN,
+                "Only the presenter, with the key given when the class opened, can move the class.",
+            ));
+        }
+        if seq > 0 && class.seq.fetch_max(seq, std::sync::atomic::Ordering::Relaxed) >= seq {
+            return Ok(());
+        }
+        class.view.send_replace(view.to_string());
+        Ok(())
+    }
+}
+
+async fn events(State(s): State<Arc<Lab>>, Path(id): Path<String>) -> Response {
+    let rx = match s.classes.inner.lock().get(&Bounded::<Class>::key(&id)) {
+        Some(class) => class.view.subscribe(),
+        None => return refusal(StatusCode::NOT_FOUND, "There is no such class; classes end after four hours."),
+    };
+    // The view now (once the presenter has shown one), then each change;
+    // the stream ends when the class does.
+    let stream = futures_util::stream::unfold((rx, true), |(mut rx, mut first)| async move {
+        loop {
+            if !first {
+                rx.changed().await.ok()?;
+            }
+            first = false;
+            let view = rx.borrow_and_update().clone();
+            if !view.is_empty() {
+                return Some((Ok::<_, Infallible>(Event::default().event("view").data(view)), (rx, false)));
+            }
+        }
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
+}
+
+/// The follow link as a QR code, so a class can scan it off the projector.
+async fn qr(State(s): State<Arc<Lab>>, Path(id): Path<String>) -> Response {
+    if s.classes.inner.lock().get(&Bounded::<Class>::key(&id)).is_none() {
+        return refusal(StatusCode::NOT_FOUND, "There is no such class; classes end after four hours.");
+    }
+    match follow_qr_svg(&s.settings.url(&format!("/follow/{id}"))) {
+        Some(svg) => ([(axum::http::header::CONTENT_TYPE, "image/svg+xml")], svg).into_response(),
+        None => refusal(StatusCode::BAD_REQUEST, "This follow link is too long for a QR code."),
+    }
+}
+
+/// A QR code (error correction M) of `link`, as SVG.
+pub fn follow_qr_svg(link: &str) -> Option<String> {
+    let code = qrcode::QrCode::with_error_correction_level(link.as_bytes(), qrcode::EcLevel::M).ok()?;
+    Some(code.render::<qrcode::render::svg::Color>().min_dimensions(200, 200).quiet_zone(true).build())
+}
+
+pub fn routes<S>() -> Router<S>
+where
+    Arc<Lab>: FromRef<S>,
+    S: Clone + Send + Sync + 'static,
+{
+    Router::new().route("/lab/classes/{id}/events", get(events)).route("/lab/classes/{id}/qr.svg", get(qr))
+}

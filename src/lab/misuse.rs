@@ -1,0 +1,376 @@
+//! The misuse scenarios, played for real: alice's browser, the run's app
+//! (the `oauth2` crate, as in every run) and Mallory's own requests, all
+//! over loopback and all recorded by the capture layer. The request that
+//! tries the misuse carries `x-lab-misuse`; what the servers answer to it
+//! is the verdict.
+
+use super::agent::{Browser, DEMO_USER};
+use super::app::http::{app_client, register_as, LabHttp};
+use super::runs::RunClient;
+use super::Lab;
+use crate::oauth::endpoints::{INTROSPECT, TOKEN};
+use crate::oauth::protocol::GrantType;
+use crate::run::scenario::{Scenario, MISUSE_HEADER};
+use crate::run::{Channel, Grant, Role, RunStatus, Step, StepKind};
+use oauth2::{AccessToken, PkceCodeChallenge, RefreshToken, StandardRevocableToken, TokenResponse};
+use std::time::Duration;
+
+const MALLORY: (&str, &str) = ("mallory", "attacker");
+/// The longest a fast-clock scenario waits for a token to expire.
+const MAX_CLOCK_WAIT: Duration = Duration::from_secs(30);
+
+/// Plays `scenario` in run `run`, which the caller created.
+pub async fn play(s: &Lab, run: &str, scenario: Scenario, clock_speed: u64) -> Result<(), String> {
+    let c = register_as(s, run, Grant::AuthorizationCode, scenario.public_client()).await?;
+    let result = match scenario {
+        Scenario::CsrfState => csrf_state(s, run, &c).await,
+        Scenario::RedirectUri => redirect_uri(s, run, &c).await,
+        Scenario::StolenCode => stolen_code(s, run, &c).await,
+        Scenario::CodeReplay => code_replay(s, run, &c).await,
+        Scenario::RefreshReuse => refresh_reuse(s, run, &c).await,
+        Scenario::ExpiredToken => expired_token(s, run, &c, clock_speed).await,
+        Scenario::InsufficientScope => {
+            let mut alice = Browser::alice(s).of(run);
+            // alice unticks write on the consent page; the app then tries
+            // to post (see `finish_with_token`).
+            let back = alice.sign_in(run, DEMO_USER, &["read"]).await?;
+            alice.get(&back).await.map(drop)
+        }
+        Scenario::RevokedToken => revoked_token(s, run, &c).await,
+        Scenario::TokenInUrl => token_in_url(s, run).await,
+    };
+    s.runs.disarm(run);
+    match &result {
+        Ok(()) => s.runs.finish_scenario(run, RunStatus::Done),
+        Err(e) => s.runs.finish_scenario(run, RunStatus::Failed(e.clone())),
+    }
+    result
+}
+
+/// A step off the wire, where it happens in the story.
+fn note(s: &Lab, run: &str, kind: StepKind, from: Role, to: Role, label: &str) {
+    let step = Step { kind, from, to, channel: Channel::Local, label: label.to_string(), exchange: None };
+    s.runs.push(run, s.runs.next_seq(), step);
+}
+
+fn query_value(url: &str, name: &str) -> Option<String> {
+    let query = url.split_once('?')?.1.split('#').next()?;
+    form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+fn enc(v: &str) -> String {
+    form_urlencoded::byte_serialize(v.as_bytes()).collect()
+}
+
+/// A value from the JSON body of the `nth` recorded response that has it.
+fn recorded(s: &Lab, run: &str, name: &str, nth: usize) -> Result<String, String> {
+    let record = s.runs.record(run).ok_or("the run expired")?;
+    record
+        .steps
+        .iter()
+        .filter_map(|st| st.exchange.as_ref())
+        .filter_map(|x| serde_json::from_str::<serde_json::Value>(&x.response.body).ok())
+        .filter_map(|v| v.get(name).and_then(|t| t.as_str()).map(str::to_string))
+        .nth(nth)
+        .ok_or_else(|| format!("no {name} was recorded"))
+}
+
+/// alice signs in through the app, and her browser brings the code back to
+/// the app, which redeems it and uses the token.
+async fn alice_runs_the_app(s: &Lab, run: &str) -> Result<String, String> {
+    let mut alice = Browser::alice(s).of(run);
+    let back = alice.sign_in(run, DEMO_USER, &["read", "write"]).await?;
+    alice.get(&back).await?;
+    Ok(back)
+}
+
+/// Mallory's token endpoint request, as a script would send it.
+async fn mallory_token(
+    s: &Lab,
+    run: &str,
+    fields: &[(&str, &str)],
+    tag: &'static str,
+) -> Result<(u16, String), String> {
+    let mut mallory = Browser::mallory(s).of(run);
+    mallory.misuse = Some(tag);
+    let (status, _, body) = mallory.post_form(TOKEN, fields).await?;
+    Ok((status, body))
+}
+
+/// A call to the API with `token` in the Authorization header.
+async fn api_as(b: &mut Browser<'_>, token: &str) -> Result<u16, String> {
+    let url = format!("{}/api/v1/accounts/verify_credentials", b.s.settings.internal_url);
+    let req = b.http.get(url).bearer_auth(token);
+    Ok(b.send(req).await?.0)
+}
+
+/// The app's own calls: the API, introspection.
+async fn app_api(s: &Lab, run: &str, token: &str, misuse: Option<&str>) -> Result<u16, String> {
+    let http = LabHttp::new(s, run);
+    let mut req = http
+        .request(reqwest::Method::GET, format!("{}/api/v1/accounts/verify_credentials", s.settings.internal_url))
+        .bearer_auth(token);
+    if let Some(tag) = misuse {
+        req = req.header(MISUSE_HEADER, tag);
+    }
+    Ok(req.send().await.map_err(|e| e.to_string())?.status().as_u16())
+}
+
+async fn app_introspect(s: &Lab, run: &str, c: &RunClient, token: &str) -> Result<(), String> {
+    let http = LabHttp::new(s, run);
+    http.request(reqwest::Method::POST, format!("{}{INTROSPECT}", s.settings.internal_url))
+        .basic_auth(&c.client_id, c.client_secret.as_deref())
+        .form(&[("token", token), ("token_type_hint", "access_token")])
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+async fn csrf_state(s: &Lab, run: &str, c: &RunClient) -> Result<(), String> {
+    let tag = Scenario::CsrfState.slug();
+    // Mallory asks for a code for her own account, through the real app's
+    // client_id and redirect URI, and stops before her browser delivers it.
+    let mut mallory = Browser::mallory(s).of(run);
+    let url = format!(
+        "/oauth/authorize?response_type=code&client_id={}&redirect_uri={}&scope=read%20write",
+        enc(&c.client_id),
+        enc(&c.redirect_uri)
+    );
+    let planted = mallory.approve(&url, MALLORY, &["read", "write"]).await?;
+    note(s, run, StepKind::Attack, Role::Attacker, Role::UserAgent, "plants the callback link in a page alice opens");
+    let mut alice = Browser::alice(s).of(run);
+    alice.misuse = Some(tag);
+    alice.get(&planted).await?;
+    Ok(())
+}
+
+async fn redirect_uri(s: &Lab, run: &str, c: &RunClient) -> Result<(), String> {
+    let tag = Scenario::RedirectUri.slug();
+    let host = url::Url::parse(&c.redirect_uri).map_err(|e| e.to_string())?;
+    let host = format!(
+        "{}{}",
+        host.host_str().unwrap_or("localhost"),
+        host.port().map(|p| format!(":{p}")).unwrap_or_default()
+    );
+    let evil = format!("http://attacker-{host}/steal");
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    note(s, run, StepKind::Attack, Role::Attacker, Role::UserAgent, "sends alice a sign-in link to attacker-…");
+    let link = format!(
+        "/oauth/authorize?response_type=code&client_id={}&redirect_uri={}&scope=read%20write&state=x&code_challenge={}&code_challenge_method=S256",
+        enc(&c.client_id),
+        enc(&evil),
+        challenge.as_str()
+    );
+    let mut alice = Browser::alice(s).of(run);
+    alice.misuse = Some(tag);
+    let (status, _, page) = alice.get(&link).await?;
+    if status != 200 {
+        // The defence held: an error page, no redirect, no code.
+        return Ok(());
+    }
+    let stolen = alice.consent(&page, DEMO_USER, &["read", "write"]).await?;
+    let code = query_value(&stolen, "code").ok_or("no code in the redirect")?;
+    note(
+        s,
+        run,
+        StepKind::Attack,
+        Role::UserAgent,
+        Role::Attacker,
+        "the browser goes to attacker-…/steal: Mallory reads the code",
+    );
+    let (status, body) = mallory_token(
+        s,
+        run,
+        &[
+            ("grant_type", GrantType::AuthorizationCode.as_str()),
+            ("code", &code),
+            ("redirect_uri", &evil),
+            ("client_id", &c.client_id),
+            ("code_verifier", verifier.secret()),
+        ],
+        tag,
+    )
+    .await?;
+    if status == 200 {
+        let token = serde_json::from_str::<serde_json::Value>(&body).ok();
+        let token = token.as_ref().and_then(|v| v["access_token"].as_str()).ok_or("no access token")?;
+        let mut mallory = Browser::mallory(s).of(run);
+        mallory.misuse = Some(tag);
+        api_as(&mut mallory, token).await?;
+    }
+    Ok(())
+}
+
+async fn stolen_code(s: &Lab, run: &str, c: &RunClient) -> Result<(), String> {
+    let tag = Scenario::StolenCode.slug();
+    let mut alice = Browser::alice(s).of(run);
+    let back = alice.sign_in(run, DEMO_USER, &["read", "write"]).await?;
+    let code = query_value(&back, "code").ok_or("no code in the redirect")?;
+    note(
+        s,
+        run,
+        StepKind::Attack,
+        Role::UserAgent,
+        Role::Attacker,
+        "a malicious app on the same redirect URI gets the code too",
+    );
+    let base = [
+        ("grant_type", GrantType::AuthorizationCode.as_str()),
+        ("code", code.as_str()),
+        ("redirect_uri", c.redirect_uri.as_str()),
+        ("client_id", c.client_id.as_str()),
+    ];
+    let (status, body) = mallory_token(s, run, &base, tag).await?;
+    let token = if status == 200 {
+        Some(body)
+    } else {
+        let made_up = "M".repeat(43);
+        let mut wrong = base.to_vec();
+        wrong.push(("code_verifier", &made_up));
+        let (status, body) = mallory_token(s, run, &wrong, tag).await?;
+        (status == 200).then_some(body)
+    };
+    if let Some(body) = token {
+        let v: serde_json::Value = serde_json::from_str(&body).map_err(|e| e.to_string())?;
+        let mut mallory = Browser::mallory(s).of(run);
+        mallory.misuse = Some(tag);
+        api_as(&mut mallory, v["access_token"].as_str().unwrap_or_default()).await?;
+    }
+    // alice's browser reaches the real app, which redeems the code with
+    // its verifier.
+    alice.get(&back).await?;
+    Ok(())
+}
+
+async fn code_replay(s: &Lab, run: &str, c: &RunClient) -> Result<(), String> {
+    let tag = Scenario::CodeReplay.slug();
+    let mut alice = Browser::alice(s).of(run);
+    let back = alice.sign_in(run, DEMO_USER, &["read", "write"]).await?;
+    let verifier = s.runs.with(run, |r| r.pkce_verifier.clone()).flatten().unwrap_or_default();
+    alice.get(&back).await?;
+    let app_token = recorded(s, run, "access_token", 0)?;
+    let code = query_value(&back, "code").ok_or("no code in the redirect")?;
+    note(s, run, StepKind::Attack, Role::Attacker, Role::Attacker, "finds the code and the verifier in a log");
+    let (status, body) = mallory_token(
+        s,
+        run,
+        &[
+            ("grant_type", GrantType::AuthorizationCode.as_str()),
+            ("code", &code),
+            ("redirect_uri", &c.redirect_uri),
+            ("client_id", &c.client_id),
+            ("code_verifier", &verifier),
+        ],
+        tag,
+    )
+    .await?;
+    if status == 200 {
+        let v: serde_json::Value = serde_json::from_str(&body).map_err(|e| e.to_string())?;
+        let mut mallory = Browser::mallory(s).of(run);
+        mallory.misuse = Some(tag);
+        api_as(&mut mallory, v["access_token"].as_str().unwrap_or_default()).await?;
+    }
+    // The app uses its own token again: revoked with the family, unless
+    // the switch let the replay through.
+    app_api(s, run, &app_token, None).await?;
+    Ok(())
+}
+
+async fn refresh_reuse(s: &Lab, run: &str, c: &RunClient) -> Result<(), String> {
+    let tag = Scenario::RefreshReuse.slug();
+    alice_runs_the_app(s, run).await?;
+    let stolen = recorded(s, run, "refresh_token", 0)?;
+    note(s, run, StepKind::Attack, Role::Attacker, Role::Attacker, "steals the app's refresh token");
+    let client = app_client(s, c)?;
+    let http = LabHttp::new(s, run);
+    let fresh = client
+        .exchange_refresh_token(&RefreshToken::new(stolen.clone()))
+        .request_async(&http)
+        .await
+        .map_err(|e| format!("the app's refresh failed: {e}"))?;
+    let (status, body) = mallory_token(
+        s,
+        run,
+        &[("grant_type", GrantType::RefreshToken.as_str()), ("refresh_token", &stolen), ("client_id", &c.client_id)],
+        tag,
+    )
+    .await?;
+    app_api(s, run, fresh.access_token().secret(), None).await?;
+    if status == 200 {
+        let v: serde_json::Value = serde_json::from_str(&body).map_err(|e| e.to_string())?;
+        let mut mallory = Browser::mallory(s).of(run);
+        mallory.misuse = Some(tag);
+        api_as(&mut mallory, v["access_token"].as_str().unwrap_or_default()).await?;
+    }
+    Ok(())
+}
+
+async fn expired_token(s: &Lab, run: &str, c: &RunClient, speed: u64) -> Result<(), String> {
+    let tag = Scenario::ExpiredToken.slug();
+    alice_runs_the_app(s, run).await?;
+    let access = recorded(s, run, "access_token", 0)?;
+    let refresh = recorded(s, run, "refresh_token", 0)?;
+    app_introspect(s, run, c, &access).await?;
+    let expires_at = s.auth.tokens.get(&access).map(|r| r.expires_at).ok_or("the access token is gone")?;
+    s.runs.start_clock(run, speed);
+    let waited = std::time::Instant::now();
+    while s.auth.now(&c.client_id) < expires_at {
+        if waited.elapsed() > MAX_CLOCK_WAIT {
+            return Err("the access token lives too long for the lab clock to pass it".into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    s.runs.stop_clock(run);
+    let waited = waited.elapsed().as_secs_f64();
+    note(
+        s,
+        run,
+        StepKind::LabClock,
+        Role::Client,
+        Role::Client,
+        &format!("lab clock at {speed}×: an hour passes in {waited:.1} s"),
+    );
+    app_api(s, run, &access, Some(tag)).await?;
+    app_introspect(s, run, c, &access).await?;
+    let client = app_client(s, c)?;
+    let http = LabHttp::new(s, run);
+    let fresh = client
+        .exchange_refresh_token(&RefreshToken::new(refresh))
+        .request_async(&http)
+        .await
+        .map_err(|e| format!("the refresh failed: {e}"))?;
+    app_api(s, run, fresh.access_token().secret(), None).await?;
+    Ok(())
+}
+
+async fn revoked_token(s: &Lab, run: &str, c: &RunClient) -> Result<(), String> {
+    let tag = Scenario::RevokedToken.slug();
+    alice_runs_the_app(s, run).await?;
+    let access = recorded(s, run, "access_token", 0)?;
+    let client = app_client(s, c)?;
+    let http = LabHttp::new(s, run);
+    client
+        .revoke_token(StandardRevocableToken::AccessToken(AccessToken::new(access.clone())))
+        .map_err(|e| e.to_string())?
+        .request_async(&http)
+        .await
+        .map_err(|e| format!("the revocation failed: {e}"))?;
+    app_introspect(s, run, c, &access).await?;
+    app_api(s, run, &access, Some(tag)).await?;
+    Ok(())
+}
+
+async fn token_in_url(s: &Lab, run: &str) -> Result<(), String> {
+    let tag = Scenario::TokenInUrl.slug();
+    alice_runs_the_app(s, run).await?;
+    let access = recorded(s, run, "access_token", 0)?;
+    // A single-page app's script, in alice's browser, puts the token in
+    // the URL.
+    let mut alice = Browser::alice(s).of(run);
+    alice.misuse = Some(tag);
+    let url = format!("{}/api/v1/accounts/verify_credentials?access_token={}", s.settings.internal_url, enc(&access));
+    let req = alice.http.get(url);
+    alice.send(req).await?;
+    Ok(())
+}

@@ -1,0 +1,101 @@
+//! Everything that makes the servers a lab: runs and the capture layer
+//! that records them, the lab's user agent and the apps each run plays,
+//! the misuse scenarios, exports, the classroom and the demo web app. The
+//! lab reaches into the servers only through their `Hooks` (`hooks.rs`).
+
+pub mod agent;
+pub mod app;
+pub mod capture;
+pub mod classroom;
+pub mod demo_app;
+pub mod export;
+pub mod fixtures;
+pub mod hooks;
+pub mod misuse;
+pub mod records;
+pub mod replay;
+pub mod runs;
+pub mod tags;
+
+use crate::oauth::AuthServer;
+use axum::extract::FromRef;
+use axum::Router;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The lab's settings.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The public base URL, without a trailing slash: the base of the run
+    /// apps' redirect URIs.
+    pub public_url: String,
+    /// Where the lab's own parties reach the servers, over loopback.
+    pub internal_url: String,
+    /// The largest request body the capture layer reads.
+    pub max_body_bytes: usize,
+    /// Recorded runs, all learners together, and how long each is kept.
+    pub max_runs: usize,
+    pub run_ttl: Duration,
+    /// The demo web app's grants in flight.
+    pub max_pending: usize,
+}
+
+impl Settings {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.public_url, path)
+    }
+}
+
+/// The lab's state, over the authorization server it drives.
+pub struct Lab {
+    pub settings: Settings,
+    pub runs: Arc<runs::Runs>,
+    /// The server the runs play against: the capture layer reads its
+    /// pending sign-ins and device grants to file a request under its run.
+    pub auth: Arc<AuthServer>,
+    pub demo_app: demo_app::DemoApp,
+    pub classes: classroom::Classes,
+    /// The lab's own HTTP client (its apps and its autoplay browser): no
+    /// automatic redirects, as RFC 6749 §10.6 wants of clients.
+    pub http: reqwest::Client,
+}
+
+impl Lab {
+    /// The run store, made first: the servers ask it as their `Hooks`.
+    pub fn runs(settings: &Settings) -> Arc<runs::Runs> {
+        Arc::new(runs::Runs::new(settings.max_runs, settings.run_ttl))
+    }
+
+    pub fn new(settings: Settings, runs: Arc<runs::Runs>, auth: Arc<AuthServer>) -> Arc<Self> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap_or_default();
+        Arc::new(Self {
+            demo_app: demo_app::DemoApp::new(settings.max_pending),
+            classes: classroom::Classes::default(),
+            settings,
+            runs,
+            auth,
+            http,
+        })
+    }
+
+    /// Removes what has expired.
+    pub fn sweep(&self, now: Instant) {
+        self.demo_app.sweep(now);
+        self.runs.sweep(now);
+        self.classes.sweep(now);
+    }
+}
+
+/// The lab's routes: the demo web app, each run's app, records and
+/// exports, and the classroom's event streams.
+pub fn routes<S>() -> Router<S>
+where
+    Arc<Lab>: FromRef<S>,
+    S: Clone + Send + Sync + 'static,
+{
+    Router::new().merge(demo_app::routes()).merge(app::routes()).merge(records::routes()).merge(classroom::routes())
+}

@@ -1,0 +1,299 @@
+//! The run store: each learner's grants, executed for real and recorded.
+//! It is capped in total and per learner, and runs expire (conformance 30).
+
+use crate::oauth::store::Bounded;
+use crate::run::scenario::Scenario;
+use crate::run::{Grant, Mode, RunRecord, RunStatus, Step};
+use parking_lot::Mutex;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// How long a run is kept unless configured otherwise.
+pub const RUN_TTL: Duration = Duration::from_secs(3600);
+pub const RUNS_PER_LEARNER: usize = 20;
+/// A run has a few dozen steps at most; past this it stops recording.
+pub const MAX_STEPS: usize = 64;
+
+/// The client a run registered in its first step.
+#[derive(Clone, Debug)]
+pub struct RunClient {
+    pub client_id: String,
+    pub client_secret: Option<String>,
+    pub redirect_uri: String,
+}
+
+pub struct RunState {
+    pub record: RunRecord,
+    /// When each step began, to order nested exchanges.
+    seqs: Vec<u64>,
+    pub client: Option<RunClient>,
+    pub pkce_verifier: Option<String>,
+    pub state: Option<String>,
+    /// The implicit grant's script has read the fragment.
+    pub fragment_read: bool,
+    /// A fast lab clock: how far ahead it is, and while it runs fast, since
+    /// when and how many seconds pass on it for each real second.
+    pub clock: Option<(u64, Option<(Instant, u64)>)>,
+    /// A device grant's screen: user code, verification URI and the
+    /// complete one, once the device has asked for them.
+    pub device: Option<(String, String, String)>,
+    /// The vulnerable switch is in force: only while the scenario plays.
+    armed: bool,
+    /// Steps that begin from this sequence number on are not recorded: the
+    /// run has finished.
+    closed_at: Option<u64>,
+}
+
+impl RunState {
+    /// How far the lab clock is ahead of real time, in seconds.
+    fn skew_secs(&self) -> u64 {
+        let Some((base, running)) = self.clock else { return 0 };
+        base + running
+            .map(|(since, speed)| (since.elapsed().as_secs_f64() * speed.saturating_sub(1) as f64) as u64)
+            .unwrap_or(0)
+    }
+}
+
+struct Inner {
+    by_id: Bounded<RunState>,
+    by_client: Bounded<String>,
+    learners: HashMap<String, VecDeque<String>>,
+}
+
+pub struct Runs {
+    inner: Mutex<Inner>,
+    seq: AtomicU64,
+    ttl: Duration,
+    /// Runs with a fast clock, so that the servers look up a token's run
+    /// only while there is one.
+    clocks: AtomicUsize,
+    /// Runs with JWT access tokens, likewise.
+    jwts: AtomicUsize,
+}
+
+impl Runs {
+    pub fn new(cap: usize, ttl: Duration) -> Self {
+        Self {
+            ttl,
+            inner: Mutex::new(Inner {
+                by_id: Bounded::new(cap),
+                by_client: Bounded::new(cap),
+                learners: HashMap::new(),
+            }),
+            seq: AtomicU64::new(1),
+            clocks: AtomicUsize::new(0),
+            jwts: AtomicUsize::new(0),
+        }
+    }
+
+    pub fn next_seq(&self) -> u64 {
+        self.seq.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// A new run for `learner`; the learner's oldest run goes when it has
+    /// too many. `None` when the store is full.
+    #[allow(clippy::too_many_arguments)]
+    pub fn create(
+        &self,
+        learner: &str,
+        grant: Grant,
+        mode: Mode,
+        lifecycle: bool,
+        id: String,
+        start_url: String,
+        scenario: Option<Scenario>,
+        vulnerable: bool,
+        jwt: bool,
+    ) -> Option<()> {
+        let mut inner = self.inner.lock();
+        let record = RunRecord {
+            id: id.clone(),
+            grant,
+            mode,
+            status: RunStatus::Waiting,
+            steps: vec![],
+            start_url,
+            lifecycle,
+            artifacts: vec![],
+            scenario,
+            vulnerable: vulnerable && scenario.is_some_and(|s| s.about().switch.is_some()),
+            jwt,
+        };
+        let state = RunState {
+            record,
+            seqs: vec![],
+            client: None,
+            pkce_verifier: None,
+            state: None,
+            fragment_read: false,
+            clock: None,
+            device: None,
+            armed: vulnerable,
+            closed_at: None,
+        };
+        inner.by_id.insert(Bounded::<RunState>::key(&id), state, Some(Instant::now() + self.ttl)).ok()?;
+        if jwt {
+            self.jwts.fetch_add(1, Ordering::Relaxed);
+        }
+        let mine = inner.learners.entry(learner.to_string()).or_default();
+        mine.push_back(id);
+        if mine.len() > RUNS_PER_LEARNER {
+            if let Some(old) = mine.pop_front() {
+                let gone = inner.by_id.remove(&Bounded::<RunState>::key(&old));
+                if let Some(client) = gone.and_then(|r| r.client) {
+                    inner.by_client.remove(&Bounded::<String>::key(&client.client_id));
+                }
+            }
+        }
+        Some(())
+    }
+
+    pub fn exists(&self, id: &str) -> bool {
+        self.inner.lock().by_id.get(&Bounded::<RunState>::key(id)).is_some()
+    }
+
+    /// The record, steps in the order they began, artifacts found.
+    pub fn record(&self, id: &str) -> Option<RunRecord> {
+        let (mut record, seqs) = {
+            let inner = self.inner.lock();
+            let run = inner.by_id.get(&Bounded::<RunState>::key(id))?;
+            (run.record.clone(), run.seqs.clone())
+        };
+        let mut order: Vec<(u64, crate::run::Step)> = seqs.into_iter().zip(record.steps.drain(..)).collect();
+        order.sort_by_key(|(seq, _)| *seq);
+        record.steps = order.into_iter().map(|(_, step)| step).collect();
+        record.find_artifacts();
+        Some(record)
+    }
+
+    pub fn with<T>(&self, id: &str, f: impl FnOnce(&mut RunState) -> T) -> Option<T> {
+        let mut inner = self.inner.lock();
+        inner.by_id.get_mut(&Bounded::<RunState>::key(id)).map(f)
+    }
+
+    pub fn set_client(&self, id: &str, client: RunClient) {
+        let mut inner = self.inner.lock();
+        let client_id = client.client_id.clone();
+        if let Some(run) = inner.by_id.get_mut(&Bounded::<RunState>::key(id)) {
+            run.client = Some(client);
+        }
+        let _ =
+            inner.by_client.insert(Bounded::<String>::key(&client_id), id.to_string(), Some(Instant::now() + self.ttl));
+    }
+
+    pub fn run_of_client(&self, client_id: &str) -> Option<String> {
+        self.inner.lock().by_client.get(&Bounded::<String>::key(client_id)).cloned()
+    }
+
+    /// The scenario of the run whose app `client_id` is, while its
+    /// vulnerable switch is on and the scenario plays: the one defence that
+    /// scenario is about is then off for it (`hooks`). Only the lab's own
+    /// run clients can be; the servers ask only on the path where a defence
+    /// is about to refuse.
+    pub fn scenario_armed(&self, client_id: &str) -> Option<Scenario> {
+        let inner = self.inner.lock();
+        let run = inner.by_client.get(&Bounded::<String>::key(client_id))?;
+        let r = inner.by_id.get(&Bounded::<RunState>::key(run))?;
+        (r.armed && r.record.vulnerable).then_some(r.record.scenario).flatten()
+    }
+
+    /// Turns a run's vulnerable switch off for good, once its scenario has
+    /// played, so its app is not left weakened for the rest of its life.
+    pub fn disarm(&self, id: &str) {
+        self.with(id, |r| r.armed = false);
+    }
+
+    /// Whether `client_id` is the app of a run that asked for JWT access
+    /// tokens.
+    pub fn wants_jwt(&self, client_id: &str) -> bool {
+        if self.jwts.load(Ordering::Relaxed) == 0 {
+            return false;
+        }
+        let inner = self.inner.lock();
+        let Some(run) = inner.by_client.get(&Bounded::<String>::key(client_id)) else { return false };
+        inner.by_id.get(&Bounded::<RunState>::key(run)).is_some_and(|r| r.record.jwt)
+    }
+
+    /// Runs a run's lab clock `speed` times faster than real time.
+    pub fn start_clock(&self, id: &str, speed: u64) {
+        let first = self
+            .with(id, |r| {
+                let base = r.skew_secs();
+                r.clock.replace((base, Some((Instant::now(), speed)))).is_none()
+            })
+            .unwrap_or(false);
+        if first {
+            self.clocks.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Back to real speed, keeping how far ahead the clock got.
+    pub fn stop_clock(&self, id: &str) {
+        self.with(id, |r| r.clock = Some((r.skew_secs(), None)));
+    }
+
+    /// How far ahead of real time the lab clock of `client_id`'s run is, in
+    /// seconds: 0 for every client but a fast-clock run's.
+    pub fn clock_skew(&self, client_id: &str) -> u64 {
+        if self.clocks.load(Ordering::Relaxed) == 0 {
+            return 0;
+        }
+        let inner = self.inner.lock();
+        let Some(run) = inner.by_client.get(&Bounded::<String>::key(client_id)) else { return 0 };
+        inner.by_id.get(&Bounded::<RunState>::key(run)).map(RunState::skew_secs).unwrap_or(0)
+    }
+
+    pub fn push(&self, id: &str, seq: u64, step: Step) {
+        self.with(id, |run| {
+            // A finished run takes no more steps, so nobody can add to a
+            // record (or change a verdict) afterwards with the run's id.
+            if run.closed_at.is_some_and(|closed| seq >= closed) {
+                return;
+            }
+            if run.record.steps.len() < MAX_STEPS {
+                run.record.steps.push(step);
+                run.seqs.push(seq);
+            }
+        });
+    }
+
+    /// Ends a run: steps already begun are still recorded, later ones not.
+    /// A misuse scenario's app finishing does not end the scenario, whose
+    /// script goes on; `finish_scenario` does.
+    pub fn finish(&self, id: &str, status: RunStatus) {
+        self.end(id, status, false);
+    }
+
+    pub fn finish_scenario(&self, id: &str, status: RunStatus) {
+        self.end(id, status, true);
+    }
+
+    fn end(&self, id: &str, status: RunStatus, scenario_done: bool) {
+        let next = self.seq.load(Ordering::Relaxed);
+        self.with(id, |run| {
+            run.record.status = status;
+            if scenario_done || run.record.scenario.is_none() {
+                run.closed_at.get_or_insert(next);
+            }
+        });
+    }
+
+    pub fn sweep(&self, now: Instant) {
+        let mut inner = self.inner.lock();
+        let before = inner.by_id.len();
+        inner.by_id.sweep(now);
+        if inner.by_id.len() < before {
+            let clocks = inner.by_id.values_mut().filter(|r| r.clock.is_some()).count();
+            self.clocks.store(clocks, Ordering::Relaxed);
+            let jwts = inner.by_id.values_mut().filter(|r| r.record.jwt).count();
+            self.jwts.store(jwts, Ordering::Relaxed);
+        }
+        inner.by_client.sweep(now);
+        let Inner { by_id, learners, .. } = &mut *inner;
+        learners.retain(|_, ids| {
+            ids.retain(|id| by_id.get(&Bounded::<RunState>::key(id)).is_some());
+            !ids.is_empty()
+        });
+    }
+}

@@ -1,0 +1,11 @@
+//! The lab's marks on the wire: the header that files a request under its
+//! run, and the user agents of the lab's own parties, which the capture
+//! layer reads to say who sent a request.
+
+/// The header the lab's client (and the implicit grant's browser script)
+/// puts on its requests so the lab can file them under the run.
+pub const RUN_HEADER: &str = "x-lab-run";
+/// The lab's browser, playing alice.
+pub const BROWSER_AGENT: &str = "oauth2-lab-user-agent/0.1 (the lab's browser, playing alice)";
+/// The run's app, the `oauth2` crate.
+pub const CLIENT_AGENT: &str = "oauth2-lab-client/0.1 (Rust oauth2 crate)";

@@ -1,0 +1,51 @@
+//! Token introspection (RFC 7662 §2).
+
+use super::token::no_store;
+use crate::oauth::client_auth::ClientRequest;
+use crate::oauth::error::{OAuthError, OAuthResult};
+use crate::oauth::protocol::{TokenType, TokenTypeHint};
+use crate::oauth::store::TokenKind;
+use crate::oauth::util::scope_string;
+use crate::oauth::AuthServer;
+use axum::extract::State;
+use axum::response::Response;
+use axum::Json;
+use serde_json::json;
+use std::sync::Arc;
+
+/// Any confidential client may introspect: here, every client plays
+/// resource server too. A public client cannot authenticate, so it may not
+/// (RFC 7662 §2.1).
+pub async fn introspect(State(s): State<Arc<AuthServer>>, req: ClientRequest) -> OAuthResult<Response> {
+    if !req.client.is_confidential() {
+        return Err(OAuthError::invalid_client(
+            "Introspection needs client authentication, and a public client has no secret to authenticate with (RFC 7662 section 2.1).",
+            false,
+        ));
+    }
+    let token = req
+        .params
+        .get("token")
+        .ok_or_else(|| OAuthError::invalid_request("The token parameter is missing (RFC 7662 section 2.1)."))?;
+    let Some(r) = s.tokens.get(token).filter(|r| r.active(s.now(&r.client_id))) else {
+        // §2.2: nothing more, so an inactive token reveals nothing.
+        return Ok(no_store(Json(json!({ "active": false }))));
+    };
+    let mut body = json!({
+        "active": true,
+        "scope": scope_string(&r.scopes),
+        "client_id": r.client_id,
+        "token_type": match r.kind {
+            TokenKind::Access => TokenType::Bearer.as_str(),
+            TokenKind::Refresh => TokenTypeHint::RefreshToken.as_str(),
+        },
+        "exp": r.expires_at,
+        "iat": r.issued_at,
+        "sub": r.username.as_deref().unwrap_or(&r.client_id),
+        "iss": s.settings.public_url,
+    });
+    if let Some(u) = &r.username {
+        body["username"] = json!(u);
+    }
+    Ok(no_store(Json(body)))
+}

@@ -1,0 +1,119 @@
+//! The authorization server (RFC 6749 and the RFCs around it): endpoints,
+//! grants, stores, client authentication, errors, JWT access tokens and
+//! its own HTML pages. It is asked about a client's time, defences and
+//! token format only through `Hooks`.
+
+pub mod client_auth;
+pub mod endpoints;
+pub mod error;
+pub mod grants;
+pub mod hooks;
+pub mod jwt;
+pub mod pages;
+pub mod protocol;
+pub mod store;
+#[cfg(test)]
+mod tests;
+pub mod util;
+
+pub use hooks::{AccessTokenFormat, Defence, Hooks, NoHooks};
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use store::{
+    Client, ClientStore, CodeStore, MemoryClients, MemoryCodes, MemoryTokens, MemoryUsers, Sweep, TokenStore, User,
+    UserStore,
+};
+
+/// The authorization server's settings: where it is reached, how long what
+/// it issues lives, and how much state it may hold.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The `issuer`, without a trailing slash; the base of its endpoints.
+    pub public_url: String,
+    pub code_ttl: Duration,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    /// How long a dynamically registered client is kept.
+    pub client_ttl: Duration,
+    /// How long a sign-in and consent page stays usable.
+    pub pending_ttl: Duration,
+    /// How long a device code and its user code live (RFC 8628 §3.2
+    /// `expires_in`), and the polling interval the device is given.
+    pub device_ttl: Duration,
+    pub device_interval: Duration,
+    pub max_clients: usize,
+    pub max_codes: usize,
+    pub max_tokens: usize,
+    pub max_pending: usize,
+    /// Failed sign-ins for one user before it is locked (RFC 6749 §10.7).
+    pub max_failed_logins: u32,
+    pub lockout: Duration,
+}
+
+impl Settings {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.public_url, path)
+    }
+}
+
+/// The authorization server's state: its settings, one store per concern,
+/// and the hooks it asks.
+pub struct AuthServer {
+    pub settings: Settings,
+    pub clients: Arc<dyn ClientStore>,
+    pub users: Arc<dyn UserStore>,
+    pub codes: Arc<dyn CodeStore>,
+    pub tokens: Arc<dyn TokenStore>,
+    pub pending: endpoints::authorize::PendingStore,
+    pub devices: Arc<store::Devices>,
+    pub hooks: Arc<dyn Hooks>,
+    sweepers: Vec<Arc<dyn Sweep>>,
+}
+
+impl AuthServer {
+    /// A server holding `clients` (never forgotten) and `users`, in memory.
+    pub fn new(settings: Settings, clients: Vec<Client>, users: Vec<User>, hooks: Arc<dyn Hooks>) -> Arc<Self> {
+        let store = Arc::new(MemoryClients::new(settings.max_clients));
+        for client in clients {
+            // A new store and a cap far above the seed clients: cannot fail.
+            let _ = store.insert(client, None);
+        }
+        let users = Arc::new(MemoryUsers::new(users, settings.max_failed_logins, settings.lockout));
+        let codes = Arc::new(MemoryCodes::new(settings.max_codes));
+        let tokens = Arc::new(MemoryTokens::new(settings.max_tokens));
+        let devices =
+            Arc::new(store::Devices::new(settings.max_pending, settings.device_ttl, settings.device_interval));
+        let sweepers: Vec<Arc<dyn Sweep>> = vec![store.clone(), codes.clone(), tokens.clone(), devices.clone()];
+        Arc::new(Self {
+            pending: endpoints::authorize::PendingStore::new(settings.max_pending),
+            settings,
+            clients: store,
+            users,
+            codes,
+            tokens,
+            devices,
+            hooks,
+            sweepers,
+        })
+    }
+
+    /// Now, in seconds since the epoch, on the clock `client_id`'s tokens
+    /// are judged by (`Hooks::now`).
+    pub fn now(&self, client_id: &str) -> u64 {
+        self.hooks.now(client_id)
+    }
+
+    /// Whether `defence` is off for `client_id` (`Hooks::defence_off`).
+    pub fn defence_off(&self, client_id: &str, defence: Defence) -> bool {
+        self.hooks.defence_off(client_id, defence)
+    }
+
+    /// Removes what has expired.
+    pub fn sweep(&self, now: Instant) {
+        for s in &self.sweepers {
+            s.sweep(now);
+        }
+        self.pending.sweep(now);
+    }
+}

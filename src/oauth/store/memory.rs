@@ -1,0 +1,202 @@
+//! In-memory stores behind the traits in `mod.rs`.
+
+use super::*;
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Clients are shared, not copied, on every lookup: the token endpoint
+/// looks one up per request.
+pub struct MemoryClients {
+    inner: Mutex<Bounded<Arc<Client>>>,
+}
+
+impl MemoryClients {
+    pub fn new(cap: usize) -> Self {
+        Self { inner: Mutex::new(Bounded::new(cap)) }
+    }
+}
+
+impl ClientStore for MemoryClients {
+    fn get(&self, client_id: &str) -> Option<Arc<Client>> {
+        self.inner.lock().get(&Bounded::<Client>::key(client_id)).cloned()
+    }
+    fn insert(&self, client: Client, expires: Option<Instant>) -> Result<(), StoreFull> {
+        let key = Bounded::<Client>::key(&client.client_id);
+        self.inner.lock().insert(key, Arc::new(client), expires)
+    }
+}
+
+impl Sweep for MemoryClients {
+    fn sweep(&self, now: Instant) {
+        self.inner.lock().sweep(now)
+    }
+}
+
+struct Failures {
+    count: u32,
+    locked_until: Option<Instant>,
+}
+
+/// The users are fixed fixtures, so failure counts are bounded by them.
+pub struct MemoryUsers {
+    users: HashMap<String, User>,
+    failures: Mutex<HashMap<String, Failures>>,
+    max_failures: u32,
+    lockout: Duration,
+}
+
+impl MemoryUsers {
+    pub fn new(users: Vec<User>, max_failures: u32, lockout: Duration) -> Self {
+        Self {
+            users: users.into_iter().map(|u| (u.username.clone(), u)).collect(),
+            failures: Mutex::new(HashMap::new()),
+            max_failures,
+            lockout,
+        }
+    }
+}
+
+impl UserStore for MemoryUsers {
+    fn get(&self, username: &str) -> Option<User> {
+        self.users.get(username).cloned()
+    }
+    fn locked_for(&self, username: &str) -> Option<u64> {
+        let f = self.failures.lock();
+        let until = f.get(username)?.locked_until?;
+        let left = until.checked_duration_since(Instant::now())?;
+        Some(left.as_secs().max(1))
+    }
+    fn record_failure(&self, username: &str) {
+        if !self.users.contains_key(username) {
+            return;
+        }
+        let mut f = self.failures.lock();
+        let entry = f.entry(username.to_string()).or_insert(Failures { count: 0, locked_until: None });
+        if entry.locked_until.is_some_and(|u| u <= Instant::now()) {
+            entry.count = 0;
+            entry.locked_until = None;
+        }
+        entry.count += 1;
+        if entry.count >= self.max_failures {
+            entry.locked_until = Some(Instant::now() + self.lockout);
+        }
+    }
+    fn record_success(&self, username: &str) {
+        self.failures.lock().remove(username);
+    }
+}
+
+struct CodeEntry {
+    grant: CodeGrant,
+    used: bool,
+}
+
+pub struct MemoryCodes {
+    inner: Mutex<Bounded<CodeEntry>>,
+}
+
+impl MemoryCodes {
+    pub fn new(cap: usize) -> Self {
+        Self { inner: Mutex::new(Bounded::new(cap)) }
+    }
+}
+
+impl CodeStore for MemoryCodes {
+    fn insert(&self, code: &str, grant: CodeGrant, expires: Instant) -> Result<(), StoreFull> {
+        let key = Bounded::<CodeEntry>::key(code);
+        self.inner.lock().insert(key, CodeEntry { grant, used: false }, Some(expires))
+    }
+    fn redeem(&self, code: &str, accept: &mut dyn FnMut(&CodeGrant) -> bool) -> Redeem {
+        let mut inner = self.inner.lock();
+        match inner.get_mut(&Bounded::<CodeEntry>::key(code)) {
+            None => Redeem::Unknown,
+            Some(e) if e.used => Redeem::Replayed(e.grant.clone()),
+            Some(e) if accept(&e.grant) => {
+                e.used = true;
+                Redeem::Fresh(e.grant.clone())
+            }
+            Some(_) => Redeem::Refused,
+        }
+    }
+}
+
+impl Sweep for MemoryCodes {
+    fn sweep(&self, now: Instant) {
+        self.inner.lock().sweep(now)
+    }
+}
+
+pub struct MemoryTokens {
+    /// Boxed: the map's entries stay small, so growing it moves and
+    /// faults in a third of the memory (the token endpoint's figures).
+    inner: Mutex<Bounded<Box<TokenRecord>>>,
+    /// Families revoked, remembered so a token inserted into one after the
+    /// revocation (a race with a replay) is born revoked.
+    revoked_families: Mutex<Bounded<()>>,
+}
+
+/// A family's key in the revoked set: its id, which is no secret, so it
+/// needs no digest.
+fn family_key(family: Family) -> [u8; 32] {
+    let mut key = [0; 32];
+    key[..8].copy_from_slice(&family.to_le_bytes());
+    key
+}
+
+/// As long as any token of a family can live.
+const FAMILY_MEMORY: Duration = Duration::from_secs(86_400);
+
+impl MemoryTokens {
+    pub fn new(cap: usize) -> Self {
+        Self { inner: Mutex::new(Bounded::new(cap)), revoked_families: Mutex::new(Bounded::new(cap)) }
+    }
+    fn family_revoked(&self, family: Family) -> bool {
+        let revoked = self.revoked_families.lock();
+        !revoked.is_empty() && revoked.get(&family_key(family)).is_some()
+    }
+}
+
+impl TokenStore for MemoryTokens {
+    fn insert(&self, token: &str, mut record: TokenRecord, expires: Instant) -> Result<(), StoreFull> {
+        let key = Bounded::<TokenRecord>::key(token);
+        record.revoked |= self.family_revoked(record.family);
+        self.inner.lock().insert(key, Box::new(record), Some(expires))
+    }
+    fn get(&self, token: &str) -> Option<TokenRecord> {
+        let mut record = self.inner.lock().get(&Bounded::<TokenRecord>::key(token)).map(|r| TokenRecord::clone(r))?;
+        record.revoked |= self.family_revoked(record.family);
+        Some(record)
+    }
+    fn rotate(&self, token: &str) -> bool {
+        let mut inner = self.inner.lock();
+        match inner.get_mut(&Bounded::<TokenRecord>::key(token)) {
+            Some(r) if !r.rotated => {
+                r.rotated = true;
+                true
+            }
+            _ => false,
+        }
+    }
+    fn revoke(&self, token: &str) {
+        if let Some(r) = self.inner.lock().get_mut(&Bounded::<TokenRecord>::key(token)) {
+            r.revoked = true;
+        }
+    }
+    fn revoke_family(&self, family: Family) {
+        let _ = self.revoked_families.lock().insert(family_key(family), (), Some(Instant::now() + FAMILY_MEMORY));
+        for r in self.inner.lock().values_mut() {
+            if r.family == family {
+                r.revoked = true;
+            }
+        }
+    }
+}
+
+impl Sweep for MemoryTokens {
+    fn sweep(&self, now: Instant) {
+        self.inner.lock().sweep(now);
+        self.revoked_families.lock().sweep(now);
+    }
+}

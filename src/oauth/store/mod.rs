@@ -1,0 +1,160 @@
+//! State of the embedded servers, one small trait per concern (clients,
+//! users, codes, tokens), with in-memory implementations that are capped
+//! and sweep what has expired.
+
+mod bounded;
+mod device;
+mod memory;
+
+pub use bounded::{Bounded, StoreFull};
+pub use device::{normalise_user_code, DeviceGrant, DeviceState, Devices, Poll};
+pub use memory::{MemoryClients, MemoryCodes, MemoryTokens, MemoryUsers};
+
+use super::protocol::{AuthMethod, GrantType, ResponseType};
+use std::time::Instant;
+
+/// A registered client (RFC 7591 §2 metadata).
+#[derive(Clone, Debug)]
+pub struct Client {
+    pub client_id: String,
+    pub client_name: String,
+    /// SHA-256 of the secret; `None` for a public client.
+    pub secret_hash: Option<[u8; 32]>,
+    pub redirect_uris: Vec<String>,
+    pub grant_types: Vec<GrantType>,
+    pub response_types: Vec<ResponseType>,
+    pub scopes: Vec<String>,
+    pub auth_method: AuthMethod,
+    pub issued_at: u64,
+}
+
+impl Client {
+    pub fn is_confidential(&self) -> bool {
+        self.secret_hash.is_some()
+    }
+    pub fn allows_grant(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
+    }
+    pub fn allows_response(&self, response: ResponseType) -> bool {
+        self.response_types.contains(&response)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: [u8; 32],
+}
+
+/// An authorization code and everything it is bound to (RFC 6749 §4.1.2,
+/// RFC 7636 §4.4).
+#[derive(Clone, Debug)]
+pub struct CodeGrant {
+    pub client_id: String,
+    /// The `redirect_uri` sent in the authorization request, if one was.
+    pub redirect_uri: Option<String>,
+    pub scopes: Vec<String>,
+    pub username: String,
+    pub code_challenge: Option<String>,
+    /// Every token issued from this code shares it, so a replayed code can
+    /// revoke them all (RFC 6749 §4.1.2).
+    pub family: Family,
+}
+
+pub enum Redeem {
+    Unknown,
+    /// Used before: a replay.
+    Replayed(CodeGrant),
+    /// First use, and `accept` said yes: the code is now spent.
+    Fresh(CodeGrant),
+    /// First use, but `accept` said no: the code stays unspent, so a
+    /// stolen code tried without the verifier does not burn it.
+    Refused,
+}
+
+/// A token family's id (`grants::new_family`, from 1); 0 only in the record
+/// `bearer::check_jwt` builds from a JWT's claims, which is never stored
+/// nor revoked by family.
+pub type Family = u64;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenKind {
+    Access,
+    Refresh,
+}
+
+#[derive(Clone, Debug)]
+pub struct TokenRecord {
+    pub kind: TokenKind,
+    pub client_id: String,
+    pub username: Option<String>,
+    pub scopes: Vec<String>,
+    /// Tokens issued from one grant and its refreshes share a family
+    /// (RFC 9700 §4.14.2).
+    pub family: Family,
+    pub issued_at: u64,
+    pub expires_at: u64,
+    pub revoked: bool,
+    /// A refresh token that has been exchanged for a new one.
+    pub rotated: bool,
+}
+
+impl TokenRecord {
+    pub fn active(&self, now: u64) -> bool {
+        !self.revoked && !self.rotated && now < self.expires_at
+    }
+}
+
+pub trait ClientStore: Send + Sync {
+    fn get(&self, client_id: &str) -> Option<std::sync::Arc<Client>>;
+    /// Registers a client that is forgotten at `expires` (never, for `None`).
+    fn insert(&self, client: Client, expires: Option<Instant>) -> Result<(), StoreFull>;
+}
+
+pub trait UserStore: Send + Sync {
+    fn get(&self, username: &str) -> Option<User>;
+    /// Seconds left in a lockout after repeated failures, if one is running.
+    fn locked_for(&self, username: &str) -> Option<u64>;
+    fn record_failure(&self, username: &str);
+    fn record_success(&self, username: &str);
+
+    /// A sign-in on one of the authorization server's pages: the user, or
+    /// what to tell them. Failures count towards the lockout (RFC 6749
+    /// §10.7); the password is compared in constant time.
+    fn sign_in(&self, username: &str, password: &str) -> Result<User, String> {
+        if let Some(secs) = self.locked_for(username) {
+            return Err(format!("Too many failed sign-ins for {username}: try again in {secs} seconds."));
+        }
+        let Some(user) = self.get(username).filter(|u| crate::oauth::util::secrets_equal(password, &u.password_hash))
+        else {
+            self.record_failure(username);
+            return Err("Wrong username or password.".into());
+        };
+        self.record_success(username);
+        Ok(user)
+    }
+}
+
+pub trait CodeStore: Send + Sync {
+    fn insert(&self, code: &str, grant: CodeGrant, expires: Instant) -> Result<(), StoreFull>;
+    /// Atomically: if the code is unspent and `accept` approves it, marks
+    /// it spent. Says whether it was spent before.
+    fn redeem(&self, code: &str, accept: &mut dyn FnMut(&CodeGrant) -> bool) -> Redeem;
+}
+
+pub trait TokenStore: Send + Sync {
+    fn insert(&self, token: &str, record: TokenRecord, expires: Instant) -> Result<(), StoreFull>;
+    fn get(&self, token: &str) -> Option<TokenRecord>;
+    /// Marks a refresh token as exchanged; false if it already was, which
+    /// is a reuse.
+    fn rotate(&self, token: &str) -> bool;
+    fn revoke(&self, token: &str);
+    fn revoke_family(&self, family: Family);
+}
+
+/// Removes what has expired; run by a background task.
+pub trait Sweep: Send + Sync {
+    fn sweep(&self, now: Instant);
+}

@@ -1,0 +1,241 @@
+//! The process: the axum router that serves the authorization server, the
+//! resource server, the lab and the Leptos pages, the layers every request
+//! passes, rate limits and the memory ceiling, configuration, and the fuzz
+//! entry point. Only the server build compiles this module.
+
+pub mod cli;
+pub mod config;
+pub mod fuzzing;
+pub mod limits;
+
+use crate::lab::{fixtures, Lab};
+use crate::oauth::AuthServer;
+use crate::pages::app::{shell, App};
+use crate::resource::ResourceServer;
+use axum::extract::FromRef;
+use axum::http::{header, HeaderValue, Request};
+use axum::Router;
+use config::Config;
+use leptos::prelude::{LeptosOptions, ServerFnError};
+use leptos::server_fn::error::ServerFnErrorEncoding;
+use leptos::server_fn::Decodes;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use limits::Limits;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// Sweeps expired state every few seconds for as long as the servers live.
+fn spawn_sweeper(auth: Weak<AuthServer>, lab: Weak<Lab>, limits: Weak<Limits>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(10));
+        loop {
+            tick.tick().await;
+            let (Some(auth), Some(lab), Some(limits)) = (auth.upgrade(), lab.upgrade(), limits.upgrade()) else {
+                break;
+            };
+            let now = Instant::now();
+            auth.sweep(now);
+            lab.sweep(now);
+            limits.sweep();
+        }
+    });
+}
+
+/// Leptos answers 500 when a server function's arguments do not
+/// deserialize; that is the caller's fault, so it becomes 400.
+async fn bad_server_fn_input_is_400(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let is_fn = req.uri().path().starts_with("/lab/fn/");
+    let res = next.run(req).await;
+    if !is_fn || res.status() != axum::http::StatusCode::INTERNAL_SERVER_ERROR {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
+    let error = <ServerFnErrorEncoding as Decodes<ServerFnError>>::decode(bytes.clone());
+    if matches!(error, Ok(ServerFnError::Args(_) | ServerFnError::Deserialization(_))) {
+        parts.status = axum::http::StatusCode::BAD_REQUEST;
+    }
+    axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
+/// Every request's first stop: the capture layer records it if it belongs
+/// to a run; limits may refuse it; every response says `nosniff`. One
+/// middleware rather than three keeps the token endpoint's path short.
+async fn front(
+    axum::extract::State(s): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let inner = |req| async {
+        let mut res = limits::guard(&s.limits, req, next).await;
+        res.headers_mut().entry(header::X_CONTENT_TYPE_OPTIONS).or_insert(HeaderValue::from_static("nosniff"));
+        res
+    };
+    if crate::lab::capture::may_belong_to_a_run(&req) {
+        // Recording holds a lot across its awaits; boxed, so that the
+        // future of every other request stays small.
+        Box::pin(crate::lab::capture::capture(&s.lab, req, inner)).await
+    } else {
+        inner(req).await
+    }
+}
+
+/// The router's state, by owner: the Leptos options for the pages, the
+/// authorization server, the resource server, the lab and the limits. Each
+/// behind an `Arc`, since axum clones the state for every request; a
+/// handler takes only the part it touches (`FromRef`).
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: Arc<LeptosOptions>,
+    pub auth: Arc<AuthServer>,
+    pub resource: Arc<ResourceServer>,
+    pub lab: Arc<Lab>,
+    pub limits: Arc<Limits>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        (*state.leptos_options).clone()
+    }
+}
+
+impl AppState {
+    /// The servers and the lab over them, wired together: the run store
+    /// answers the servers' `Hooks`.
+    pub fn new(config: &Config, leptos_options: LeptosOptions) -> Self {
+        let lab_settings = config.lab();
+        let runs = Lab::runs(&lab_settings);
+        let auth = AuthServer::new(
+            config.oauth(),
+            fixtures::demo_clients(&lab_settings),
+            fixtures::demo_users(),
+            runs.clone(),
+        );
+        let resource = ResourceServer::new(&auth, config.max_statuses_per_user);
+        let lab = Lab::new(lab_settings, runs, auth.clone());
+        Self { leptos_options: Arc::new(leptos_options), auth, resource, lab, limits: Arc::new(Limits::new(config)) }
+    }
+}
+
+/// The pages: Leptos routes, server functions and static files. Only
+/// these are compressed, their HTML, assets and server functions' JSON (a
+/// run's rendered view is tens of kilobytes; OAuth and API traffic, the
+/// consent and device pages included, stays byte for byte what the capture
+/// layer records), and only server functions need their argument errors
+/// turned into 400.
+fn pages(state: &AppState) -> Router<AppState> {
+    let routes = generate_route_list(App);
+    Router::new()
+        // The pages' server functions reach the lab through its context.
+        .leptos_routes_with_context(
+            state,
+            routes,
+            {
+                let lab = state.lab.clone();
+                move || leptos::prelude::provide_context(lab.clone())
+            },
+            {
+                let options = state.leptos_options.clone();
+                move || shell((*options).clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(bad_server_fn_input_is_400))
+        .layer(CompressionLayer::new().compress_when(
+            |status: axum::http::StatusCode,
+             _: axum::http::Version,
+             h: &axum::http::HeaderMap,
+             _: &axum::http::Extensions| {
+                let ct = h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+                status.is_success()
+                    && [
+                        "application/wasm",
+                        "text/javascript",
+                        "application/javascript",
+                        "text/css",
+                        "text/html",
+                        "application/json",
+                    ]
+                    .iter()
+                    .any(|t| ct.starts_with(t))
+            },
+        ))
+}
+
+/// Builds the whole app: OAuth endpoints, the API, the lab's client, the
+/// Leptos pages and static files, behind tracing, body-limit and timeout
+/// layers. Must be called inside a tokio runtime, and served with
+/// `into_make_service_with_connect_info::<SocketAddr>()` so that limits
+/// know the client's address.
+pub fn app(config: Config, leptos_options: LeptosOptions) -> Router {
+    let state = AppState::new(&config, leptos_options);
+    spawn_sweeper(Arc::downgrade(&state.auth), Arc::downgrade(&state.lab), Arc::downgrade(&state.limits));
+    limits::spawn_memory_gauge(Arc::downgrade(&state.limits));
+    // The JWT signing key, made off the request path: RSA key generation
+    // takes a moment and would otherwise stall the first JWT request.
+    tokio::task::spawn_blocking(|| {
+        let _ = crate::oauth::jwt::signer();
+    });
+    let limits = &config;
+    let pages = pages(&state);
+    let routes = Router::new()
+        .merge(crate::oauth::endpoints::routes())
+        .merge(crate::resource::routes())
+        .merge(crate::lab::routes())
+        .merge(pages)
+        .with_state(state.clone());
+    // The layers every request passes, outermost first, wrapped once around
+    // the whole router rather than around each route, so a request pays
+    // for each layer once. Around the router, not inside it (one
+    // `Router::layer`): the router finishes a response (`Allow` on a 405,
+    // no body for HEAD) before `front` records it, so a run's record holds
+    // the response as it leaves.
+    let service = ServiceBuilder::new()
+        .layer(
+            // One line per request: method, path (never the query, which
+            // can carry codes), status and latency.
+            TraceLayer::new_for_http()
+                .make_span_with(
+                    |req: &Request<_>| tracing::info_span!("http", method = %req.method(), path = %req.uri().path()),
+                )
+                .on_request(())
+                .on_response(|res: &axum::http::Response<_>, latency: Duration, _span: &tracing::Span| {
+                    tracing::info!(
+                        status = res.status().as_u16(),
+                        latency_ms = latency.as_secs_f64() * 1000.0,
+                        "response"
+                    );
+                })
+                .on_failure(
+                    |class: tower_http::classify::ServerErrorsFailureClass, latency: Duration, _span: &tracing::Span| {
+                        // A 503 is the designed answer of a full store or the
+                        // memory ceiling; under a flood a line each would be
+                        // a flood of its own.
+                        let refusal = matches!(class, tower_http::classify::ServerErrorsFailureClass::StatusCode(c) if c.as_u16() == 503);
+                        if refusal {
+                            tracing::debug!(%class, latency_ms = latency.as_secs_f64() * 1000.0, "refused");
+                        } else {
+                            tracing::warn!(%class, latency_ms = latency.as_secs_f64() * 1000.0, "response failed");
+                        }
+                    },
+                ),
+        )
+        .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
+        .map_request(|req: Request<tower_http::body::Limited<axum::body::Body>>| req.map(axum::body::Body::new))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, limits.request_timeout))
+        // A panic would be a bug; should one happen, answer 500 rather than
+        // drop the connection.
+        .layer(CatchPanicLayer::new())
+        .layer(axum::middleware::from_fn_with_state(state, front))
+        .service(routes);
+    Router::new().fallback_service(service)
+}
