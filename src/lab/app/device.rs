@@ -1,8 +1,8 @@
 //! The device grant's app: a TV that shows a code and polls.
 
-use super::fail;
 use super::http::{device_client, FirstCall, LabHttp};
-use super::page;
+use super::page::fail;
+use super::page::page;
 use super::token::finish_with_token;
 use crate::lab::runs::RunClient;
 use crate::lab::Lab;

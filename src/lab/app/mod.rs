@@ -4,18 +4,18 @@
 
 pub mod device;
 pub mod http;
+pub mod page;
 pub mod token;
 
 use super::runs::RunClient;
 use super::tags::RUN_HEADER;
 use super::Lab;
-use crate::oauth::pages::layout;
 use crate::oauth::util::random_token;
 use crate::run::{Grant, Mode, RunStatus};
 use axum::body::Bytes;
 use axum::extract::{FromRef, Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use http::{app_client, LabHttp};
@@ -24,6 +24,7 @@ use oauth2::{
     AuthorizationCode, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, ResourceOwnerPassword, ResourceOwnerUsername,
     Scope,
 };
+use page::{fail, page};
 use serde::Deserialize;
 use std::sync::Arc;
 use token::finish_with_token;
@@ -38,24 +39,6 @@ where
         .route("/lab/runs/{id}/callback", get(callback))
         .route("/lab/runs/{id}/password", post(password))
         .route("/lab/runs/{id}/service", post(service))
-}
-
-pub fn page(title: &str, body: impl IntoView + 'static) -> Response {
-    let heading = title.to_string();
-    let mut res =
-        Html(layout("The lab's app (the client)", "", title, view! { <h1>{heading}</h1>{body} })).into_response();
-    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res
-}
-
-pub fn fail(s: &Lab, run: &str, why: &str) -> Response {
-    s.runs.finish(run, RunStatus::Failed(why.to_string()));
-    // The grant failed on the learner's input (a wrong password, a replayed
-    // callback): 400, never a 5xx.
-    let why = why.to_string();
-    let mut res = page("The grant failed", view! { <p class="as-error">{why}</p> });
-    *res.status_mut() = StatusCode::BAD_REQUEST;
-    res
 }
 
 fn run_parts(s: &Lab, run: &str) -> Option<(Grant, Mode, RunClient)> {

@@ -2,7 +2,7 @@
 //! revoke it, as a real app's lifecycle would.
 
 use super::http::LabHttp;
-use super::{fail, page};
+use super::page::{fail, page};
 use crate::lab::runs::RunClient;
 use crate::lab::Lab;
 use crate::run::RunStatus;
