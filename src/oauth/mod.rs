@@ -65,7 +65,7 @@ pub struct AuthServer {
     pub users: Arc<dyn UserStore>,
     pub codes: Arc<dyn CodeStore>,
     pub tokens: Arc<dyn TokenStore>,
-    pub pending: endpoints::authorize::PendingStore,
+    pub pending: store::PendingStore,
     pub devices: Arc<store::Devices>,
     pub hooks: Arc<dyn Hooks>,
     sweepers: Vec<Arc<dyn Sweep>>,
@@ -86,7 +86,7 @@ impl AuthServer {
             Arc::new(store::Devices::new(settings.max_pending, settings.device_ttl, settings.device_interval));
         let sweepers: Vec<Arc<dyn Sweep>> = vec![store.clone(), codes.clone(), tokens.clone(), devices.clone()];
         Arc::new(Self {
-            pending: endpoints::authorize::PendingStore::new(settings.max_pending),
+            pending: store::PendingStore::new(settings.max_pending),
             settings,
             clients: store,
             users,

@@ -126,14 +126,7 @@ fn ScenarioLab(scenario: Scenario) -> impl IntoView {
 
     view! {
         <main class="page lab">
-            <nav class="crumbs" aria-label="Breadcrumb"><a href="/">"OAuth2 Lab"</a>" / "<a href="/misuse">"Misuse scenarios"</a>" / "<span>{about.title}</span></nav>
-            <header class="lab-head">
-                <h1>{about.title}</h1>
-            </header>
-            <div class="scenario-facts">
-                <section><h2>"What is tried"</h2><p data-testid="attack">{about.attack}</p></section>
-                <section><h2>"The defence"</h2><p data-testid="defence">{about.defence}" "<a href=about.url target="_blank" rel="external noopener">{about.rfc}</a></p></section>
-            </div>
+            <ScenarioFacts scenario/>
             {(!follower).then(|| view! { <super::classroom::PresenterBar permalink/> })}
             {follower.then(|| view! { <p class="following" role="status" data-testid="following">"Following the presenter: their steps appear here as they go."</p> })}
             // A follower watches; the presenter runs.
@@ -239,5 +232,21 @@ fn Verdict(run: RwSignal<Option<RunView>>, current: RwSignal<usize>, playing: Rw
             </p>
         }
     })
+    }
+}
+
+/// The scenario's title, what is tried and the defence, with its RFC.
+#[component]
+fn ScenarioFacts(scenario: Scenario) -> impl IntoView {
+    let about = scenario.about();
+    view! {
+        <nav class="crumbs" aria-label="Breadcrumb"><a href="/">"OAuth2 Lab"</a>" / "<a href="/misuse">"Misuse scenarios"</a>" / "<span>{about.title}</span></nav>
+        <header class="lab-head">
+            <h1>{about.title}</h1>
+        </header>
+        <div class="scenario-facts">
+            <section><h2>"What is tried"</h2><p data-testid="attack">{about.attack}</p></section>
+            <section><h2>"The defence"</h2><p data-testid="defence">{about.defence}" "<a href=about.url target="_blank" rel="external noopener">{about.rfc}</a></p></section>
+        </div>
     }
 }

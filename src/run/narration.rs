@@ -24,7 +24,8 @@ pub fn explain(step: &Step, grant: Grant) -> Narration {
 }
 
 /// The steps up to the grant: registration, the user's part, the
-/// authorization response.
+/// authorization response. A table of text, one arm per step kind, so it
+/// is as long as the texts are.
 fn getting_a_grant(kind: StepKind, grant: Grant) -> Narration {
     use StepKind::*;
     match kind {
@@ -109,7 +110,8 @@ fn getting_a_grant(kind: StepKind, grant: Grant) -> Narration {
 }
 
 /// The steps from the grant on: tokens, the API, the device grant's
-/// polling, and the lab's own steps.
+/// polling, and the lab's own steps. A table of text, like
+/// `getting_a_grant`.
 fn using_it(kind: StepKind, grant: Grant) -> Narration {
     use StepKind::*;
     match kind {

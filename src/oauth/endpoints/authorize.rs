@@ -7,58 +7,18 @@ use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::grants::{for_response_type, names, resolve_scope, AuthorizationRequest, AuthorizeGrant, Delivery};
 use crate::oauth::pages::{consent_page, error_page, Consent};
 use crate::oauth::protocol::ResponseType;
-use crate::oauth::store::{Bounded, Client};
+use crate::oauth::store::{Client, Pending};
 use crate::oauth::util::{cookie, random_token, secrets_equal, sha256, strict_cookie, Params};
 use crate::oauth::{AuthServer, Defence};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use parking_lot::Mutex;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use subtle::ConstantTimeEq;
 
 const COOKIE: &str = "oauth2_lab_browser";
-
-/// An authorization request waiting for the user's decision.
-#[derive(Clone)]
-pub struct Pending {
-    request: AuthorizationRequest,
-    client_name: String,
-    /// The CSRF token in the form (synchronizer token).
-    csrf: String,
-    /// The browser that loaded the form, by its cookie: a form posted from
-    /// another browser is refused.
-    browser: [u8; 32],
-}
-
-pub struct PendingStore(Mutex<Bounded<Pending>>);
-
-impl PendingStore {
-    pub fn new(cap: usize) -> Self {
-        Self(Mutex::new(Bounded::new(cap)))
-    }
-    pub fn sweep(&self, now: Instant) {
-        self.0.lock().sweep(now)
-    }
-    fn get(&self, id: &str) -> Option<Pending> {
-        self.0.lock().get(&Bounded::<Pending>::key(id)).cloned()
-    }
-    /// Takes a request out, so two posts of one form cannot both use it.
-    fn take(&self, id: &str) -> Option<Pending> {
-        self.0.lock().remove(&Bounded::<Pending>::key(id))
-    }
-    /// Puts back a request the user may still answer (wrong password).
-    fn put_back(&self, id: &str, pending: Pending, ttl: std::time::Duration) {
-        let _ = self.0.lock().insert(Bounded::<Pending>::key(id), pending, Some(Instant::now() + ttl));
-    }
-    /// The client a pending request is for, so a layer in front of the
-    /// server can tell whose consent POST it is.
-    pub fn client_of(&self, id: &str) -> Option<String> {
-        self.get(id).map(|p| p.request.client_id)
-    }
-}
 
 /// Why a request cannot go on.
 enum Refusal {
@@ -243,11 +203,7 @@ pub async fn show(State(s): State<Arc<AuthServer>>, headers: HeaderMap, RawQuery
         csrf: csrf.clone(),
         browser: sha256(browser.as_bytes()),
     };
-    let inserted = s.pending.0.lock().insert(
-        Bounded::<Pending>::key(&request_id),
-        pending,
-        Some(Instant::now() + s.settings.pending_ttl),
-    );
+    let inserted = s.pending.insert(&request_id, pending, Instant::now() + s.settings.pending_ttl);
     if inserted.is_err() {
         return error_page(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -5,10 +5,12 @@
 mod bounded;
 mod device;
 mod memory;
+mod pending;
 
 pub use bounded::{Bounded, StoreFull};
 pub use device::{normalise_user_code, DeviceGrant, DeviceState, Devices, Poll};
 pub use memory::{MemoryClients, MemoryCodes, MemoryTokens, MemoryUsers};
+pub use pending::{Pending, PendingStore};
 
 use super::protocol::{AuthMethod, GrantType, ResponseType};
 use std::time::Instant;
