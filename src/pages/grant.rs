@@ -3,7 +3,7 @@
 //! inspector. The page only shows what the run's record holds: the server
 //! renders both from it (`pages::render`).
 
-use super::player::{status_class, status_text, step_ms, BrowserPane, RunPlayer};
+use super::player::{status_class, status_text, step_ms, BrowserPane, MaskSwitch, RunPlayer};
 use crate::run::narration::{deprecation, when_to_use};
 use crate::run::view::RunView;
 use crate::run::{Grant, Mode, RunStatus, GRANTS};
@@ -158,16 +158,8 @@ fn GrantLab(grant: Grant) -> impl IntoView {
     super::stepping::follow_mask(options.mask, run, error);
     options_from_address(grant, options, start, run, current, revealed, error);
     let permalink = Memo::new(move |_| permalink(grant, options, run, current));
-    let following = super::query_param("follow");
-    let follower = following.is_some();
-    super::stepping::keep_address(permalink, follower);
     // A student following a class: the presenter's steps arrive here.
-    if let Some(id) = following.clone() {
-        Effect::new(move |_| {
-            let same = move |runs: &str| run.with_untracked(|r| r.as_ref().is_some_and(|r| r.id == runs));
-            super::classroom::follow_here(id.clone(), format!("/grants/{}", grant.slug()), same, current);
-        });
-    }
+    let follower = super::stepping::follow_one_run(format!("/grants/{}", grant.slug()), permalink, run, current);
     let running = Signal::derive(move || start.pending().get());
     let run_it = Callback::new(move |_: ()| {
         playing.set(false);
@@ -359,10 +351,7 @@ fn RunControls(grant: Grant, options: Options, running: Signal<bool>, run_it: Ca
                 <input type="checkbox" data-testid="jwt" prop:checked=move || jwt.get() on:change=move |e| jwt.set(event_target_checked(&e))/>
                 " JWT access tokens (RFC 9068)"
             </label>
-            <label class="switch">
-                <input type="checkbox" data-testid="mask" prop:checked=move || mask.get() on:change=move |e| mask.set(event_target_checked(&e))/>
-                " Mask secrets"
-            </label>
+            <MaskSwitch mask/>
         </section>
     }
 }

@@ -104,15 +104,7 @@ fn ScenarioLab(scenario: Scenario) -> impl IntoView {
         super::stepping::restore_run(mask.get_untracked(), run, current, revealed, error);
     });
     let permalink = Memo::new(move |_| permalink(scenario, vulnerable, run_id, current));
-    let following = super::query_param("follow");
-    let follower = following.is_some();
-    super::stepping::keep_address(permalink, follower);
-    if let Some(id) = following {
-        Effect::new(move |_| {
-            let same = move |runs: &str| run.with_untracked(|r| r.as_ref().is_some_and(|r| r.id == runs));
-            super::classroom::follow_here(id.clone(), format!("/misuse/{}", scenario.slug()), same, current);
-        });
-    }
+    let follower = super::stepping::follow_one_run(format!("/misuse/{}", scenario.slug()), permalink, run, current);
     let running = Signal::derive(move || start.pending().get());
     let run_it = Callback::new(move |_: ()| {
         playing.set(false);
@@ -204,10 +196,7 @@ fn ScenarioControls(
                     " Vulnerable (lab only, this run only): "{what}
                 </label>
             })}
-            <label class="switch">
-                <input type="checkbox" data-testid="mask" prop:checked=move || mask.get() on:change=move |e| mask.set(event_target_checked(&e))/>
-                " Mask secrets"
-            </label>
+            <super::player::MaskSwitch mask/>
         </section>
     }
 }

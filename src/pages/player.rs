@@ -111,3 +111,14 @@ fn Legend() -> impl IntoView {
         </ul>
     }
 }
+
+/// The switch that masks secrets in the inspector.
+#[component]
+pub fn MaskSwitch(mask: RwSignal<bool>) -> impl IntoView {
+    view! {
+        <label class="switch">
+            <input type="checkbox" data-testid="mask" prop:checked=move || mask.get() on:change=move |e| mask.set(event_target_checked(&e))/>
+            " Mask secrets"
+        </label>
+    }
+}

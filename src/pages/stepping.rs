@@ -203,3 +203,25 @@ pub fn keep_address(permalink: Memo<String>, follower: bool) {
         }
     });
 }
+
+/// A page of one run (`path`) that a class may follow: keeps the address
+/// on `permalink`, and for a follower (`?follow=<class>`) applies the
+/// presenter's steps of the same run here. Says whether this is a
+/// follower.
+pub fn follow_one_run(
+    path: String,
+    permalink: Memo<String>,
+    run: RwSignal<Option<RunView>>,
+    current: RwSignal<usize>,
+) -> bool {
+    let following = super::query_param("follow");
+    let follower = following.is_some();
+    keep_address(permalink, follower);
+    if let Some(id) = following {
+        Effect::new(move |_| {
+            let same = move |runs: &str| run.with_untracked(|r| r.as_ref().is_some_and(|r| r.id == runs));
+            super::classroom::follow_here(id.clone(), path.clone(), same, current);
+        });
+    }
+    follower
+}
