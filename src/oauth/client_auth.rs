@@ -6,7 +6,8 @@
 use super::error::{OAuthError, OAuthResult};
 use super::store::Client;
 use super::util::{decode_base64, has_media_type, secrets_equal, Params};
-use super::AuthServer;
+use super::{AuthServer, Requester};
+use axum::extract::FromRequestParts;
 use axum::extract::{FromRef, FromRequest, Request};
 use axum::http::{header, HeaderMap, StatusCode};
 use http_body_util::{BodyExt, Collected, LengthLimitError};
@@ -17,6 +18,8 @@ use std::sync::Arc;
 pub struct ClientRequest {
     pub client: Arc<Client>,
     pub params: Params,
+    /// Who sent it.
+    pub who: Requester,
 }
 
 impl<S> FromRequest<S> for ClientRequest
@@ -40,9 +43,12 @@ where
         // Read before the body consumes the request; a malformed header is
         // reported after the body's own errors.
         let basic = basic_credentials(req.headers());
+        let (mut parts, body) = req.into_parts();
+        let Ok(who) = Requester::from_request_parts(&mut parts, state).await;
+        let req = Request::from_parts(parts, body);
         let params = read_form(req).await?;
         let client = authenticate_with(&servers, basic?, &params)?;
-        Ok(Self { client, params })
+        Ok(Self { client, params, who })
     }
 }
 

@@ -11,12 +11,14 @@ pub mod hooks;
 pub mod jwt;
 pub mod pages;
 pub mod protocol;
+pub mod requester;
 pub mod store;
 #[cfg(test)]
 mod tests;
 pub mod util;
 
 pub use hooks::{AccessTokenFormat, Defence, Hooks, NoHooks};
+pub use requester::Requester;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -4,6 +4,7 @@
 //! refused with 503 while the process is above its memory ceiling.
 
 use crate::lab::capture::RunOf;
+use crate::oauth::Requester;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, Method, Response, StatusCode};
@@ -90,6 +91,7 @@ fn creates_state(method: &Method, path: &str) -> bool {
 type Config = GovernorConfig<ClientAddress, governor::middleware::NoOpMiddleware>;
 
 pub struct Limits {
+    behind_proxy: bool,
     governor: Option<Arc<Config>>,
     per_minute: u32,
     burst: u32,
@@ -108,6 +110,7 @@ impl Limits {
             Arc::new(b.finish().expect("rate limit with a non-zero period and burst"))
         });
         Self {
+            behind_proxy: c.behind_proxy,
             governor,
             per_minute: c.rate_per_minute,
             burst: c.rate_burst.max(1),
@@ -121,6 +124,17 @@ impl Limits {
         if let Some(g) = &self.governor {
             g.limiter().retain_recent();
             g.limiter().shrink_to_fit();
+        }
+    }
+
+    /// Who a request comes from, for the servers' lockout and per-party
+    /// caps: the client address, or the run for the lab's own calls, as
+    /// the rate limits count it.
+    pub fn requester<T>(&self, req: &Request<T>) -> Requester {
+        match (ClientAddress { behind_proxy: self.behind_proxy }).extract(req) {
+            Ok(Who::Run(run)) => Requester(format!("run:{run}")),
+            Ok(Who::Addr(addr)) => Requester(addr.to_string()),
+            Err(_) => Requester("unknown".into()),
         }
     }
 

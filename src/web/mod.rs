@@ -75,7 +75,9 @@ async fn front(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let inner = |req| async {
+    let inner = |mut req: axum::extract::Request| async {
+        let who = s.limits.requester(&req);
+        req.extensions_mut().insert(who);
         let mut res = limits::guard(&s.limits, req, next).await;
         res.headers_mut().entry(header::X_CONTENT_TYPE_OPTIONS).or_insert(HeaderValue::from_static("nosniff"));
         res

@@ -13,3 +13,4 @@ mod jwt;
 mod limits;
 mod misuse;
 mod runs;
+mod safety;

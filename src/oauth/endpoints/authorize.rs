@@ -9,7 +9,7 @@ use crate::oauth::pages::{consent_page, error_page, Consent};
 use crate::oauth::protocol::ResponseType;
 use crate::oauth::store::{Client, Pending};
 use crate::oauth::util::{cookie, random_token, secrets_equal, sha256, strict_cookie, Params};
-use crate::oauth::{AuthServer, Defence};
+use crate::oauth::{AuthServer, Defence, Requester};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -253,7 +253,7 @@ fn take_pending(s: &AuthServer, headers: &HeaderMap, request_id: &str, csrf: &st
 
 /// POST: the user's decision. Every outcome that goes back to the client is
 /// a 303, so the browser follows it with GET (RFC 9700 §4.12).
-pub async fn decide(State(s): State<Arc<AuthServer>>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn decide(State(s): State<Arc<AuthServer>>, who: Requester, headers: HeaderMap, body: Bytes) -> Response {
     let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
     let one = |k: &str| form.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str()).unwrap_or("");
     let request_id = one("request_id");
@@ -307,7 +307,7 @@ pub async fn decide(State(s): State<Arc<AuthServer>>, headers: HeaderMap, body: 
             None,
         )
     };
-    let user = match s.users.sign_in(username, one("password")) {
+    let user = match s.users.sign_in(username, one("password"), &who.0) {
         Ok(user) => user,
         Err(why) => return again(&why),
     };

@@ -9,7 +9,7 @@ use crate::oauth::pages::{as_page, demo_users, error_page, form_error, granted_s
 use crate::oauth::protocol::GrantType;
 use crate::oauth::store::DeviceState;
 use crate::oauth::util::{cookie, random_token, scope_string, secrets_equal, sha256, strict_cookie};
-use crate::oauth::AuthServer;
+use crate::oauth::{AuthServer, Requester};
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -117,7 +117,7 @@ pub async fn show(State(s): State<Arc<AuthServer>>, Query(q): Query<CodeQuery>) 
 }
 
 /// The user's decision.
-pub async fn decide(State(s): State<Arc<AuthServer>>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn decide(State(s): State<Arc<AuthServer>>, who: Requester, headers: HeaderMap, body: Bytes) -> Response {
     let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
     let one = |k: &str| form.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str()).unwrap_or("");
     let user_code = one("user_code");
@@ -152,7 +152,7 @@ pub async fn decide(State(s): State<Arc<AuthServer>>, headers: HeaderMap, body: 
             )
         }
     }
-    let user = match s.users.sign_in(one("username"), one("password")) {
+    let user = match s.users.sign_in(one("username"), one("password"), &who.0) {
         Ok(user) => user,
         Err(why) => return consent(&s, user_code, csrf, Some(&why), None),
     };

@@ -27,7 +27,7 @@ pub async fn token(State(s): State<Arc<AuthServer>>, req: ClientRequest) -> OAut
             ),
         )
     })?;
-    let body = grant.exchange(&s, &req.client, &req.params)?;
+    let body = grant.exchange(&s, &req.client, &req.params, &req.who.0)?;
     tracing::info!(grant_type, client_id = %req.client.client_id, scope = %body.scope, "token issued");
     Ok(no_store(token_json(&body)))
 }

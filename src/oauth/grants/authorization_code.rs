@@ -93,7 +93,13 @@ impl TokenGrant for AuthorizationCode {
         GrantType::AuthorizationCode
     }
 
-    fn exchange(&self, servers: &AuthServer, client: &Client, params: &Params) -> OAuthResult<TokenResponse> {
+    fn exchange(
+        &self,
+        servers: &AuthServer,
+        client: &Client,
+        params: &Params,
+        _who: &str,
+    ) -> OAuthResult<TokenResponse> {
         require_grant(client, GrantType::AuthorizationCode)?;
         let code = params.get("code").ok_or_else(|| OAuthError::invalid_request("The code parameter is missing."))?;
         let mut refusal = None;

@@ -15,7 +15,13 @@ impl TokenGrant for ClientCredentials {
         GrantType::ClientCredentials
     }
 
-    fn exchange(&self, servers: &AuthServer, client: &Client, params: &Params) -> OAuthResult<TokenResponse> {
+    fn exchange(
+        &self,
+        servers: &AuthServer,
+        client: &Client,
+        params: &Params,
+        _who: &str,
+    ) -> OAuthResult<TokenResponse> {
         if !client.is_confidential() {
             return Err(OAuthError::unauthorized_client(
                 "The client credentials grant is for confidential clients only: a public client has no secret, so anyone could ask in its name (RFC 6749 section 4.4).",

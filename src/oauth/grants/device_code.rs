@@ -17,7 +17,13 @@ impl TokenGrant for DeviceCode {
         GrantType::DeviceCode
     }
 
-    fn exchange(&self, servers: &AuthServer, client: &Client, params: &Params) -> OAuthResult<TokenResponse> {
+    fn exchange(
+        &self,
+        servers: &AuthServer,
+        client: &Client,
+        params: &Params,
+        _who: &str,
+    ) -> OAuthResult<TokenResponse> {
         require_grant(client, GrantType::DeviceCode)?;
         let code = params.get("device_code").ok_or_else(|| {
             OAuthError::invalid_request("The device_code parameter is missing (RFC 8628 section 3.4).")

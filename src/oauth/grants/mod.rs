@@ -67,7 +67,10 @@ pub trait AuthorizeGrant: Sync {
 /// The token-endpoint half of a grant.
 pub trait TokenGrant: Sync {
     fn grant_type(&self) -> GrantType;
-    fn exchange(&self, servers: &AuthServer, client: &Client, params: &Params) -> OAuthResult<TokenResponse>;
+    /// Redeems the grant for `client`, whose request comes from `who`
+    /// (`Requester`).
+    fn exchange(&self, servers: &AuthServer, client: &Client, params: &Params, who: &str)
+        -> OAuthResult<TokenResponse>;
 }
 
 /// A grant this server offers: its type, and its authorization-endpoint

@@ -16,7 +16,13 @@ impl TokenGrant for Password {
         GrantType::Password
     }
 
-    fn exchange(&self, servers: &AuthServer, client: &Client, params: &Params) -> OAuthResult<TokenResponse> {
+    fn exchange(
+        &self,
+        servers: &AuthServer,
+        client: &Client,
+        params: &Params,
+        who: &str,
+    ) -> OAuthResult<TokenResponse> {
         require_grant(client, GrantType::Password)?;
         let (Some(username), Some(password)) = (params.get("username"), params.get("password")) else {
             return Err(OAuthError::invalid_request(
@@ -25,17 +31,17 @@ impl TokenGrant for Password {
         };
         let scopes = resolve_scope(client, params.get("scope"))?;
         // §4.3.2, §10.7: guessing passwords here must be slowed down.
-        if let Some(secs) = servers.users.locked_for(username) {
+        if let Some(secs) = servers.users.locked_for(username, who) {
             return Err(OAuthError::invalid_grant(format!(
                 "Too many failed sign-ins for {username}: it is locked for {secs} more seconds to stop password guessing (RFC 6749 section 4.3.2)."
             )));
         }
         let user = servers.users.get(username).filter(|u| secrets_equal(password, &u.password_hash));
         let Some(user) = user else {
-            servers.users.record_failure(username);
+            servers.users.record_failure(username, who);
             return Err(OAuthError::invalid_grant("The username or password is wrong (RFC 6749 section 4.3.2)."));
         };
-        servers.users.record_success(username);
+        servers.users.record_success(username, who);
         let with_refresh = client.allows_grant(GrantType::RefreshToken);
         servers.issue_tokens(client, Some(&user.username), &scopes, new_family(), with_refresh.then_some(&scopes[..]))
     }

@@ -17,7 +17,13 @@ impl TokenGrant for RefreshToken {
         GrantType::RefreshToken
     }
 
-    fn exchange(&self, servers: &AuthServer, client: &Client, params: &Params) -> OAuthResult<TokenResponse> {
+    fn exchange(
+        &self,
+        servers: &AuthServer,
+        client: &Client,
+        params: &Params,
+        _who: &str,
+    ) -> OAuthResult<TokenResponse> {
         require_grant(client, GrantType::RefreshToken)?;
         let token = params.get("refresh_token").ok_or_else(|| {
             OAuthError::invalid_request("The refresh_token parameter is missing (RFC 6749 section 6).")

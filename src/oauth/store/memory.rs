@@ -39,19 +39,28 @@ struct Failures {
     locked_until: Option<Instant>,
 }
 
-/// The users are fixed fixtures, so failure counts are bounded by them.
+/// The users are fixed fixtures; failures are counted per user and
+/// requester, in a capped store whose entries expire once their lockout
+/// would have.
 pub struct MemoryUsers {
     users: HashMap<String, User>,
-    failures: Mutex<HashMap<String, Failures>>,
+    failures: Mutex<Bounded<Failures>>,
     max_failures: u32,
     lockout: Duration,
+}
+
+/// How many users-and-requesters with failures are remembered at once.
+const MAX_FAILING: usize = 10_000;
+
+fn failure_key(username: &str, who: &str) -> [u8; 32] {
+    Bounded::<Failures>::key(&format!("{username}\0{who}"))
 }
 
 impl MemoryUsers {
     pub fn new(users: Vec<User>, max_failures: u32, lockout: Duration) -> Self {
         Self {
             users: users.into_iter().map(|u| (u.username.clone(), u)).collect(),
-            failures: Mutex::new(HashMap::new()),
+            failures: Mutex::new(Bounded::new(MAX_FAILING)),
             max_failures,
             lockout,
         }
@@ -62,29 +71,31 @@ impl UserStore for MemoryUsers {
     fn get(&self, username: &str) -> Option<User> {
         self.users.get(username).cloned()
     }
-    fn locked_for(&self, username: &str) -> Option<u64> {
+    fn locked_for(&self, username: &str, who: &str) -> Option<u64> {
         let f = self.failures.lock();
-        let until = f.get(username)?.locked_until?;
+        let until = f.get(&failure_key(username, who))?.locked_until?;
         let left = until.checked_duration_since(Instant::now())?;
         Some(left.as_secs().max(1))
     }
-    fn record_failure(&self, username: &str) {
+    fn record_failure(&self, username: &str, who: &str) {
         if !self.users.contains_key(username) {
             return;
         }
+        let key = failure_key(username, who);
         let mut f = self.failures.lock();
-        let entry = f.entry(username.to_string()).or_insert(Failures { count: 0, locked_until: None });
-        if entry.locked_until.is_some_and(|u| u <= Instant::now()) {
-            entry.count = 0;
-            entry.locked_until = None;
-        }
-        entry.count += 1;
-        if entry.count >= self.max_failures {
-            entry.locked_until = Some(Instant::now() + self.lockout);
-        }
+        let (count, locked_until) = match f.get(&key) {
+            Some(e) if e.locked_until.is_some_and(|u| u <= Instant::now()) => (0, None),
+            Some(e) => (e.count, e.locked_until),
+            None => (0, None),
+        };
+        let count = count + 1;
+        let locked_until = if count >= self.max_failures { Some(Instant::now() + self.lockout) } else { locked_until };
+        // Forgotten a lockout after the last failure; when full, failures
+        // go uncounted and the rate limits in front still hold.
+        let _ = f.insert(key, Failures { count, locked_until }, Some(Instant::now() + self.lockout * 2));
     }
-    fn record_success(&self, username: &str) {
-        self.failures.lock().remove(username);
+    fn record_success(&self, username: &str, who: &str) {
+        self.failures.lock().remove(&failure_key(username, who));
     }
 }
 

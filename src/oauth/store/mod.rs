@@ -115,26 +115,29 @@ pub trait ClientStore: Send + Sync {
     fn insert(&self, client: Client, expires: Option<Instant>) -> Result<(), StoreFull>;
 }
 
+/// The users, and their failed sign-ins. Failures count per user and
+/// requester (`who`): guessing from one party locks that party out, never
+/// the user for everyone (RFC 6749 §10.7).
 pub trait UserStore: Send + Sync {
     fn get(&self, username: &str) -> Option<User>;
-    /// Seconds left in a lockout after repeated failures, if one is running.
-    fn locked_for(&self, username: &str) -> Option<u64>;
-    fn record_failure(&self, username: &str);
-    fn record_success(&self, username: &str);
+    /// Seconds left in a lockout of `who` after repeated failures, if one
+    /// is running.
+    fn locked_for(&self, username: &str, who: &str) -> Option<u64>;
+    fn record_failure(&self, username: &str, who: &str);
+    fn record_success(&self, username: &str, who: &str);
 
-    /// A sign-in on one of the authorization server's pages: the user, or
-    /// what to tell them. Failures count towards the lockout (RFC 6749
-    /// §10.7); the password is compared in constant time.
-    fn sign_in(&self, username: &str, password: &str) -> Result<User, String> {
-        if let Some(secs) = self.locked_for(username) {
+    /// A sign-in by `who`: the user, or what to tell them. Failures count
+    /// towards the lockout; the password is compared in constant time.
+    fn sign_in(&self, username: &str, password: &str, who: &str) -> Result<User, String> {
+        if let Some(secs) = self.locked_for(username, who) {
             return Err(format!("Too many failed sign-ins for {username}: try again in {secs} seconds."));
         }
         let Some(user) = self.get(username).filter(|u| crate::oauth::util::secrets_equal(password, &u.password_hash))
         else {
-            self.record_failure(username);
+            self.record_failure(username, who);
             return Err("Wrong username or password.".into());
         };
-        self.record_success(username);
+        self.record_success(username, who);
         Ok(user)
     }
 }
