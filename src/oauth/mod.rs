@@ -47,6 +47,10 @@ pub struct Settings {
     pub max_clients: usize,
     pub max_codes: usize,
     pub max_tokens: usize,
+    /// Live tokens of one client; past it, its oldest make way.
+    pub max_tokens_per_client: usize,
+    /// Clients one requester has registered; past it, its oldest go.
+    pub max_clients_per_requester: usize,
     pub max_pending: usize,
     /// Failed sign-ins for one user before it is locked (RFC 6749 §10.7).
     pub max_failed_logins: u32,
@@ -76,14 +80,14 @@ pub struct AuthServer {
 impl AuthServer {
     /// A server holding `clients` (never forgotten) and `users`, in memory.
     pub fn new(settings: Settings, clients: Vec<Client>, users: Vec<User>, hooks: Arc<dyn Hooks>) -> Arc<Self> {
-        let store = Arc::new(MemoryClients::new(settings.max_clients));
+        let store = Arc::new(MemoryClients::new(settings.max_clients, settings.max_clients_per_requester));
         for client in clients {
             // A new store and a cap far above the seed clients: cannot fail.
-            let _ = store.insert(client, None);
+            let _ = store.insert(client, None, None);
         }
         let users = Arc::new(MemoryUsers::new(users, settings.max_failed_logins, settings.lockout));
         let codes = Arc::new(MemoryCodes::new(settings.max_codes));
-        let tokens = Arc::new(MemoryTokens::new(settings.max_tokens));
+        let tokens = Arc::new(MemoryTokens::new(settings.max_tokens, settings.max_tokens_per_client));
         let devices =
             Arc::new(store::Devices::new(settings.max_pending, settings.device_ttl, settings.device_interval));
         let sweepers: Vec<Arc<dyn Sweep>> = vec![store.clone(), codes.clone(), tokens.clone(), devices.clone()];

@@ -31,6 +31,8 @@ fn settings() -> Settings {
         max_clients: 10,
         max_codes: 10,
         max_tokens: 100,
+        max_tokens_per_client: 10,
+        max_clients_per_requester: 3,
         max_pending: 10,
         max_failed_logins: 5,
         lockout: Duration::from_secs(60),

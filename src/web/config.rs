@@ -28,6 +28,10 @@ pub struct Config {
     pub max_clients: usize,
     pub max_codes: usize,
     pub max_tokens: usize,
+    /// Live tokens of one client, and clients of one requester: per-party
+    /// caps, applied before the global ones.
+    pub max_tokens_per_client: usize,
+    pub max_clients_per_requester: usize,
     pub max_pending: usize,
     pub max_statuses_per_user: usize,
     /// Recorded runs, all learners together.
@@ -67,6 +71,8 @@ impl Config {
             max_clients: 10_000,
             max_codes: 10_000,
             max_tokens: 100_000,
+            max_tokens_per_client: 1_000,
+            max_clients_per_requester: 100,
             max_pending: 10_000,
             max_statuses_per_user: 100,
             max_runs: 5_000,
@@ -100,6 +106,8 @@ impl Config {
             max_clients: self.max_clients,
             max_codes: self.max_codes,
             max_tokens: self.max_tokens,
+            max_tokens_per_client: self.max_tokens_per_client,
+            max_clients_per_requester: self.max_clients_per_requester,
             max_pending: self.max_pending,
             max_failed_logins: self.max_failed_logins,
             lockout: self.lockout,

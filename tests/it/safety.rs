@@ -36,3 +36,48 @@ async fn one_learners_failed_sign_ins_lock_out_neither_other_learners_nor_the_la
     let (_, run) = start_run(&mallory, "AuthorizationCode", "Autoplay", None).await;
     assert_eq!(run["status"], "Done", "{run}");
 }
+
+#[tokio::test]
+async fn one_client_filling_the_token_store_crowds_out_only_its_own_oldest_tokens() {
+    let lab = start_with(|c| {
+        c.max_tokens = 40;
+        c.max_tokens_per_client = 10;
+        c.rate_per_minute = 0;
+    })
+    .await;
+    let first = lab.service_token("read").await;
+    for _ in 0..60 {
+        lab.service_token("read").await;
+    }
+    let newest = lab.service_token("read").await;
+    let me = |t: &str| format!("Bearer {t}");
+    let gone = lab.get_auth("/api/v1/accounts/verify_credentials", &me(&first)).await;
+    assert_eq!(gone.status, StatusCode::UNAUTHORIZED, "the client's oldest token made way");
+    let kept = lab.get_auth("/api/v1/accounts/verify_credentials", &me(&newest)).await;
+    assert_eq!(kept.status, StatusCode::OK);
+    // Everyone else still gets tokens.
+    assert!(lab.password_tokens("read").await["access_token"].is_string());
+    assert!(lab.web_app_tokens().await["access_token"].is_string());
+}
+
+#[tokio::test]
+async fn one_address_registering_without_end_replaces_only_its_own_oldest_clients() {
+    let lab = start_with(|c| {
+        c.max_clients = 30;
+        c.max_clients_per_requester = 5;
+        c.rate_per_minute = 0;
+    })
+    .await;
+    let flooder = lab.reached_from([127, 0, 0, 4]);
+    let app = serde_json::json!({ "client_name": "flood", "grant_types": ["client_credentials"] });
+    let first = flooder.register(app.clone()).await.json();
+    for _ in 0..40 {
+        assert_eq!(flooder.register(app.clone()).await.status, StatusCode::CREATED);
+    }
+    let id = first["client_id"].as_str().unwrap();
+    let secret = first["client_secret"].as_str().unwrap();
+    let gone = lab.token(Some(&basic(id, secret)), &[("grant_type", "client_credentials")]).await;
+    assert_eq!(gone.error(), "invalid_client", "the address's oldest client made way");
+    let other = lab.reached_from([127, 0, 0, 5]).register(app).await;
+    assert_eq!(other.status, StatusCode::CREATED, "{}", other.text);
+}

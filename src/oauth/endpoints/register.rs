@@ -7,7 +7,7 @@ use crate::oauth::grants::{self, names};
 use crate::oauth::protocol::{AuthMethod, GrantType, ResponseType};
 use crate::oauth::store::Client;
 use crate::oauth::util::{has_media_type, now_secs, random_token, scope_set, scope_string, sha256};
-use crate::oauth::AuthServer;
+use crate::oauth::{AuthServer, Requester};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -153,7 +153,12 @@ fn redirect_uris(uris: Vec<String>, grant_types: &[GrantType]) -> OAuthResult<Ve
     Ok(uris)
 }
 
-pub async fn register(State(s): State<Arc<AuthServer>>, headers: HeaderMap, body: Bytes) -> OAuthResult<Response> {
+pub async fn register(
+    State(s): State<Arc<AuthServer>>,
+    who: Requester,
+    headers: HeaderMap,
+    body: Bytes,
+) -> OAuthResult<Response> {
     if !has_media_type(&headers, &mime::APPLICATION_JSON) {
         return Err(bad_metadata(
             "Client metadata is sent as a JSON object with Content-Type application/json (RFC 7591 section 3.1).",
@@ -179,7 +184,9 @@ pub async fn register(State(s): State<Arc<AuthServer>>, headers: HeaderMap, body
         auth_method: r.auth_method,
         issued_at,
     };
-    s.clients.insert(client, Some(Instant::now() + ttl)).map_err(|_| OAuthError::full("registered clients"))?;
+    s.clients
+        .insert(client, Some(Instant::now() + ttl), Some(&who.0))
+        .map_err(|_| OAuthError::full("registered clients"))?;
     tracing::info!(%client_id, public, "client registered");
 
     let mut body = json!({

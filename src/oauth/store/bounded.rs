@@ -8,12 +8,18 @@ use std::time::Instant;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StoreFull;
 
+const FULL_SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Keys are 32 bytes: for secrets (tokens, codes), the SHA-256 digest of
 /// the value (`key`), so a store never holds one in the clear and lookups
 /// take the same time for any prefix of a guess. Values that are no secret
 /// may be keyed more cheaply (the revoked token families, by id).
 pub struct Bounded<V> {
     cap: usize,
+    /// When a full store last swept on insert: it sweeps at most once a
+    /// second, so no request does work in proportion to the store's size
+    /// while it stays full.
+    swept_when_full: Option<Instant>,
     /// A fast hasher will do: foldhash's seeded `RandomState` hashes all 32
     /// bytes of a key.
     map: HashMap<[u8; 32], (V, Option<Instant>), foldhash::fast::RandomState>,
@@ -21,7 +27,7 @@ pub struct Bounded<V> {
 
 impl<V> Bounded<V> {
     pub fn new(cap: usize) -> Self {
-        Self { cap, map: HashMap::default() }
+        Self { cap, swept_when_full: None, map: HashMap::default() }
     }
 
     pub fn key(value: &str) -> [u8; 32] {
@@ -31,7 +37,12 @@ impl<V> Bounded<V> {
     /// Inserts, sweeping first when full; refuses when still full.
     pub fn insert(&mut self, key: [u8; 32], value: V, expires: Option<Instant>) -> Result<(), StoreFull> {
         if self.map.len() >= self.cap && !self.map.contains_key(&key) {
-            self.sweep(Instant::now());
+            let now = Instant::now();
+            if self.swept_when_full.is_some_and(|t| now.duration_since(t) < FULL_SWEEP_EVERY) {
+                return Err(StoreFull);
+            }
+            self.swept_when_full = Some(now);
+            self.sweep(now);
             if self.map.len() >= self.cap {
                 return Err(StoreFull);
             }
@@ -54,6 +65,11 @@ impl<V> Bounded<V> {
             Some((v, exp)) if exp.is_none_or(|e| Instant::now() < e) => Some(v),
             _ => None,
         }
+    }
+
+    /// Whether `key` is held and live.
+    pub fn contains(&self, key: &[u8; 32]) -> bool {
+        self.get(key).is_some()
     }
 
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
@@ -86,6 +102,8 @@ mod tests {
         b.insert(Bounded::<u8>::key("b"), 2, Some(soon)).unwrap();
         assert_eq!(b.insert(Bounded::<u8>::key("c"), 3, None), Err(StoreFull));
         std::thread::sleep(Duration::from_millis(30));
+        // A full store sweeps on insert at most once a second.
+        b.swept_when_full = None;
         assert!(b.get(&Bounded::<u8>::key("a")).is_none());
         b.insert(Bounded::<u8>::key("c"), 3, None).unwrap();
         assert_eq!(b.len(), 1);

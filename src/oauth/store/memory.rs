@@ -2,35 +2,65 @@
 
 use super::*;
 use parking_lot::Mutex;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Clients are shared, not copied, on every lookup: the token endpoint
 /// looks one up per request.
 pub struct MemoryClients {
-    inner: Mutex<Bounded<Arc<Client>>>,
+    inner: Mutex<Clients>,
+    per_owner: usize,
+}
+
+struct Clients {
+    by_id: Bounded<Arc<Client>>,
+    /// Each owner's clients, oldest first.
+    by_owner: HashMap<String, VecDeque<[u8; 32]>, foldhash::fast::RandomState>,
 }
 
 impl MemoryClients {
-    pub fn new(cap: usize) -> Self {
-        Self { inner: Mutex::new(Bounded::new(cap)) }
+    pub fn new(cap: usize, per_owner: usize) -> Self {
+        Self {
+            inner: Mutex::new(Clients { by_id: Bounded::new(cap), by_owner: HashMap::default() }),
+            per_owner: per_owner.max(1),
+        }
     }
 }
 
 impl ClientStore for MemoryClients {
     fn get(&self, client_id: &str) -> Option<Arc<Client>> {
-        self.inner.lock().get(&Bounded::<Client>::key(client_id)).cloned()
+        self.inner.lock().by_id.get(&Bounded::<Client>::key(client_id)).cloned()
     }
-    fn insert(&self, client: Client, expires: Option<Instant>) -> Result<(), StoreFull> {
+    fn insert(&self, client: Client, expires: Option<Instant>, owner: Option<&str>) -> Result<(), StoreFull> {
         let key = Bounded::<Client>::key(&client.client_id);
-        self.inner.lock().insert(key, Arc::new(client), expires)
+        let mut inner = self.inner.lock();
+        let Clients { by_id, by_owner } = &mut *inner;
+        let Some(owner) = owner else { return by_id.insert(key, Arc::new(client), expires) };
+        let mine = by_owner.entry(owner.to_string()).or_default();
+        while mine.len() >= self.per_owner {
+            match mine.pop_front() {
+                Some(oldest) => {
+                    by_id.remove(&oldest);
+                }
+                None => break,
+            }
+        }
+        by_id.insert(key, Arc::new(client), expires)?;
+        mine.push_back(key);
+        Ok(())
     }
 }
 
 impl Sweep for MemoryClients {
     fn sweep(&self, now: Instant) {
-        self.inner.lock().sweep(now)
+        let mut inner = self.inner.lock();
+        let Clients { by_id, by_owner } = &mut *inner;
+        by_id.sweep(now);
+        by_owner.retain(|_, keys| {
+            keys.retain(|k| by_id.contains(k));
+            !keys.is_empty()
+        });
     }
 }
 
@@ -142,10 +172,20 @@ impl Sweep for MemoryCodes {
 pub struct MemoryTokens {
     /// Boxed: the map's entries stay small, so growing it moves and
     /// faults in a third of the memory (the token endpoint's figures).
-    inner: Mutex<Bounded<Box<TokenRecord>>>,
-    /// Families revoked, remembered so a token inserted into one after the
+    inner: Mutex<Tokens>,
+    /// Families revoked, remembered so that every token of one is revoked
+    /// without visiting the store, and a token inserted into one after the
     /// revocation (a race with a replay) is born revoked.
     revoked_families: Mutex<Bounded<()>>,
+    per_client: usize,
+}
+
+struct Tokens {
+    by_key: Bounded<Box<TokenRecord>>,
+    /// Each client's tokens, oldest first: past `per_client`, a client's
+    /// oldest token makes way for its newest, so no client fills the
+    /// store for everyone.
+    by_client: HashMap<String, VecDeque<[u8; 32]>, foldhash::fast::RandomState>,
 }
 
 /// A family's key in the revoked set: its id, which is no secret, so it
@@ -160,8 +200,13 @@ fn family_key(family: Family) -> [u8; 32] {
 const FAMILY_MEMORY: Duration = Duration::from_secs(86_400);
 
 impl MemoryTokens {
-    pub fn new(cap: usize) -> Self {
-        Self { inner: Mutex::new(Bounded::new(cap)), revoked_families: Mutex::new(Bounded::new(cap)) }
+    /// At most `cap` tokens, and `per_client` for any one client.
+    pub fn new(cap: usize, per_client: usize) -> Self {
+        Self {
+            inner: Mutex::new(Tokens { by_key: Bounded::new(cap), by_client: HashMap::default() }),
+            revoked_families: Mutex::new(Bounded::new(cap)),
+            per_client: per_client.max(1),
+        }
     }
     fn family_revoked(&self, family: Family) -> bool {
         let revoked = self.revoked_families.lock();
@@ -173,16 +218,31 @@ impl TokenStore for MemoryTokens {
     fn insert(&self, token: &str, mut record: TokenRecord, expires: Instant) -> Result<(), StoreFull> {
         let key = Bounded::<TokenRecord>::key(token);
         record.revoked |= self.family_revoked(record.family);
-        self.inner.lock().insert(key, Box::new(record), Some(expires))
+        let client_id = record.client_id.clone();
+        let mut inner = self.inner.lock();
+        let Tokens { by_key, by_client } = &mut *inner;
+        let mine = by_client.entry(client_id).or_default();
+        while mine.len() >= self.per_client {
+            match mine.pop_front() {
+                Some(oldest) => {
+                    by_key.remove(&oldest);
+                }
+                None => break,
+            }
+        }
+        by_key.insert(key, Box::new(record), Some(expires))?;
+        mine.push_back(key);
+        Ok(())
     }
     fn get(&self, token: &str) -> Option<TokenRecord> {
-        let mut record = self.inner.lock().get(&Bounded::<TokenRecord>::key(token)).map(|r| TokenRecord::clone(r))?;
+        let mut record =
+            self.inner.lock().by_key.get(&Bounded::<TokenRecord>::key(token)).map(|r| TokenRecord::clone(r))?;
         record.revoked |= self.family_revoked(record.family);
         Some(record)
     }
     fn rotate(&self, token: &str) -> bool {
         let mut inner = self.inner.lock();
-        match inner.get_mut(&Bounded::<TokenRecord>::key(token)) {
+        match inner.by_key.get_mut(&Bounded::<TokenRecord>::key(token)) {
             Some(r) if !r.rotated => {
                 r.rotated = true;
                 true
@@ -191,23 +251,25 @@ impl TokenStore for MemoryTokens {
         }
     }
     fn revoke(&self, token: &str) {
-        if let Some(r) = self.inner.lock().get_mut(&Bounded::<TokenRecord>::key(token)) {
+        if let Some(r) = self.inner.lock().by_key.get_mut(&Bounded::<TokenRecord>::key(token)) {
             r.revoked = true;
         }
     }
     fn revoke_family(&self, family: Family) {
         let _ = self.revoked_families.lock().insert(family_key(family), (), Some(Instant::now() + FAMILY_MEMORY));
-        for r in self.inner.lock().values_mut() {
-            if r.family == family {
-                r.revoked = true;
-            }
-        }
     }
 }
 
 impl Sweep for MemoryTokens {
     fn sweep(&self, now: Instant) {
-        self.inner.lock().sweep(now);
+        let mut inner = self.inner.lock();
+        let Tokens { by_key, by_client } = &mut *inner;
+        by_key.sweep(now);
+        by_client.retain(|_, keys| {
+            keys.retain(|k| by_key.contains(k));
+            !keys.is_empty()
+        });
+        drop(inner);
         self.revoked_families.lock().sweep(now);
     }
 }

@@ -111,8 +111,10 @@ impl TokenRecord {
 
 pub trait ClientStore: Send + Sync {
     fn get(&self, client_id: &str) -> Option<std::sync::Arc<Client>>;
-    /// Registers a client that is forgotten at `expires` (never, for `None`).
-    fn insert(&self, client: Client, expires: Option<Instant>) -> Result<(), StoreFull>;
+    /// Registers a client that is forgotten at `expires` (never, for
+    /// `None`), on behalf of `owner` (a `Requester`; `None` for the seed
+    /// clients): past the per-owner cap, the owner's oldest client goes.
+    fn insert(&self, client: Client, expires: Option<Instant>, owner: Option<&str>) -> Result<(), StoreFull>;
 }
 
 /// The users, and their failed sign-ins. Failures count per user and
