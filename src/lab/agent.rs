@@ -3,7 +3,7 @@
 //! form), while alice plays the resource owner.
 
 use super::app::http::register;
-use super::tags::{BROWSER_AGENT, RUN_HEADER};
+use super::tags::{BROWSER_AGENT, KEY_HEADER, RUN_HEADER};
 use super::Lab;
 use crate::run::{Grant, Mode, RunStatus};
 use reqwest::header::{CONTENT_TYPE, LOCATION, USER_AGENT};
@@ -18,9 +18,9 @@ pub(super) struct Browser<'a> {
     agent: &'static str,
     /// In a misuse scenario: the lab's tag for requests that try the misuse.
     pub(super) misuse: Option<&'static str>,
-    /// In a misuse scenario: the run, on every request, so that the token
-    /// endpoint and API calls are filed under it too.
-    pub(super) run: Option<String>,
+    /// The run, and its key, on every request, so that every call is filed
+    /// under it, the token endpoint's and the API's too.
+    pub(super) run: Option<(String, String)>,
 }
 
 impl<'a> Browser<'a> {
@@ -37,7 +37,7 @@ impl<'a> Browser<'a> {
 
     /// Files every request under `run`.
     pub(super) fn of(mut self, run: &str) -> Self {
-        self.run = Some(run.to_string());
+        self.run = Some((run.to_string(), self.s.runs.key(run).unwrap_or_default()));
         self
     }
 
@@ -60,8 +60,8 @@ impl<'a> Browser<'a> {
         if let Some(tag) = self.misuse {
             req = req.header(crate::run::scenario::MISUSE_HEADER, tag);
         }
-        if let Some(run) = &self.run {
-            req = req.header(RUN_HEADER, run);
+        if let Some((run, key)) = &self.run {
+            req = req.header(RUN_HEADER, run).header(KEY_HEADER, key);
         }
         let res = req.send().await.map_err(|e| e.to_string())?;
         let status = res.status().as_u16();
@@ -118,7 +118,7 @@ pub async fn start(s: &Lab, run: &str, grant: Grant, mode: Mode) -> Result<(), S
 }
 
 async fn play(s: &Lab, run: &str, grant: Grant) -> Result<(), String> {
-    let mut b = Browser::alice(s);
+    let mut b = Browser::alice(s).of(run);
     match grant {
         Grant::AuthorizationCode | Grant::Implicit => {
             let back = b.sign_in(run, DEMO_USER, &["read", "write"]).await?;
@@ -224,10 +224,12 @@ async fn browser_script(b: &Browser<'_>, run: &str, location: &str) -> Result<()
         .ok_or("no access_token in the fragment")?;
     let base = &b.s.settings.internal_url;
     let auth = format!("Bearer {token}");
+    let key = b.s.runs.key(run).unwrap_or_default();
     b.http
         .get(format!("{base}/api/v1/accounts/verify_credentials"))
         .header("Authorization", &auth)
         .header(RUN_HEADER, run)
+        .header(KEY_HEADER, &key)
         .header(USER_AGENT, BROWSER_AGENT)
         .send()
         .await
@@ -236,6 +238,7 @@ async fn browser_script(b: &Browser<'_>, run: &str, location: &str) -> Result<()
         .post(format!("{base}/api/v1/statuses"))
         .header("Authorization", &auth)
         .header(RUN_HEADER, run)
+        .header(KEY_HEADER, &key)
         .header(USER_AGENT, BROWSER_AGENT)
         .json(&serde_json::json!({ "status": "Hello from a single-page app in OAuth2 Lab" }))
         .send()

@@ -2,7 +2,7 @@
 //! arrived, and its response as it left, before and after the handler. So
 //! what the page shows is what crossed the wire, not a retelling.
 
-use super::tags::{BROWSER_AGENT, RUN_HEADER};
+use super::tags::{BROWSER_AGENT, KEY_HEADER, LEARNER_COOKIE, RUN_HEADER};
 use super::Lab;
 use crate::oauth::endpoints::device::{DEVICE_AUTHORIZATION, VERIFICATION};
 use crate::oauth::protocol::GrantType;
@@ -83,7 +83,8 @@ fn version(v: Version) -> String {
 fn pairs(headers: &HeaderMap) -> Vec<(String, String)> {
     let mut kept = 0;
     let mut out = vec![];
-    for (k, v) in headers {
+    // The run's key is the lab's own and never shown.
+    for (k, v) in headers.iter().filter(|(k, _)| k.as_str() != KEY_HEADER) {
         kept += k.as_str().len() + v.len();
         if kept > MAX_KEPT_HEADERS {
             out.push(("x-lab-note".to_string(), "further headers not kept".to_string()));
@@ -193,8 +194,6 @@ pub fn may_belong_to_a_run(req: &Request) -> bool {
         || path == VERIFICATION
 }
 
-/// Records the request and the response `inner` gives, when the request
-/// belongs to a run; otherwise only calls `inner`.
 /// Who sent a request, where the lab's own agents say so: Mallory's
 /// requests are hers, and an API call from the lab's browser is browser
 /// code.
@@ -245,7 +244,17 @@ async fn record_response(res: Response) -> (axum::http::response::Parts, Bytes, 
     (rparts, rbytes, response)
 }
 
-pub async fn capture<F, Fut>(s: &Arc<Lab>, req: Request, inner: F) -> Response
+/// A run app's page, asked for by someone other than the run's learner or
+/// the lab.
+fn not_yours() -> Response {
+    let why = "This is another learner's run: only the browser that started it, and the lab's own parties, can act in it. Start a run of your own.";
+    (axum::http::StatusCode::FORBIDDEN, axum::Json(serde_json::json!({ "error": why }))).into_response()
+}
+
+/// Records the request and the response `inner` gives, when the request
+/// belongs to a run and comes from one of its writers; while not
+/// `recording` (above the memory ceiling), only checks who may act in it.
+pub async fn capture<F, Fut>(s: &Arc<Lab>, req: Request, inner: F, recording: bool) -> Response
 where
     F: FnOnce(Request) -> Fut,
     Fut: Future<Output = Response>,
@@ -269,6 +278,21 @@ where
     let (Some(run), Some(grant)) = (run, grant) else {
         return inner(Request::from_parts(parts, Body::from(bytes))).await;
     };
+    let key = parts.headers.get(KEY_HEADER).and_then(|v| v.to_str().ok());
+    let learner = crate::oauth::util::cookie(&parts.headers, LEARNER_COOKIE);
+    if !s.runs.writer(&run, key, learner.as_deref()) {
+        // Someone else's run: its app's pages act on it, so they refuse;
+        // anything else is served as usual and not recorded.
+        if run_in_path(&path).is_some() {
+            return not_yours();
+        }
+        return inner(Request::from_parts(parts, Body::from(bytes))).await;
+    }
+    if !recording {
+        let mut parts = parts;
+        parts.extensions.insert(RunOf(run));
+        return inner(Request::from_parts(parts, Body::from(bytes))).await;
+    }
     let mut parts = parts;
     parts.extensions.insert(RunOf(run.clone()));
     let request = RequestRecord {

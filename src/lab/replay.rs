@@ -55,28 +55,63 @@ impl Vars {
         Some(var)
     }
 
-    /// `text` for inside double quotes, with known values as variables.
+    /// `text` as one shell word that no byte of it can run, with known
+    /// values as variables: double-quoted when the rest holds nothing that
+    /// a double-quoted string would expand (`"a=1&code=${CODE}"`), else
+    /// single-quoted pieces (`'$(x)&code='"${CODE}"`).
     fn quote(&self, text: &str) -> String {
-        let mut out = String::new();
+        let mut pieces: Vec<(bool, String)> = vec![];
         let mut rest = text;
         'outer: while !rest.is_empty() {
             for (value, var) in &self.known {
                 if let Some(tail) = rest.strip_prefix(value.as_str()) {
-                    write!(out, "${{{var}}}").ok();
+                    pieces.push((true, var.clone()));
                     rest = tail;
                     continue 'outer;
                 }
             }
             let c = rest.chars().next().unwrap_or_default();
-            if matches!(c, '"' | '\\' | '$' | '`') {
-                out.push('\\');
+            match pieces.last_mut() {
+                Some((false, literal)) => literal.push(c),
+                _ => pieces.push((false, c.to_string())),
             }
-            out.push(c);
             rest = &rest[c.len_utf8()..];
+        }
+        let plain = |t: &str| !t.chars().any(|c| matches!(c, '$' | '`' | '\\' | '"' | '!') || c.is_control());
+        if pieces.iter().all(|(var, t)| *var || plain(t)) {
+            let inside: String =
+                pieces.iter().map(|(var, t)| if *var { format!("${{{t}}}") } else { t.clone() }).collect();
+            return format!("\"{inside}\"");
+        }
+        let mut out = String::new();
+        for (var, t) in pieces {
+            if var {
+                write!(out, "\"${{{t}}}\"").ok();
+            } else {
+                out.push_str(&single_quoted(&t));
+            }
+        }
+        if out.is_empty() {
+            out.push_str("''");
         }
         out
     }
 }
+
+/// `text` as one shell word, single-quoted: a `'` in it closes, escapes
+/// and reopens the quotes; NUL, which no shell string holds, is dropped.
+fn single_quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\0', "").replace('\'', r"'\''"))
+}
+
+/// `text` fit for a `#` comment: one line, nothing that ends it.
+fn comment(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
+/// The methods the script sends; a recorded request with any other is
+/// not replayed.
+const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 fn json_field(body: &str, name: &str) -> Option<String> {
     let v: serde_json::Value = serde_json::from_str(body).ok()?;
@@ -103,17 +138,17 @@ fn header_options(x: &Exchange, vars: &Vars) -> String {
             Some((scheme, value)) if scheme.eq_ignore_ascii_case("basic") => {
                 let decoded = STANDARD.decode(value.trim()).ok().and_then(|d| String::from_utf8(d).ok());
                 match decoded {
-                    Some(pair) => write!(out, " -u \"{}\"", vars.quote(&pair)).ok(),
-                    None => write!(out, " -H \"Authorization: {}\"", vars.quote(auth)).ok(),
+                    Some(pair) => write!(out, " -u {}", vars.quote(&pair)).ok(),
+                    None => write!(out, " -H {}", vars.quote(&format!("Authorization: {auth}"))).ok(),
                 };
             }
             _ => {
-                write!(out, " -H \"Authorization: {}\"", vars.quote(auth)).ok();
+                write!(out, " -H {}", vars.quote(&format!("Authorization: {auth}"))).ok();
             }
         }
     }
     if let Some(ct) = x.request.header("content-type") {
-        write!(out, " -H \"Content-Type: {}\"", vars.quote(ct)).ok();
+        write!(out, " -H {}", vars.quote(&format!("Content-Type: {ct}"))).ok();
     }
     out
 }
@@ -123,12 +158,12 @@ fn preamble(s: &mut String, record: &RunRecord, base: &str) {
     let slug = record.grant.slug();
     writeln!(s, "#!/usr/bin/env bash").ok();
     writeln!(s, "# OAuth2 Lab: a {} run, replayed with curl.", record.grant.title()).ok();
-    writeln!(s, "# Recorded as run {} (GET /lab/runs/{}).", record.id, record.id).ok();
+    writeln!(s, "# Recorded as run {} (GET /lab/runs/{}).", comment(&record.id), comment(&record.id)).ok();
     writeln!(s, "# Each code, token, state, PKCE value and CSRF token is new: it is read").ok();
     writeln!(s, "# from the live answer, as the run read it, and sent on from there.").ok();
-    writeln!(s, "# Needs bash, curl, openssl, sed. Run: LAB={base} bash oauth2-lab-{slug}.sh").ok();
+    writeln!(s, "# Needs bash, curl, openssl, sed. Run: LAB={} bash oauth2-lab-{slug}.sh", comment(base)).ok();
     s.push_str(PRELUDE);
-    writeln!(s, "LAB=\"${{LAB:-{base}}}\"").ok();
+    writeln!(s, "LAB=\"${{LAB:-{}}}\"", base.replace(['"', '\\', '$', '`'], "")).ok();
 }
 
 /// Before the authorization request: a new state, and a new PKCE verifier
@@ -158,25 +193,25 @@ fn fresh_state_and_pkce(s: &mut String, vars: &mut Vars, req: &RequestRecord, ve
 fn curl(s: &mut String, x: &Exchange, vars: &Vars) {
     let req = &x.request;
     let fail = if x.response.status < 400 { " --fail-with-body" } else { "" };
-    let body = if req.body.is_empty() { String::new() } else { format!(" --data-raw \"{}\"", vars.quote(&req.body)) };
+    let body = if req.body.is_empty() { String::new() } else { format!(" --data-raw {}", vars.quote(&req.body)) };
     let cookies = if req.path() == "/oauth/authorize" || req.path() == crate::oauth::endpoints::device::VERIFICATION {
         " -c \"$JAR\" -b \"$JAR\""
     } else {
         ""
     };
-    let url = format!("\"$LAB{}\"", vars.quote(&req.target));
+    let url = format!("\"$LAB\"{}", vars.quote(&req.target));
     let headers = header_options(x, vars);
     if (300..400).contains(&x.response.status) {
         writeln!(
             s,
-            "loc=$(curl -sS{fail}{cookies} -o /dev/null -w '%{{redirect_url}}' -X {}{headers}{body} {url})",
+            "loc=$(curl -gsS{fail}{cookies} -o /dev/null -w '%{{redirect_url}}' -X {}{headers}{body} {url})",
             req.method
         )
         .ok();
         writeln!(s, "echo \"{} → $loc\"", x.response.status).ok();
         return;
     }
-    writeln!(s, "resp=$(curl -sS{fail}{cookies} -X {}{headers}{body} {url})", req.method).ok();
+    writeln!(s, "resp=$(curl -gsS{fail}{cookies} -X {}{headers}{body} {url})", req.method).ok();
     let json = x.response.headers.iter().any(|(k, v)| k == "content-type" && v.contains("json"));
     if json {
         writeln!(s, "echo \"$resp\"").ok();
@@ -255,14 +290,18 @@ pub fn curl_script(record: &RunRecord, base: &str) -> String {
     let mut polled = false;
     for step in &record.steps {
         let Some(x) = &step.exchange else {
-            writeln!(s, "\n# {} (not on the wire)", step.label).ok();
+            writeln!(s, "\n# {} (not on the wire)", comment(&step.label)).ok();
             continue;
         };
         if x.request.path().starts_with("/lab/runs/") {
-            writeln!(s, "\n# {}: the app's own page; here the script is the app.", step.label).ok();
+            writeln!(s, "\n# {}: the app's own page; here the script is the app.", comment(&step.label)).ok();
             continue;
         }
-        writeln!(s, "\nstep {:?}", step.label).ok();
+        if !METHODS.contains(&x.request.method.as_str()) {
+            writeln!(s, "\n# {}: not replayed, not an HTTP method the script sends.", comment(&step.label)).ok();
+            continue;
+        }
+        writeln!(s, "\nstep {}", single_quoted(&step.label)).ok();
         if step.kind == StepKind::DevicePoll {
             if polled {
                 writeln!(s, "sleep {interval}").ok();

@@ -8,12 +8,16 @@ use parking_lot::Mutex;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+use subtle::ConstantTimeEq;
 
 /// How long a run is kept unless configured otherwise.
 pub const RUN_TTL: Duration = Duration::from_secs(3600);
 pub const RUNS_PER_LEARNER: usize = 20;
 /// A run has a few dozen steps at most; past this it stops recording.
 pub const MAX_STEPS: usize = 64;
+/// What one run's steps may hold in all, headers and bodies; past it the
+/// run stops recording.
+pub const RUN_BYTES: usize = 256 * 1024;
 
 /// The client a run registered in its first step.
 #[derive(Clone, Debug)]
@@ -25,6 +29,12 @@ pub struct RunClient {
 
 pub struct RunState {
     pub record: RunRecord,
+    /// The key the lab's own parties send (`tags::KEY_HEADER`).
+    key: String,
+    /// The learner whose run it is, by the SHA-256 of their cookie.
+    owner: [u8; 32],
+    /// What the recorded steps hold, against `RUN_BYTES`.
+    bytes: usize,
     /// When each step began, to order nested exchanges.
     seqs: Vec<u64>,
     pub client: Option<RunClient>,
@@ -122,6 +132,9 @@ impl Runs {
         };
         let state = RunState {
             record,
+            key: crate::oauth::util::random_token("runkey_"),
+            owner: crate::oauth::util::sha256(learner.as_bytes()),
+            bytes: 0,
             seqs: vec![],
             client: None,
             pkce_verifier: None,
@@ -147,6 +160,21 @@ impl Runs {
             }
         }
         Some(())
+    }
+
+    /// The run's key, for the lab's own parties.
+    pub fn key(&self, id: &str) -> Option<String> {
+        self.with(id, |r| r.key.clone())
+    }
+
+    /// Whether a request may write into run `id`: it carries the run's key,
+    /// or comes from the browser of the learner whose run it is.
+    pub fn writer(&self, id: &str, key: Option<&str>, learner: Option<&str>) -> bool {
+        self.with(id, |r| {
+            let by_key = key.is_some_and(|k| bool::from(k.as_bytes().ct_eq(r.key.as_bytes())));
+            by_key || learner.is_some_and(|l| crate::oauth::util::secrets_equal(l, &r.owner))
+        })
+        .unwrap_or(false)
     }
 
     pub fn exists(&self, id: &str) -> bool {
@@ -251,7 +279,9 @@ impl Runs {
             if run.closed_at.is_some_and(|closed| seq >= closed) {
                 return;
             }
-            if run.record.steps.len() < MAX_STEPS {
+            let size = step_bytes(&step);
+            if run.record.steps.len() < MAX_STEPS && run.bytes + size <= RUN_BYTES {
+                run.bytes += size;
                 run.record.steps.push(step);
                 run.seqs.push(seq);
             }
@@ -296,4 +326,18 @@ impl Runs {
             !ids.is_empty()
         });
     }
+}
+
+/// What a step holds, roughly in bytes: its label, and its messages'
+/// headers and bodies.
+fn step_bytes(step: &Step) -> usize {
+    let headers = |h: &[(String, String)]| h.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
+    step.label.len()
+        + step.exchange.as_ref().map_or(0, |x| {
+            x.request.target.len()
+                + headers(&x.request.headers)
+                + x.request.body.len()
+                + headers(&x.response.headers)
+                + x.response.body.len()
+        })
 }

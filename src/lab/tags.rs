@@ -5,6 +5,12 @@
 /// The header the lab's client (and the implicit grant's browser script)
 /// puts on its requests so the lab can file them under the run.
 pub const RUN_HEADER: &str = "x-lab-run";
+/// The run's key beside it, which only the lab's own parties hold: with
+/// it, or from the run's own learner's browser, a request may write into
+/// the run. It is never recorded.
+pub const KEY_HEADER: &str = "x-lab-run-key";
+/// The cookie that tells a learner's browser from the others.
+pub const LEARNER_COOKIE: &str = "oauth2_lab_learner";
 /// The lab's browser, playing alice.
 pub const BROWSER_AGENT: &str = "oauth2-lab-user-agent/0.1 (the lab's browser, playing alice)";
 /// The run's app, the `oauth2` crate.

@@ -47,12 +47,13 @@ pub async fn new_run(
     // Each learner's runs are counted by a cookie, so one learner cannot
     // crowd out the others.
     let headers: HeaderMap = leptos_axum::extract().await?;
-    let learner = crate::oauth::util::cookie(&headers, "oauth2_lab_learner").filter(|v| v.len() >= 20 && v.len() <= 80);
+    let learner = crate::oauth::util::cookie(&headers, crate::lab::tags::LEARNER_COOKIE)
+        .filter(|v| v.len() >= 20 && v.len() <= 80);
     let learner = match learner {
         Some(l) => l,
         None => {
             let l = random_token("");
-            let cookie = cookie::Cookie::build(("oauth2_lab_learner", l.clone()))
+            let cookie = cookie::Cookie::build((crate::lab::tags::LEARNER_COOKIE, l.clone()))
                 .path("/")
                 .http_only(true)
                 .same_site(cookie::SameSite::Lax)

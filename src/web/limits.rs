@@ -142,7 +142,7 @@ impl Limits {
         self.rss.load(Ordering::Relaxed)
     }
 
-    fn over_ceiling(&self) -> bool {
+    pub fn over_ceiling(&self) -> bool {
         self.ceiling.is_some_and(|c| self.rss() > c)
     }
 }

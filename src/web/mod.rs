@@ -85,7 +85,9 @@ async fn front(
     if crate::lab::capture::may_belong_to_a_run(&req) {
         // Recording holds a lot across its awaits; boxed, so that the
         // future of every other request stays small.
-        Box::pin(crate::lab::capture::capture(&s.lab, req, inner)).await
+        // Above the memory ceiling, runs record nothing new.
+        let recording = !s.limits.over_ceiling();
+        Box::pin(crate::lab::capture::capture(&s.lab, req, inner, recording)).await
     } else {
         inner(req).await
     }

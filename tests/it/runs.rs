@@ -22,6 +22,11 @@ async fn start_run_with(lab: &Lab, grant: &str, mode: &str, lifecycle: bool, coo
     (r, v)
 }
 
+/// The learner cookie a run's start set: the run's own browser sends it.
+pub fn learner_cookie(start: &Reply) -> String {
+    start.header("set-cookie").split(';').next().unwrap_or_default().to_string()
+}
+
 fn labels(record: &Value) -> Vec<String> {
     record["steps"].as_array().unwrap().iter().map(|s| s["label"].as_str().unwrap().to_string()).collect()
 }
@@ -167,10 +172,18 @@ async fn a_run_records_the_response_as_it_leaves_the_router() {
     // The router adds `Allow` to a 405 as it finishes the response; the
     // record is taken after that, so it holds the header the client got.
     let lab = start().await;
-    let (_, run) = start_run(&lab, "ClientCredentials", "Guided", None).await;
+    let (started, run) = start_run(&lab, "ClientCredentials", "Guided", None).await;
     assert_eq!(run["status"], "Waiting");
     let id = run["id"].as_str().unwrap();
-    let sent = lab.http.get(lab.url("/oauth/token")).header("x-lab-run", id).send().await.unwrap();
+    // The run's own browser, with its learner's cookie.
+    let sent = lab
+        .http
+        .get(lab.url("/oauth/token"))
+        .header("x-lab-run", id)
+        .header("cookie", learner_cookie(&started))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(sent.status(), StatusCode::METHOD_NOT_ALLOWED);
     let allow = sent.headers()["allow"].to_str().unwrap().to_string();
     assert!(allow.contains("POST"), "{allow}");
@@ -184,11 +197,11 @@ async fn a_run_records_the_response_as_it_leaves_the_router() {
 #[tokio::test]
 async fn guided_run_waits_for_the_learner_and_unknown_runs_are_404() {
     let lab = start().await;
-    let (_, run) = start_run(&lab, "ClientCredentials", "Guided", None).await;
+    let (started, run) = start_run(&lab, "ClientCredentials", "Guided", None).await;
     assert_eq!(run["status"], "Waiting");
     assert_eq!(labels(&run), ["POST /oauth/register"]);
     let id = run["id"].as_str().unwrap();
-    let job = lab.post_form(&format!("/lab/runs/{id}/service"), None, &[]).await;
+    let job = lab.post_form_with_cookie(&format!("/lab/runs/{id}/service"), &learner_cookie(&started), &[]).await;
     assert_eq!(job.status, StatusCode::OK);
     let record = lab.get(&format!("/lab/runs/{id}")).await.json();
     assert_eq!(record["status"], "Done");

@@ -81,3 +81,118 @@ async fn one_address_registering_without_end_replaces_only_its_own_oldest_client
     let other = lab.reached_from([127, 0, 0, 5]).register(app).await;
     assert_eq!(other.status, StatusCode::CREATED, "{}", other.text);
 }
+
+#[tokio::test]
+async fn a_run_is_written_only_by_its_own_browser_and_the_lab_and_read_by_anyone() {
+    use crate::runs::learner_cookie;
+    let lab = start().await;
+    let (started, run) = start_run(&lab, "ClientCredentials", "Guided", None).await;
+    let id = run["id"].as_str().unwrap().to_string();
+    let steps = |r: &serde_json::Value| r["steps"].as_array().unwrap().len();
+    let before = steps(&run);
+    // Another machine, holding the id from a shared link.
+    let stranger = lab.reached_from([127, 0, 0, 6]);
+    let planted = stranger
+        .http
+        .post(stranger.url("/x$(touch${IFS}pwned)"))
+        .header("x-lab-run", &id)
+        .header("x-lab-run-key", "a-guess")
+        .body("A".repeat(30_000))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(planted.status(), StatusCode::NOT_FOUND);
+    let api = stranger.get_auth("/api/v1/accounts/verify_credentials", "Bearer at_x").await;
+    assert_eq!(api.status, StatusCode::UNAUTHORIZED);
+    // The run's app refuses to act for them: the run stays as it was.
+    let job = stranger.post_form(&format!("/lab/runs/{id}/service"), None, &[]).await;
+    assert_eq!(job.status, StatusCode::FORBIDDEN, "{}", job.text);
+    assert_eq!(stranger.get(&format!("/lab/runs/{id}/login")).await.status, StatusCode::FORBIDDEN);
+    let record = stranger.get(&format!("/lab/runs/{id}")).await;
+    assert_eq!(record.status, StatusCode::OK, "anyone with the link reads it");
+    assert_eq!(steps(&record.json()), before, "nothing planted");
+    assert_eq!(record.json()["status"], "Waiting");
+    // Its own browser plays it; the run's key never shows in the record.
+    let job = lab.post_form_with_cookie(&format!("/lab/runs/{id}/service"), &learner_cookie(&started), &[]).await;
+    assert_eq!(job.status, StatusCode::OK);
+    let record = lab.get(&format!("/lab/runs/{id}")).await;
+    assert_eq!(record.json()["status"], "Done");
+    assert!(steps(&record.json()) > before);
+    assert!(!record.text.contains("x-lab-run-key") && !record.text.contains("runkey_"), "{}", record.text);
+}
+
+#[tokio::test]
+async fn exports_are_inert_a_replayed_script_runs_no_recorded_byte() {
+    use crate::runs::learner_cookie;
+    let lab = start().await;
+    let (started, run) = start_run(&lab, "ClientCredentials", "Guided", None).await;
+    let id = run["id"].as_str().unwrap().to_string();
+    let cookie = learner_cookie(&started);
+    let dir = std::env::temp_dir().join(format!("oauth2-lab-inert-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let d = dir.display().to_string();
+    // The run's own browser records requests whose every field is hostile.
+    let send = |method: &str, path: String, content_type: String, authorization: String, body: String| {
+        let req = lab
+            .http
+            .request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), lab.url(&path))
+            .header("x-lab-run", &id)
+            .header("cookie", &cookie)
+            .header("content-type", content_type)
+            .header("authorization", authorization)
+            .body(body);
+        async move { req.send().await.unwrap().status() }
+    };
+    send(
+        "POST",
+        format!("/x$(touch$IFS{d}/p1)[link](javascript:alert(1))?state=$(touch$IFS{d}/p2)&q=`touch$IFS{d}/p3`"),
+        format!("application/x-www-form-urlencoded; x=\"$(touch {d}/p4)\"'"),
+        format!("Bearer $(touch {d}/p5)`touch {d}/p6`"),
+        format!("a=$(touch {d}/p7)&b=`touch {d}/p8`&c='\"\n$(touch {d}/p9)\n"),
+    )
+    .await;
+    send(
+        "POST",
+        "/oauth/register".into(),
+        "application/json".into(),
+        "Bearer x".into(),
+        serde_json::json!({ "client_name": format!("$(touch {d}/p10)'`touch {d}/p11`\""), "grant_types": ["client_credentials"] })
+            .to_string(),
+    )
+    .await;
+    send("PWN", format!("/oauth/token?x=$(touch$IFS{d}/p12)"), "text/plain".into(), "Basic x".into(), String::new())
+        .await;
+    let record = lab.get(&format!("/lab/runs/{id}")).await.json();
+    assert!(record["steps"].as_array().unwrap().len() >= 4, "the hostile steps were recorded: {record}");
+
+    let script = lab.get(&format!("/lab/runs/{id}/export.sh")).await.text;
+    assert!(!script.contains("-X PWN"), "only known methods are sent");
+    let path = dir.join("replay.sh");
+    std::fs::write(&path, &script).unwrap();
+    // On the blocking pool, so that this runtime goes on serving the lab.
+    let (base, cwd) = (lab.base.clone(), dir.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("bash").arg(&path).env("LAB", base).current_dir(cwd).output()
+    })
+    .await
+    .unwrap()
+    .expect("bash runs the script");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the script replays to its end: {stderr}\n{script}");
+    assert!(stderr.contains("Replayed"), "{stderr}");
+    let ran: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .filter(|n| n.starts_with('p'))
+        .collect();
+    assert!(ran.is_empty(), "recorded bytes ran as code: {ran:?}\n{script}");
+
+    let md = lab.get(&format!("/lab/runs/{id}/export.md")).await.text;
+    // Outside the code fences, a recorded link is text: its heading has
+    // every bracket escaped.
+    let heading = md.lines().find(|l| l.starts_with("## ") && l.contains("link")).expect("the step's heading");
+    assert!(heading.contains(r"\[link\]\(javascript\:alert\(1\)\)"), "{heading}");
+    let har = lab.get(&format!("/lab/runs/{id}/export.har")).await;
+    assert!(serde_json::from_str::<serde_json::Value>(&har.text).is_ok(), "HAR stays JSON");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -2,7 +2,7 @@
 //! with the run, its `oauth2` crate clients, and its registration.
 
 use crate::lab::runs::RunClient;
-use crate::lab::tags::{CLIENT_AGENT, RUN_HEADER};
+use crate::lab::tags::{CLIENT_AGENT, KEY_HEADER, RUN_HEADER};
 use crate::lab::Lab;
 use crate::oauth::endpoints::{AUTHORIZE, REGISTER, REVOKE, TOKEN};
 use crate::oauth::protocol::GrantType;
@@ -23,14 +23,19 @@ use std::pin::Pin;
 pub struct LabHttp {
     http: reqwest::Client,
     run: String,
+    key: String,
 }
 
 impl LabHttp {
     pub fn new(s: &Lab, run: &str) -> Self {
-        Self { http: s.http.clone(), run: run.to_string() }
+        Self { http: s.http.clone(), run: run.to_string(), key: s.runs.key(run).unwrap_or_default() }
     }
     pub fn request(&self, method: reqwest::Method, url: String) -> reqwest::RequestBuilder {
-        self.http.request(method, url).header(RUN_HEADER, &self.run).header(header::USER_AGENT, CLIENT_AGENT)
+        self.http
+            .request(method, url)
+            .header(RUN_HEADER, &self.run)
+            .header(KEY_HEADER, &self.key)
+            .header(header::USER_AGENT, CLIENT_AGENT)
     }
 }
 
@@ -47,6 +52,9 @@ impl<'c> oauth2::AsyncHttpClient<'c> for LabHttp {
         }
         if let Ok(v) = HeaderValue::from_str(&self.run) {
             request.headers_mut().insert(RUN_HEADER, v);
+        }
+        if let Ok(v) = HeaderValue::from_str(&self.key) {
+            request.headers_mut().insert(KEY_HEADER, v);
         }
         request.headers_mut().insert(header::USER_AGENT, HeaderValue::from_static(CLIENT_AGENT));
         self.http.call(request)

@@ -20,9 +20,34 @@ fn alias(role: Role) -> &'static str {
 }
 
 /// Mermaid text may not hold `;` or `#` (they end a statement or start an
-/// entity); the lab's labels rarely do, but recorded reasons might.
+/// entity), nor a line break; the lab's labels rarely do, but recorded
+/// paths and reasons might. `<` and `>` could open HTML in the diagram.
 fn mermaid_text(s: &str) -> String {
-    s.replace([';', '#'], " ")
+    s.chars().map(|c| if matches!(c, ';' | '#' | '<' | '>') || c.is_control() { ' ' } else { c }).collect()
+}
+
+/// Recorded text as Markdown text that is only text: on one line, with
+/// every character that could start a heading, link, emphasis, code or
+/// HTML escaped (CommonMark's backslash escapes; `<`, `>` and `&` as
+/// entities).
+fn md_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            c if c.is_control() => out.push(' '),
+            // What can open emphasis, code, a link or an autolink, a
+            // heading, a list, a table or a strike-through.
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '!' | '|' | '~' | ':' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A message as it crossed: start line, headers, blank line, body.
@@ -48,7 +73,7 @@ pub fn markdown(record: &RunRecord) -> String {
     let status = match &record.status {
         RunStatus::Waiting => "waiting for the learner".to_string(),
         RunStatus::Done => "complete".to_string(),
-        RunStatus::Failed(why) => format!("ended: {why}"),
+        RunStatus::Failed(why) => format!("ended: {}", md_text(why)),
     };
     let mut md = format!(
         "# OAuth2 Lab run: {}\n\nRun `{}`, {status}. Every message below was recorded as it crossed the wire.\n\n```mermaid\nsequenceDiagram\n",
@@ -79,7 +104,7 @@ pub fn markdown(record: &RunRecord) -> String {
         md.push_str(&format!(
             "\n## Step {}: {}\n\n{} to {}, {}.\n",
             i + 1,
-            step.label,
+            md_text(&step.label),
             step.from.title(),
             step.to.title(),
             match step.channel {
