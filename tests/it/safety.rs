@@ -196,3 +196,59 @@ async fn exports_are_inert_a_replayed_script_runs_no_recorded_byte() {
     assert!(serde_json::from_str::<serde_json::Value>(&har.text).is_ok(), "HAR stays JSON");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn an_open_registration_cannot_make_the_authorization_server_an_open_redirector() {
+    let lab = start().await;
+    let evil = lab
+        .register(serde_json::json!({
+            "client_name": "evil", "redirect_uris": ["https://evil.example/cb"], "grant_types": ["authorization_code"]
+        }))
+        .await
+        .json();
+    let id = evil["client_id"].as_str().unwrap();
+    let r = lab
+        .authorize(&[("client_id", id), ("redirect_uri", "https://evil.example/cb"), ("response_type", "nope")])
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.header("location").is_empty(), "no redirect before sign-in");
+    assert!(r.text.contains("https://evil.example/cb"), "the page names where the error would have gone: {}", r.text);
+    assert!(r.text.contains("unsupported_response_type"));
+    // A trusted redirect URI (this origin) still gets its error, with iss
+    // (RFC 9207).
+    let r =
+        lab.authorize(&[("client_id", "web-app"), ("redirect_uri", &lab.callback()), ("response_type", "nope")]).await;
+    assert_eq!(r.status, StatusCode::FOUND);
+    let p = r.location_params();
+    assert_eq!(p["error"], "unsupported_response_type");
+    assert_eq!(p["iss"], lab.base);
+    let meta = lab.get("/.well-known/oauth-authorization-server").await.json();
+    assert_eq!(meta["authorization_response_iss_parameter_supported"], true);
+}
+
+#[tokio::test]
+async fn introspection_tells_a_client_only_about_its_own_tokens() {
+    let lab = start().await;
+    let web = lab.web_app_tokens().await;
+    let at = web["access_token"].as_str().unwrap();
+    let service = basic("service", "service-secret");
+    let foreign = lab.post_form("/oauth/introspect", Some(&service), &[("token", at)]).await;
+    assert_eq!(foreign.text, r#"{"active":false}"#, "another client's token reveals nothing");
+    let own = lab.post_form("/oauth/introspect", Some(&lab.web_app()), &[("token", at)]).await.json();
+    assert_eq!(own["active"], true);
+    for bad in [
+        lab.post_form("/oauth/introspect", Some(&basic("service", "wrong")), &[("token", at)]).await,
+        lab.post_form("/oauth/introspect", None, &[("token", at), ("client_id", "service"), ("client_secret", "x")])
+            .await,
+        lab.post_form("/oauth/introspect", None, &[("token", at), ("client_id", "spa")]).await,
+    ] {
+        assert_eq!(bad.status, StatusCode::UNAUTHORIZED, "{}", bad.text);
+        assert!(bad.header("www-authenticate").starts_with("Basic"), "{:?}", bad.headers);
+        assert_eq!(bad.error(), "invalid_client");
+    }
+    let meta = lab.get("/.well-known/oauth-authorization-server").await.json();
+    assert_eq!(
+        meta["introspection_endpoint_auth_methods_supported"],
+        serde_json::json!(["client_secret_basic", "client_secret_post"])
+    );
+}

@@ -134,8 +134,12 @@ fn validate(
 }
 
 /// Builds the redirect back to the client, with the parameters in the query
-/// or, for the implicit grant, the fragment (§4.1.2, §4.2.2).
-fn redirect(status: StatusCode, uri: &str, delivery: Delivery, params: &[(&str, String)]) -> Response {
+/// or, for the implicit grant, the fragment (§4.1.2, §4.2.2), and `iss`,
+/// which tells the client which server answered (RFC 9207 §2).
+fn redirect(s: &AuthServer, status: StatusCode, uri: &str, delivery: Delivery, params: &[(&str, String)]) -> Response {
+    let mut params = params.to_vec();
+    params.push(("iss", s.settings.public_url.clone()));
+    let params = &params[..];
     let encoded = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(params.iter().map(|(k, v)| (*k, v.as_str())))
         .finish();
@@ -166,13 +170,43 @@ fn redirect(status: StatusCode, uri: &str, delivery: Delivery, params: &[(&str, 
     res
 }
 
-fn refuse(status: StatusCode, refusal: Refusal) -> Response {
+/// Whether an error may go to `uri` before anyone has signed in: only to
+/// this server's own origin or a loopback host. Anywhere else, a redirect
+/// before sign-in would make the server an open redirector (RFC 9700
+/// §4.11.2): any open registration could send a victim on to any site.
+fn trusted_before_sign_in(settings: &crate::oauth::Settings, uri: &str) -> bool {
+    let (Ok(target), Ok(own)) = (url::Url::parse(uri), url::Url::parse(&settings.public_url)) else {
+        return false;
+    };
+    target.origin() == own.origin() || is_loopback(&target)
+}
+
+/// A loopback host: `localhost`, 127.0.0.0/8 or `::1`.
+pub fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+fn refuse(s: &AuthServer, status: StatusCode, refusal: Refusal) -> Response {
     match refusal {
         Refusal::Page(code, title, message) => error_page(code, &title, &message),
-        Refusal::Redirect { redirect_uri, delivery, state, error } => {
+        Refusal::Redirect { redirect_uri, delivery, state, error } if trusted_before_sign_in(&s.settings, &redirect_uri) => {
             tracing::info!(error = error.code.as_str(), "authorization request refused");
-            redirect(status, &redirect_uri, delivery, &error.redirect_params(state.as_deref()))
+            redirect(s, status, &redirect_uri, delivery, &error.redirect_params(state.as_deref()))
         }
+        Refusal::Redirect { redirect_uri, error, .. } => error_page(
+            StatusCode::BAD_REQUEST,
+            "The request was refused",
+            &format!(
+                "{} ({}). The error would have gone back to {redirect_uri}, but this server sends nobody on to that site before they have signed in, so that it cannot be used to redirect people to any page (RFC 9700 section 4.11.2).",
+                error.description,
+                error.code.as_str()
+            ),
+        ),
     }
 }
 
@@ -184,7 +218,7 @@ fn browser_cookie(headers: &HeaderMap) -> Option<String> {
 pub async fn show(State(s): State<Arc<AuthServer>>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
     let (req, client, _grant) = match validate(&s, query.as_deref().unwrap_or("")) {
         Ok(v) => v,
-        Err(refusal) => return refuse(StatusCode::FOUND, refusal),
+        Err(refusal) => return refuse(&s, StatusCode::FOUND, refusal),
     };
     let (browser, set_cookie) = match browser_cookie(&headers) {
         Some(b) => (b, None),
@@ -267,6 +301,7 @@ pub async fn decide(State(s): State<Arc<AuthServer>>, who: Requester, headers: H
     };
     let back = |error: OAuthError| {
         redirect(
+            &s,
             StatusCode::SEE_OTHER,
             &req.redirect_uri,
             grant.delivery(),
@@ -318,7 +353,7 @@ pub async fn decide(State(s): State<Arc<AuthServer>>, who: Requester, headers: H
     match grant.approve(&s, req, &user, &granted) {
         Ok(params) => {
             tracing::info!(client_id = %req.client_id, response_type = %req.response_type, "authorization approved");
-            redirect(StatusCode::SEE_OTHER, &req.redirect_uri, grant.delivery(), &params)
+            redirect(&s, StatusCode::SEE_OTHER, &req.redirect_uri, grant.delivery(), &params)
         }
         Err(e) if e.status() == StatusCode::SERVICE_UNAVAILABLE => {
             error_page(StatusCode::SERVICE_UNAVAILABLE, "The server is full", &e.description)

@@ -13,22 +13,31 @@ use axum::Json;
 use serde_json::json;
 use std::sync::Arc;
 
-/// Any confidential client may introspect: here, every client plays
-/// resource server too. A public client cannot authenticate, so it may not
-/// (RFC 7662 §2.1).
-pub async fn introspect(State(s): State<Arc<AuthServer>>, req: ClientRequest) -> OAuthResult<Response> {
+/// A confidential client may introspect its own tokens. Of any other
+/// token it learns nothing: `{"active": false}`, as for an unknown one, so
+/// that no client reads another's user, scope or client. A public client
+/// cannot authenticate, so it may not (RFC 7662 §2.1). A client that
+/// fails to authenticate gets 401 with a `WWW-Authenticate` challenge
+/// (§2.3).
+pub async fn introspect(
+    State(s): State<Arc<AuthServer>>,
+    req: Result<ClientRequest, OAuthError>,
+) -> OAuthResult<Response> {
+    let req = req.map_err(challenge)?;
     if !req.client.is_confidential() {
-        return Err(OAuthError::invalid_client(
+        return Err(challenge(OAuthError::invalid_client(
             "Introspection needs client authentication, and a public client has no secret to authenticate with (RFC 7662 section 2.1).",
-            false,
-        ));
+            true,
+        )));
     }
     let token = req
         .params
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("The token parameter is missing (RFC 7662 section 2.1)."))?;
-    let Some(r) = s.tokens.get(token).filter(|r| r.active(s.now(&r.client_id))) else {
-        // §2.2: nothing more, so an inactive token reveals nothing.
+    let mine = |r: &crate::oauth::store::TokenRecord| r.client_id == req.client.client_id;
+    let Some(r) = s.tokens.get(token).filter(|r| mine(r) && r.active(s.now(&r.client_id))) else {
+        // §2.2: nothing more, so an inactive or foreign token reveals
+        // nothing.
         return Ok(no_store(Json(json!({ "active": false }))));
     };
     let mut body = json!({
@@ -48,4 +57,13 @@ pub async fn introspect(State(s): State<Arc<AuthServer>>, req: ClientRequest) ->
         body["username"] = json!(u);
     }
     Ok(no_store(Json(body)))
+}
+
+/// A failed client authentication at this endpoint: 401 with a challenge.
+fn challenge(e: OAuthError) -> OAuthError {
+    if e.code == crate::oauth::error::ErrorCode::InvalidClient {
+        OAuthError::invalid_client(e.description, true)
+    } else {
+        e
+    }
 }

@@ -30,8 +30,10 @@ pub async fn metadata(State(s): State<Arc<AuthServer>>) -> Json<Value> {
         "grant_types_supported": grant_types,
         "token_endpoint_auth_methods_supported": auth_methods,
         "revocation_endpoint_auth_methods_supported": auth_methods,
-        "introspection_endpoint_auth_methods_supported": auth_methods,
+        // A public client cannot introspect (RFC 7662 §2.1).
+        "introspection_endpoint_auth_methods_supported": [AuthMethod::ClientSecretBasic, AuthMethod::ClientSecretPost],
         "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": true,
         "service_documentation": c.url("/"),
     }))
 }
