@@ -10,7 +10,7 @@ use crate::oauth::pages::layout;
 use crate::oauth::store::Bounded;
 use axum::extract::FromRef;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -27,10 +27,11 @@ use std::time::{Duration, Instant};
 
 const PENDING_TTL: Duration = Duration::from_secs(600);
 
-/// The lab client's memory: the PKCE verifier of each grant in flight,
-/// keyed by its `state`, capped and expiring like every store.
+/// The lab client's memory: the PKCE verifier of each grant in flight and
+/// the browser it began in (`binding`), keyed by its `state`, capped and
+/// expiring like every store.
 pub struct DemoApp {
-    pending: Mutex<Bounded<String>>,
+    pending: Mutex<Bounded<(String, [u8; 32])>>,
 }
 
 impl DemoApp {
@@ -117,7 +118,7 @@ fn web_app(
 }
 
 /// Starts an authorization-code grant with PKCE for the demo web app.
-async fn start(State(s): State<Arc<Lab>>) -> Response {
+async fn start(State(s): State<Arc<Lab>>, headers: HeaderMap) -> Response {
     let client = match web_app(&s.settings) {
         Ok(c) => c,
         Err(e) => return lab_page(StatusCode::INTERNAL_SERVER_ERROR, "Configuration error", e),
@@ -129,9 +130,10 @@ async fn start(State(s): State<Arc<Lab>>) -> Response {
         .add_scope(Scope::new("write".into()))
         .set_pkce_challenge(challenge)
         .url();
+    let (browser, set_cookie) = super::binding::browser(&headers, "/lab/callback");
     let saved = s.demo_app.pending.lock().insert(
         Bounded::<String>::key(state.secret()),
-        verifier.secret().clone(),
+        (verifier.secret().clone(), browser),
         Some(Instant::now() + PENDING_TTL),
     );
     if saved.is_err() {
@@ -144,6 +146,9 @@ async fn start(State(s): State<Arc<Lab>>) -> Response {
     let mut res = StatusCode::SEE_OTHER.into_response();
     if let Ok(v) = HeaderValue::from_str(url.as_str()) {
         res.headers_mut().insert(header::LOCATION, v);
+    }
+    if let Some(c) = set_cookie {
+        res.headers_mut().insert(header::SET_COOKIE, c);
     }
     res
 }
@@ -158,13 +163,20 @@ struct Callback {
 
 /// The redirect URI: checks `state`, redeems the code with the verifier,
 /// and calls the API with the token.
-async fn callback(State(s): State<Arc<Lab>>, Query(cb): Query<Callback>) -> Response {
-    let verifier = cb.state.as_deref().and_then(|st| s.demo_app.pending.lock().remove(&Bounded::<String>::key(st)));
+async fn callback(State(s): State<Arc<Lab>>, headers: HeaderMap, Query(cb): Query<Callback>) -> Response {
+    // The grant this state began, if it began in this browser; a callback
+    // planted in another browser leaves it for its own.
+    let verifier = cb.state.as_deref().and_then(|st| {
+        let key = Bounded::<String>::key(st);
+        let mut pending = s.demo_app.pending.lock();
+        let here = pending.get(&key).is_some_and(|(_, b)| super::binding::same_browser(&headers, Some(b)));
+        here.then(|| pending.remove(&key)).flatten().map(|(v, _)| v)
+    });
     let Some(verifier) = verifier else {
         return lab_page(
             StatusCode::BAD_REQUEST,
             "Unknown state",
-            "The state in this callback matches no grant the lab's web app started, so it is refused: it could be a forged callback (CSRF, RFC 6749 section 10.12).",
+            "The state in this callback matches no grant the lab's web app started in this browser, so it is refused: it could be a forged callback (CSRF, RFC 6749 section 10.12, RFC 9700 section 4.7.1).",
         );
     };
     if let Some(error) = cb.error {

@@ -5,6 +5,7 @@
 
 pub mod agent;
 pub mod app;
+pub mod binding;
 pub mod capture;
 pub mod classroom;
 pub mod demo_app;

@@ -40,6 +40,8 @@ pub struct RunState {
     pub client: Option<RunClient>,
     pub pkce_verifier: Option<String>,
     pub state: Option<String>,
+    /// The browser `state` was sent to, by the SHA-256 of its app cookie.
+    pub state_browser: Option<[u8; 32]>,
     /// The implicit grant's script has read the fragment.
     pub fragment_read: bool,
     /// A fast lab clock: how far ahead it is, and while it runs fast, since
@@ -139,6 +141,7 @@ impl Runs {
             client: None,
             pkce_verifier: None,
             state: None,
+            state_browser: None,
             fragment_read: false,
             clock: None,
             device: None,

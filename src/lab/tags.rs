@@ -9,6 +9,10 @@ pub const RUN_HEADER: &str = "x-lab-run";
 /// it, or from the run's own learner's browser, a request may write into
 /// the run. It is never recorded.
 pub const KEY_HEADER: &str = "x-lab-run-key";
+/// The cookie that binds an app's `state` to the browser that began the
+/// login (RFC 6749 §10.12, RFC 9700 §4.7.1): the demo web app's and each
+/// run's app's.
+pub const APP_BROWSER_COOKIE: &str = "oauth2_lab_app";
 /// The cookie that tells a learner's browser from the others.
 pub const LEARNER_COOKIE: &str = "oauth2_lab_learner";
 /// The lab's browser, playing alice.

@@ -85,8 +85,8 @@ fn getting_a_grant(kind: StepKind, grant: Grant) -> Narration {
                 "https://www.rfc-editor.org/rfc/rfc6749#section-4.2.2",
             ),
             _ => n(
-                "The browser brings the code and state to the app's redirect URI. The app checks that state is the one it sent (against CSRF), then redeems the code on the back channel before it answers the browser.",
-                "RFC 6749 §4.1.2, §10.12",
+                "The browser brings the code and state to the app's redirect URI. The app checks that state is the one it sent, to this same browser: the cookie it set when the login began must come back with the callback. A callback planted in another browser (CSRF) fails that check. Then it redeems the code on the back channel before it answers the browser.",
+                "RFC 6749 §10.12, RFC 9700 §4.7.1",
                 "https://www.rfc-editor.org/rfc/rfc6749#section-10.12",
             ),
         },

@@ -188,7 +188,11 @@ async fn lab_client_finishes_a_grant_through_its_callback() {
     let back = approve(&lab, &url, &["read", "write"]).await;
     let loc = back.header("location");
     let path = loc.trim_start_matches(&lab.base);
-    let done = lab.get(path).await;
+    // The browser that began the login, with the cookie its state is
+    // bound to.
+    let browser = start.header("set-cookie").split(';').next().unwrap().to_string();
+    let in_browser = |path: &str| lab.http.get(lab.url(path)).header("cookie", browser.clone()).send();
+    let done = reply(in_browser(path).await.unwrap()).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.text);
     // The account as the API answered it, as text (Leptos escapes `<`, `>`
     // and `&` in text; quotes need no escaping there).
@@ -196,7 +200,7 @@ async fn lab_client_finishes_a_grant_through_its_callback() {
     assert!(done.text.contains(r#""username": "alice""#), "{}", done.text);
     assert!(done.text.contains("data-testid=\"access-token\">at_"));
     // The same callback again: its state is spent.
-    assert_eq!(lab.get(path).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(in_browser(path).await.unwrap().status(), StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]
@@ -205,6 +209,16 @@ async fn lab_client_callback_with_a_bad_code_is_400_not_5xx() {
     let start = lab.get("/lab/start").await;
     let url = url::Url::parse(&start.header("location")).unwrap();
     let state = url.query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
-    let r = lab.get(&format!("/lab/callback?state={state}&code=garbage")).await;
+    let browser = start.header("set-cookie").split(';').next().unwrap().to_string();
+    let r = reply(
+        lab.http
+            .get(lab.url(&format!("/lab/callback?state={state}&code=garbage")))
+            .header("cookie", browser)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert!(r.text.contains("The token request was refused"), "{}", r.text);
 }

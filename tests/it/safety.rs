@@ -252,3 +252,30 @@ async fn introspection_tells_a_client_only_about_its_own_tokens() {
         serde_json::json!(["client_secret_basic", "client_secret_post"])
     );
 }
+
+#[tokio::test]
+async fn a_callback_planted_in_another_browser_signs_nobody_in() {
+    let lab = start().await;
+    // Mallory begins the demo web app's login in her browser, signs in as
+    // herself, and keeps the callback link instead of following it.
+    let started = lab.get("/lab/start").await;
+    let url = url::Url::parse(&started.header("location")).unwrap();
+    let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mallory = [("decision", "approve"), ("username", "mallory"), ("password", "attacker"), ("scope", "read")];
+    let back = lab.consent(&pairs, &mallory).await;
+    let link = back.header("location");
+    assert!(link.contains("code=") && link.contains("state="), "{link}");
+    // alice opens it in her own browser: refused, nobody signed in.
+    let alice = lab.reached_from([127, 0, 0, 7]);
+    let opened = alice.get(link.trim_start_matches(&lab.base)).await;
+    assert_eq!(opened.status, StatusCode::BAD_REQUEST, "{}", opened.text);
+    assert!(opened.text.contains("in this browser"), "{}", opened.text);
+    assert!(!opened.text.contains("access-token"));
+    // In Mallory's own browser the link still works: the defence is the
+    // browser binding, not a broken app.
+    let cookie = started.header("set-cookie").split(';').next().unwrap().to_string();
+    let own = reply(lab.http.get(&link).header("cookie", cookie).send().await.unwrap()).await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.text);
+    assert!(own.text.contains(r#""username": "mallory""#));
+}

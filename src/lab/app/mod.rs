@@ -7,6 +7,7 @@ pub mod http;
 pub mod page;
 pub mod token;
 
+use super::binding;
 use super::runs::RunClient;
 use super::tags::RUN_HEADER;
 use super::Lab;
@@ -14,7 +15,7 @@ use crate::oauth::util::random_token;
 use crate::run::{Grant, Mode, RunStatus};
 use axum::body::Bytes;
 use axum::extract::{FromRef, Path, Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -47,7 +48,7 @@ fn run_parts(s: &Lab, run: &str) -> Option<(Grant, Mode, RunClient)> {
 
 /// The app's start page: a redirect to the authorization server for the
 /// browser grants, a form of its own for the others.
-async fn login(State(s): State<Arc<Lab>>, Path(run): Path<String>) -> Response {
+async fn login(State(s): State<Arc<Lab>>, Path(run): Path<String>, headers: HeaderMap) -> Response {
     let Some((grant, _, c)) = run_parts(&s, &run) else {
         return (StatusCode::NOT_FOUND, "no such run").into_response();
     };
@@ -70,13 +71,18 @@ async fn login(State(s): State<Arc<Lab>>, Path(run): Path<String>) -> Response {
                 verifier = Some(v.secret().clone());
             }
             let (url, state) = req.url();
+            let (browser, set_cookie) = binding::browser(&headers, &format!("/lab/runs/{run}/"));
             s.runs.with(&run, |r| {
                 r.pkce_verifier = verifier;
                 r.state = Some(state.secret().clone());
+                r.state_browser = Some(browser);
             });
             let mut res = StatusCode::FOUND.into_response();
             if let Ok(v) = HeaderValue::from_str(url.as_str()) {
                 res.headers_mut().insert(header::LOCATION, v);
+            }
+            if let Some(c) = set_cookie {
+                res.headers_mut().insert(header::SET_COOKIE, c);
             }
             res
         }
@@ -119,26 +125,35 @@ struct CallbackQuery {
     error_description: Option<String>,
 }
 
-async fn callback(State(s): State<Arc<Lab>>, Path(run): Path<String>, Query(q): Query<CallbackQuery>) -> Response {
+async fn callback(
+    State(s): State<Arc<Lab>>,
+    Path(run): Path<String>,
+    headers: HeaderMap,
+    Query(q): Query<CallbackQuery>,
+) -> Response {
     let Some((grant, _, c)) = run_parts(&s, &run) else {
         return (StatusCode::NOT_FOUND, "no such run").into_response();
     };
     if grant == Grant::Implicit {
         return implicit_page(&run);
     }
-    let (expected, vulnerable) = s
+    let (expected, browser, vulnerable) = s
         .runs
         .with(&run, |r| {
             (
                 r.state.clone(),
+                r.state_browser,
                 r.record.vulnerable && r.record.scenario == Some(crate::run::scenario::Scenario::CsrfState),
             )
         })
         .unwrap_or_default();
     // The lab-only vulnerable switch of the csrf-state scenario: an app
-    // that does not check state.
+    // that does not check state, nor the browser it went to.
     if !vulnerable && (q.state.is_none() || q.state != expected) {
         return fail(&s, &run, "The state in the callback is not the one this app sent: refused as a possible CSRF (RFC 6749 section 10.12).");
+    }
+    if !vulnerable && !binding::same_browser(&headers, browser.as_ref()) {
+        return fail(&s, &run, "This callback came back in another browser than the one the login began in: its state is bound to that browser's cookie, so it is refused as a possible CSRF (RFC 6749 section 10.12, RFC 9700 section 4.7.1).");
     }
     if let Some(error) = q.error {
         let why = format!("{error}: {}", q.error_description.unwrap_or_default());
