@@ -21,6 +21,9 @@ const MAX_CLOCK_WAIT: Duration = Duration::from_secs(30);
 
 /// Plays `scenario` in run `run`, which the caller created.
 pub async fn play(s: &Lab, run: &str, scenario: Scenario, clock_speed: u64) -> Result<(), String> {
+    // However the scenario ends, its request dropped or timed out
+    // included, its vulnerable switch goes off.
+    let _disarm = Disarm { s, run };
     let c = register_as(s, run, Grant::AuthorizationCode, scenario.public_client()).await?;
     let result = match scenario {
         Scenario::CsrfState => csrf_state(s, run, &c).await,
@@ -39,12 +42,23 @@ pub async fn play(s: &Lab, run: &str, scenario: Scenario, clock_speed: u64) -> R
         Scenario::RevokedToken => revoked_token(s, run, &c).await,
         Scenario::TokenInUrl => token_in_url(s, run).await,
     };
-    s.runs.disarm(run);
     match &result {
         Ok(()) => s.runs.finish_scenario(run, RunStatus::Done),
         Err(e) => s.runs.finish_scenario(run, RunStatus::Failed(e.clone())),
     }
     result
+}
+
+/// Turns a run's vulnerable switch off when dropped.
+struct Disarm<'a> {
+    s: &'a Lab,
+    run: &'a str,
+}
+
+impl Drop for Disarm<'_> {
+    fn drop(&mut self) {
+        self.s.runs.disarm(self.run);
+    }
 }
 
 /// A step off the wire, where it happens in the story.

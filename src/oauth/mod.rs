@@ -86,7 +86,8 @@ impl AuthServer {
             let _ = store.insert(client, None, None);
         }
         let users = Arc::new(MemoryUsers::new(users, settings.max_failed_logins, settings.lockout));
-        let codes = Arc::new(MemoryCodes::new(settings.max_codes));
+        let tokens_live = settings.access_token_ttl.max(settings.refresh_token_ttl);
+        let codes = Arc::new(MemoryCodes::new(settings.max_codes, settings.max_tokens, tokens_live));
         let tokens = Arc::new(MemoryTokens::new(settings.max_tokens, settings.max_tokens_per_client));
         let devices =
             Arc::new(store::Devices::new(settings.max_pending, settings.device_ttl, settings.device_interval));

@@ -6,7 +6,6 @@ use super::ResourceServer;
 use crate::demo::SCOPES;
 use crate::oauth::error::OAuthError;
 use crate::oauth::util::{media_type, now_secs, Params};
-use axum::body::Bytes;
 use axum::extract::FromRef;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -92,12 +91,24 @@ fn needs_user() -> Response {
         .into_response()
 }
 
+/// The token is checked before the body is read: a request with a bad one
+/// is answered from its headers alone. Only a request with no credentials
+/// at all has its body read, to say so if the token is in it.
 async fn post_status(
     State(s): State<Arc<ResourceServer>>,
     bearer: Result<Bearer, BearerRejection>,
     headers: HeaderMap,
-    body: Bytes,
+    req: axum::extract::Request,
 ) -> Response {
+    let bearer = match bearer {
+        Ok(b) => Ok(b),
+        Err(BearerRejection::Missing) => Err(BearerRejection::Missing),
+        Err(rejection) => return rejection.into_response(),
+    };
+    let body = match axum::body::to_bytes(req.into_body(), usize::MAX).await {
+        Ok(b) => b,
+        Err(_) => return unprocessable("The request body could not be read."),
+    };
     let (text, token_in_body) = match media_type(&headers).as_str() {
         "application/json" => match serde_json::from_slice::<Value>(&body) {
             Ok(v) => (v.get("status").and_then(Value::as_str).map(str::to_string), v.get("access_token").is_some()),

@@ -279,3 +279,75 @@ async fn a_callback_planted_in_another_browser_signs_nobody_in() {
     assert_eq!(own.status, StatusCode::OK, "{}", own.text);
     assert!(own.text.contains(r#""username": "mallory""#));
 }
+
+#[tokio::test]
+async fn standards_points_loopback_ports_replays_and_pkce_parameters() {
+    let lab = start_with(|c| c.code_ttl = std::time::Duration::from_millis(300)).await;
+    // RFC 8252 §7.3: a native app's loopback redirect URI, registered
+    // without a port, is good at any port; with a port, only at that one.
+    let native = lab
+        .register(serde_json::json!({
+            "client_name": "native", "redirect_uris": ["http://127.0.0.1/cb", "http://127.0.0.1:7000/fixed"],
+            "grant_types": ["authorization_code"], "token_endpoint_auth_method": "none"
+        }))
+        .await
+        .json();
+    let id = native["client_id"].as_str().unwrap();
+    let ch = s256(VERIFIER);
+    let lab = &lab;
+    let ask = |uri: &'static str| {
+        let ch = ch.clone();
+        async move {
+            lab.authorize(&[
+                ("response_type", "code"),
+                ("client_id", id),
+                ("redirect_uri", uri),
+                ("code_challenge", &ch),
+                ("code_challenge_method", "S256"),
+            ])
+            .await
+        }
+    };
+    assert_eq!(ask("http://127.0.0.1:51234/cb").await.status, StatusCode::OK, "any port");
+    assert_eq!(ask("http://127.0.0.1:7001/fixed").await.status, StatusCode::BAD_REQUEST, "a registered port holds");
+    assert_eq!(ask("http://127.0.0.1:51234/other").await.status, StatusCode::BAD_REQUEST, "the path must match");
+    // code_challenge_method alone is invalid_request.
+    let r = lab
+        .authorize(&[
+            ("response_type", "code"),
+            ("client_id", "web-app"),
+            ("redirect_uri", &lab.callback()),
+            ("code_challenge_method", "S256"),
+        ])
+        .await;
+    assert_eq!(r.location_params()["error"], "invalid_request");
+    // A code replayed after its 60 seconds (here 300 ms) is still caught,
+    // and the tokens issued from it are revoked.
+    let code = lab.code_for(&[]).await["code"].clone();
+    let redeem = || {
+        let (code, cb) = (code.clone(), lab.callback());
+        async move {
+            lab.token(
+                Some(&lab.web_app()),
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("code", &code),
+                    ("redirect_uri", &cb),
+                    ("code_verifier", VERIFIER),
+                ],
+            )
+            .await
+        }
+    };
+    let tokens = redeem().await.json();
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let replay = redeem().await;
+    assert_eq!(replay.error(), "invalid_grant");
+    assert!(replay.json()["error_description"].as_str().unwrap().contains("already used"), "{}", replay.text);
+    let at = tokens["access_token"].as_str().unwrap();
+    let api = lab.get_auth("/api/v1/accounts/verify_credentials", &format!("Bearer {at}")).await;
+    assert_eq!(api.status, StatusCode::UNAUTHORIZED, "the replay revoked the code's tokens");
+    // The API checks the token before it reads the body.
+    let r = lab.post_raw("/api/v1/statuses", "application/json", b"{not json".to_vec(), Some("Bearer at_nope")).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+}

@@ -38,7 +38,7 @@ fn page(title: &str, message: impl Into<String>) -> Refusal {
 fn redirect_uri(s: &AuthServer, client: &Client, params: &Params) -> Result<String, Refusal> {
     let client_id = &client.client_id;
     match params.get("redirect_uri") {
-        Some(uri) if client.redirect_uris.iter().any(|r| r == uri) => Ok(uri.to_string()),
+        Some(uri) if client.redirect_uris.iter().any(|r| r == uri || loopback_any_port(r, uri)) => Ok(uri.to_string()),
         // With exact matching off for this client (`Hooks`): go-oauth2's
         // rule, any URI whose host ends with a registered host.
         Some(uri)
@@ -360,6 +360,28 @@ pub async fn decide(State(s): State<Arc<AuthServer>>, who: Requester, headers: H
         }
         Err(e) => back(e),
     }
+}
+
+/// RFC 8252 §7.3: a native app's loopback IP redirect URI, registered
+/// without a port, matches at any port, since the app listens on whichever
+/// port it gets. Everything else must match exactly.
+fn loopback_any_port(registered: &str, uri: &str) -> bool {
+    let (Ok(r), Ok(u)) = (url::Url::parse(registered), url::Url::parse(uri)) else { return false };
+    let loopback_ip = |x: &url::Url| match x.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        _ => false,
+    };
+    r.scheme() == "http"
+        && u.scheme() == "http"
+        && loopback_ip(&r)
+        && r.port().is_none()
+        && r.host() == u.host()
+        && r.path() == u.path()
+        && r.query() == u.query()
+        && u.fragment().is_none()
+        && u.username().is_empty()
+        && u.password().is_none()
 }
 
 /// go-oauth2/oauth2's old `DefaultValidateURI` (its issues 105 and 298):

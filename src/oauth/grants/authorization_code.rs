@@ -28,6 +28,11 @@ impl AuthorizeGrant for AuthorizationCode {
     /// clients, which have no secret to protect the code (RFC 9700 §2.1.1).
     fn check(&self, client: &Client, params: &Params) -> OAuthResult<Option<String>> {
         let challenge = params.get("code_challenge");
+        if challenge.is_none() && params.contains("code_challenge_method") {
+            return Err(OAuthError::invalid_request(
+                "code_challenge_method was sent without code_challenge: send both, or neither (RFC 7636 section 4.3).",
+            ));
+        }
         match params.get("code_challenge_method") {
             Some("S256") => {}
             Some("plain") => {

@@ -129,43 +129,52 @@ impl UserStore for MemoryUsers {
     }
 }
 
-struct CodeEntry {
-    grant: CodeGrant,
-    used: bool,
-}
-
+/// Codes not yet redeemed, and codes spent: a spent code is remembered,
+/// apart, for as long as the tokens issued from it can live, so a replay
+/// is caught (and the tokens revoked) whenever it comes, and spent codes
+/// never crowd out new ones.
 pub struct MemoryCodes {
-    inner: Mutex<Bounded<CodeEntry>>,
+    live: Mutex<Bounded<CodeGrant>>,
+    spent: Mutex<Bounded<CodeGrant>>,
+    remember_spent: Duration,
 }
 
 impl MemoryCodes {
-    pub fn new(cap: usize) -> Self {
-        Self { inner: Mutex::new(Bounded::new(cap)) }
+    /// At most `cap` codes waiting, and spent ones kept for `remember_spent`.
+    pub fn new(cap: usize, spent_cap: usize, remember_spent: Duration) -> Self {
+        Self { live: Mutex::new(Bounded::new(cap)), spent: Mutex::new(Bounded::new(spent_cap)), remember_spent }
     }
 }
 
 impl CodeStore for MemoryCodes {
     fn insert(&self, code: &str, grant: CodeGrant, expires: Instant) -> Result<(), StoreFull> {
-        let key = Bounded::<CodeEntry>::key(code);
-        self.inner.lock().insert(key, CodeEntry { grant, used: false }, Some(expires))
+        self.live.lock().insert(Bounded::<CodeGrant>::key(code), grant, Some(expires))
     }
     fn redeem(&self, code: &str, accept: &mut dyn FnMut(&CodeGrant) -> bool) -> Redeem {
-        let mut inner = self.inner.lock();
-        match inner.get_mut(&Bounded::<CodeEntry>::key(code)) {
-            None => Redeem::Unknown,
-            Some(e) if e.used => Redeem::Replayed(e.grant.clone()),
-            Some(e) if accept(&e.grant) => {
-                e.used = true;
-                Redeem::Fresh(e.grant.clone())
-            }
-            Some(_) => Redeem::Refused,
+        let key = Bounded::<CodeGrant>::key(code);
+        let mut live = self.live.lock();
+        let Some(grant) = live.get(&key) else {
+            drop(live);
+            return match self.spent.lock().get(&key) {
+                Some(grant) => Redeem::Replayed(grant.clone()),
+                None => Redeem::Unknown,
+            };
+        };
+        if !accept(grant) {
+            return Redeem::Refused;
         }
+        let Some(grant) = live.remove(&key) else { return Redeem::Unknown };
+        // When the spent set is full, a replay after this is taken for
+        // an unknown code: refused all the same, without the revocation.
+        let _ = self.spent.lock().insert(key, grant.clone(), Some(Instant::now() + self.remember_spent));
+        Redeem::Fresh(grant)
     }
 }
 
 impl Sweep for MemoryCodes {
     fn sweep(&self, now: Instant) {
-        self.inner.lock().sweep(now)
+        self.live.lock().sweep(now);
+        self.spent.lock().sweep(now);
     }
 }
 
