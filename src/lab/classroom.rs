@@ -40,17 +40,28 @@ struct Class {
 
 pub struct Classes {
     inner: Mutex<Bounded<Class>>,
+    /// Each presenter's classes, by the requester that opened them, oldest
+    /// first.
+    by_owner: Mutex<std::collections::HashMap<String, std::collections::VecDeque<[u8; 32]>>>,
 }
+
+/// Classes one requester may hold open; past it, its oldest ends.
+pub const CLASSES_PER_REQUESTER: usize = 5;
 
 impl Default for Classes {
     fn default() -> Self {
-        Self { inner: Mutex::new(Bounded::new(MAX_CLASSES)) }
+        Self { inner: Mutex::new(Bounded::new(MAX_CLASSES)), by_owner: Mutex::default() }
     }
 }
 
 impl Classes {
     pub fn sweep(&self, now: Instant) {
-        self.inner.lock().sweep(now);
+        let mut inner = self.inner.lock();
+        inner.sweep(now);
+        self.by_owner.lock().retain(|_, keys| {
+            keys.retain(|k| inner.get(k).is_some());
+            !keys.is_empty()
+        });
     }
 }
 
@@ -67,13 +78,28 @@ fn is_view(v: &str) -> bool {
 }
 
 impl Classes {
-    /// A new class: its id and the presenter's key. `None` when full.
-    pub fn open(&self) -> Option<(String, String)> {
+    /// A new class opened by `owner` (a `Requester`): its id and the
+    /// presenter's key. The owner's oldest class ends past
+    /// `CLASSES_PER_REQUESTER`. `None` when full.
+    pub fn open(&self, owner: &str) -> Option<(String, String)> {
         let id = random_token("class_");
         let key = random_token("key_");
         let (view, _) = watch::channel(String::new());
         let class = Class { key_hash: sha256(key.as_bytes()), view, seq: Default::default() };
-        self.inner.lock().insert(Bounded::<Class>::key(&id), class, Some(Instant::now() + CLASS_TTL)).ok()?;
+        let class_key = Bounded::<Class>::key(&id);
+        let mut inner = self.inner.lock();
+        let mut by_owner = self.by_owner.lock();
+        let mine = by_owner.entry(owner.to_string()).or_default();
+        while mine.len() >= CLASSES_PER_REQUESTER {
+            match mine.pop_front() {
+                Some(oldest) => {
+                    inner.remove(&oldest);
+                }
+                None => break,
+            }
+        }
+        inner.insert(class_key, class, Some(Instant::now() + CLASS_TTL)).ok()?;
+        mine.push_back(class_key);
         Some((id, key))
     }
 

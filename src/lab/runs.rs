@@ -13,6 +13,9 @@ use subtle::ConstantTimeEq;
 /// How long a run is kept unless configured otherwise.
 pub const RUN_TTL: Duration = Duration::from_secs(3600);
 pub const RUNS_PER_LEARNER: usize = 20;
+/// Runs started from one address (`Requester`), all its learners together:
+/// a learner who drops their cookie is still one party.
+pub const RUNS_PER_REQUESTER: usize = 100;
 /// A run has a few dozen steps at most; past this it stops recording.
 pub const MAX_STEPS: usize = 64;
 /// What one run's steps may hold in all, headers and bodies; past it the
@@ -70,7 +73,25 @@ impl RunState {
 struct Inner {
     by_id: Bounded<RunState>,
     by_client: Bounded<String>,
+    /// Each party's runs, oldest first: a learner, or a requester.
     learners: HashMap<String, VecDeque<String>>,
+}
+
+impl Inner {
+    /// Files run `id` under `party`, whose oldest run goes past `cap`.
+    fn admit(&mut self, party: String, id: String, cap: usize) {
+        let mine = self.learners.entry(party).or_default();
+        mine.push_back(id);
+        if mine.len() <= cap {
+            return;
+        }
+        if let Some(old) = mine.pop_front() {
+            let gone = self.by_id.remove(&Bounded::<RunState>::key(&old));
+            if let Some(client) = gone.and_then(|r| r.client) {
+                self.by_client.remove(&Bounded::<String>::key(&client.client_id));
+            }
+        }
+    }
 }
 
 pub struct Runs {
@@ -103,12 +124,14 @@ impl Runs {
         self.seq.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// A new run for `learner`; the learner's oldest run goes when it has
-    /// too many. `None` when the store is full.
+    /// A new run for `learner`, started from `requester`; the party's
+    /// oldest run goes when it has too many (per learner, then per
+    /// requester). `None` when the store is full.
     #[allow(clippy::too_many_arguments)]
     pub fn create(
         &self,
         learner: &str,
+        requester: &str,
         grant: Grant,
         mode: Mode,
         lifecycle: bool,
@@ -152,16 +175,8 @@ impl Runs {
         if jwt {
             self.jwts.fetch_add(1, Ordering::Relaxed);
         }
-        let mine = inner.learners.entry(learner.to_string()).or_default();
-        mine.push_back(id);
-        if mine.len() > RUNS_PER_LEARNER {
-            if let Some(old) = mine.pop_front() {
-                let gone = inner.by_id.remove(&Bounded::<RunState>::key(&old));
-                if let Some(client) = gone.and_then(|r| r.client) {
-                    inner.by_client.remove(&Bounded::<String>::key(&client.client_id));
-                }
-            }
-        }
+        inner.admit(format!("learner:{learner}"), id.clone(), RUNS_PER_LEARNER);
+        inner.admit(format!("from:{requester}"), id, RUNS_PER_REQUESTER);
         Some(())
     }
 

@@ -9,7 +9,8 @@ use leptos_router::hooks::use_params_map;
 #[server(prefix = "/lab/fn", endpoint = "open_class")]
 pub async fn open_class() -> Result<(String, String), ServerFnError> {
     let lab = expect_context::<std::sync::Arc<crate::lab::Lab>>();
-    lab.classes.open().ok_or_else(|| {
+    let requester: crate::oauth::Requester = leptos_axum::extract().await?;
+    lab.classes.open(&requester.0).ok_or_else(|| {
         if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
             opts.set_status(axum::http::StatusCode::SERVICE_UNAVAILABLE);
         }

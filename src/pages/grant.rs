@@ -67,9 +67,13 @@ pub async fn new_run(
             l
         }
     };
+    let requester: crate::oauth::Requester = leptos_axum::extract().await?;
     let id = random_token("run_");
     let start_url = format!("/lab/runs/{id}/login");
-    if s.runs.create(&learner, grant, mode, lifecycle, id.clone(), start_url, scenario, vulnerable, jwt).is_none() {
+    if s.runs
+        .create(&learner, &requester.0, grant, mode, lifecycle, id.clone(), start_url, scenario, vulnerable, jwt)
+        .is_none()
+    {
         if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
             opts.set_status(axum::http::StatusCode::SERVICE_UNAVAILABLE);
         }

@@ -351,3 +351,24 @@ async fn standards_points_loopback_ports_replays_and_pkce_parameters() {
     let r = lab.post_raw("/api/v1/statuses", "application/json", b"{not json".to_vec(), Some("Bearer at_nope")).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
 }
+
+#[tokio::test]
+async fn one_presenter_opening_classes_without_end_ends_only_their_own_oldest() {
+    let lab = start_with(|c| c.rate_per_minute = 0).await;
+    let open = |l: &Lab| {
+        let l = Lab { base: l.base.clone(), http: l.http.clone() };
+        async move {
+            let r = l.server_fn("open_class", "", None).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+            r.json()[0].as_str().unwrap().to_string()
+        }
+    };
+    let other = open(&lab.reached_from([127, 0, 0, 9])).await;
+    let flooder = lab.reached_from([127, 0, 0, 8]);
+    let first = open(&flooder).await;
+    for _ in 0..12 {
+        open(&flooder).await;
+    }
+    assert_eq!(lab.get(&format!("/lab/classes/{first}/qr.svg")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(lab.get(&format!("/lab/classes/{other}/qr.svg")).await.status, StatusCode::OK, "others' classes go on");
+}
