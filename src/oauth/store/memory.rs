@@ -227,10 +227,14 @@ impl TokenStore for MemoryTokens {
     fn insert(&self, token: &str, mut record: TokenRecord, expires: Instant) -> Result<(), StoreFull> {
         let key = Bounded::<TokenRecord>::key(token);
         record.revoked |= self.family_revoked(record.family);
-        let client_id = record.client_id.clone();
         let mut inner = self.inner.lock();
         let Tokens { by_key, by_client } = &mut *inner;
-        let mine = by_client.entry(client_id).or_default();
+        // The client's list, made on its first token only: no allocation
+        // per token on the token endpoint's path.
+        if !by_client.contains_key(&record.client_id) {
+            by_client.insert(record.client_id.clone(), VecDeque::new());
+        }
+        let Some(mine) = by_client.get_mut(&record.client_id) else { return Err(StoreFull) };
         while mine.len() >= self.per_client {
             match mine.pop_front() {
                 Some(oldest) => {
