@@ -90,14 +90,7 @@ impl Classes {
         let mut inner = self.inner.lock();
         let mut by_owner = self.by_owner.lock();
         let mine = by_owner.entry(owner.to_string()).or_default();
-        while mine.len() >= CLASSES_PER_REQUESTER {
-            match mine.pop_front() {
-                Some(oldest) => {
-                    inner.remove(&oldest);
-                }
-                None => break,
-            }
-        }
+        inner.make_way(mine, CLASSES_PER_REQUESTER);
         inner.insert(class_key, class, Some(Instant::now() + CLASS_TTL)).ok()?;
         mine.push_back(class_key);
         Some((id, key))

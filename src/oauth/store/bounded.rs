@@ -80,6 +80,15 @@ impl<V> Bounded<V> {
         self.map.retain(|_, (_, exp)| exp.is_none_or(|e| now < e));
     }
 
+    /// Makes way in `owned`, one party's keys oldest first, for one more:
+    /// past `cap`, the party's oldest entries leave the list and the store.
+    pub fn make_way(&mut self, owned: &mut std::collections::VecDeque<[u8; 32]>, cap: usize) {
+        while owned.len() >= cap.max(1) {
+            let Some(oldest) = owned.pop_front() else { break };
+            self.map.remove(&oldest);
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.map.len()
     }

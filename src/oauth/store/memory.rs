@@ -38,14 +38,7 @@ impl ClientStore for MemoryClients {
         let Clients { by_id, by_owner } = &mut *inner;
         let Some(owner) = owner else { return by_id.insert(key, Arc::new(client), expires) };
         let mine = by_owner.entry(owner.to_string()).or_default();
-        while mine.len() >= self.per_owner {
-            match mine.pop_front() {
-                Some(oldest) => {
-                    by_id.remove(&oldest);
-                }
-                None => break,
-            }
-        }
+        by_id.make_way(mine, self.per_owner);
         by_id.insert(key, Arc::new(client), expires)?;
         mine.push_back(key);
         Ok(())
@@ -235,14 +228,7 @@ impl TokenStore for MemoryTokens {
             by_client.insert(record.client_id.clone(), VecDeque::new());
         }
         let Some(mine) = by_client.get_mut(&record.client_id) else { return Err(StoreFull) };
-        while mine.len() >= self.per_client {
-            match mine.pop_front() {
-                Some(oldest) => {
-                    by_key.remove(&oldest);
-                }
-                None => break,
-            }
-        }
+        by_key.make_way(mine, self.per_client);
         by_key.insert(key, Box::new(record), Some(expires))?;
         mine.push_back(key);
         Ok(())
