@@ -60,7 +60,7 @@ pub const DEMO_CLIENTS: [DemoClient; 4] = [
     DemoClient {
         client_id: "first-party",
         client_name: "Lab first-party app",
-        kind: "first-party app trusted with passwords",
+        kind: "first-party app with the password grant, kept to show why not",
         secret: Some("first-party-secret"),
         redirect_path: "",
         grant_types: &["password", "refresh_token"],

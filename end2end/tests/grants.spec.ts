@@ -193,6 +193,26 @@ for (const slug of Object.keys(EXPECTED)) {
   });
 }
 
+test("the implicit callback page checks state before it reads a token", async ({ page }) => {
+  await open(page, "implicit");
+  await page.getByRole("radio", { name: /Guided/ }).check();
+  await page.getByTestId("run").click();
+  await actInPane(page, "implicit");
+  await checkRun(page, "implicit");
+  const href = await page.getByTestId("record-link").getAttribute("href");
+  const before = await (await page.request.get(href!)).json();
+  const callback = before.steps.find((s: any) => s.label.endsWith("/callback")).exchange.request.target;
+  // A fragment with a state the app never sent, in the same browser: the
+  // script refuses it and calls no API.
+  const forged = await page.context().newPage();
+  await forged.goto(`${callback.split("?")[0]}#access_token=at_forged&token_type=Bearer&state=forged`);
+  await expect(forged.locator("#out")).toContainText("refused as a possible CSRF");
+  const after = await (await page.request.get(href!)).json();
+  expect(after.steps.filter((s: any) => s.label.startsWith("GET /api/")).length).toBe(
+    before.steps.filter((s: any) => s.label.startsWith("GET /api/")).length,
+  );
+});
+
 test("guided: denying consent plays the access_denied path", async ({ page }) => {
   await open(page, "authorization-code");
   await page.getByRole("radio", { name: /Guided/ }).check();

@@ -12,6 +12,7 @@ const SCENARIOS: Record<string, { answer: RegExp; switchable: boolean; attacker:
   "insufficient-scope": { answer: /403 Forbidden: insufficient_scope/, switchable: false, attacker: false },
   "revoked-token": { answer: /401 Unauthorized: invalid_token/, switchable: false, attacker: false },
   "token-in-url": { answer: /400 Bad Request: invalid_request/, switchable: true, attacker: false },
+  "secret-in-url": { answer: /405 Method Not Allowed: invalid_request/, switchable: true, attacker: false },
 };
 
 async function hydrated(page: Page, path: string) {

@@ -214,14 +214,17 @@ impl Browser<'_> {
     }
 }
 
-/// What the single-page app's script does in a browser: read the token from
-/// the fragment and call the API with it.
+/// What the single-page app's script does in a browser: check `state`,
+/// read the token from the fragment and call the API with it.
 async fn browser_script(b: &Browser<'_>, run: &str, location: &str) -> Result<(), String> {
     let fragment = location.split_once('#').map(|(_, f)| f).unwrap_or("");
-    let token = form_urlencoded::parse(fragment.as_bytes())
-        .find(|(k, _)| k == "access_token")
-        .map(|(_, v)| v.into_owned())
-        .ok_or("no access_token in the fragment")?;
+    let value =
+        |name: &str| form_urlencoded::parse(fragment.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
+    let expected = b.s.runs.with(run, |r| r.state.clone()).flatten();
+    if expected.is_none() || value("state") != expected {
+        return Err("the state in the fragment is not the one the app sent: refused as a possible CSRF".into());
+    }
+    let token = value("access_token").ok_or("no access_token in the fragment")?;
     let base = &b.s.settings.internal_url;
     let auth = format!("Bearer {token}");
     let key = b.s.runs.key(run).unwrap_or_default();

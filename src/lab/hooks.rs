@@ -15,6 +15,7 @@ pub fn defence_of(scenario: Scenario) -> Option<Defence> {
         Scenario::CodeReplay => Some(Defence::SingleUseCode),
         Scenario::RefreshReuse => Some(Defence::RefreshRotation),
         Scenario::TokenInUrl => Some(Defence::HeaderOnlyBearer),
+        Scenario::SecretInUrl => Some(Defence::PostOnlyTokenRequest),
         // The app's own check (state), or no defence to switch off.
         Scenario::CsrfState | Scenario::ExpiredToken | Scenario::InsufficientScope | Scenario::RevokedToken => None,
     }

@@ -11,8 +11,8 @@ use super::Lab;
 use crate::oauth::endpoints::{INTROSPECT, TOKEN};
 use crate::oauth::protocol::GrantType;
 use crate::run::scenario::{Scenario, MISUSE_HEADER};
-use crate::run::{Channel, Grant, Role, RunStatus, Step, StepKind};
-use oauth2::{AccessToken, PkceCodeChallenge, RefreshToken, StandardRevocableToken, TokenResponse};
+use crate::run::{Channel, Role, RunStatus, Step, StepKind};
+use oauth2::{AccessToken, PkceCodeChallenge, RefreshToken, Scope, StandardRevocableToken, TokenResponse};
 use std::time::Duration;
 
 const MALLORY: (&str, &str) = ("mallory", "attacker");
@@ -24,7 +24,7 @@ pub async fn play(s: &Lab, run: &str, scenario: Scenario, clock_speed: u64) -> R
     // However the scenario ends, its request dropped or timed out
     // included, its vulnerable switch goes off.
     let _disarm = Disarm { s, run };
-    let c = register_as(s, run, Grant::AuthorizationCode, scenario.public_client()).await?;
+    let c = register_as(s, run, scenario.grant(), scenario.public_client()).await?;
     let result = match scenario {
         Scenario::CsrfState => csrf_state(s, run, &c).await,
         Scenario::RedirectUri => redirect_uri(s, run, &c).await,
@@ -41,6 +41,7 @@ pub async fn play(s: &Lab, run: &str, scenario: Scenario, clock_speed: u64) -> R
         }
         Scenario::RevokedToken => revoked_token(s, run, &c).await,
         Scenario::TokenInUrl => token_in_url(s, run).await,
+        Scenario::SecretInUrl => secret_in_url(s, run, &c).await,
     };
     match &result {
         Ok(()) => s.runs.finish_scenario(run, RunStatus::Done),
@@ -386,5 +387,56 @@ async fn token_in_url(s: &Lab, run: &str) -> Result<(), String> {
     let url = format!("{}/api/v1/accounts/verify_credentials?access_token={}", s.settings.internal_url, enc(&access));
     let req = alice.http.get(url);
     alice.send(req).await?;
+    Ok(())
+}
+
+/// The go-oauth2 tutorial's own request (the first seed): GET /token with
+/// the client secret in the query. Refused, the service then asks
+/// properly; with the switch on it works, and Mallory reads the URL in a
+/// proxy's log.
+async fn secret_in_url(s: &Lab, run: &str, c: &RunClient) -> Result<(), String> {
+    let tag = Scenario::SecretInUrl.slug();
+    let secret = c.client_secret.as_deref().ok_or("the service has no secret")?;
+    let fields = [
+        ("grant_type", GrantType::ClientCredentials.as_str()),
+        ("client_id", c.client_id.as_str()),
+        ("client_secret", secret),
+        ("scope", "read"),
+    ];
+    let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+    let http = LabHttp::new(s, run);
+    let res = http
+        .request(reqwest::Method::GET, format!("{}{TOKEN}?{query}", s.settings.internal_url))
+        .header(MISUSE_HEADER, tag)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if res.status().is_success() {
+        note(
+            s,
+            run,
+            StepKind::Attack,
+            Role::Attacker,
+            Role::Attacker,
+            "reads the URL, client secret and all, in a proxy's access log",
+        );
+        let (status, body) = mallory_token(s, run, &fields, tag).await?;
+        if status == 200 {
+            let v: serde_json::Value = serde_json::from_str(&body).map_err(|e| e.to_string())?;
+            let mut mallory = Browser::mallory(s).of(run);
+            mallory.misuse = Some(tag);
+            api_as(&mut mallory, v["access_token"].as_str().unwrap_or_default()).await?;
+        }
+        return Ok(());
+    }
+    // The service asks as RFC 6749 §3.2 and §2.3.1 have it: POST, with
+    // its secret in the Authorization header.
+    let token = app_client(s, c)?
+        .exchange_client_credentials()
+        .add_scope(Scope::new("read".into()))
+        .request_async(&http)
+        .await
+        .map_err(|e| format!("the service's token request failed: {e}"))?;
+    app_api(s, run, token.access_token().secret(), None).await?;
     Ok(())
 }

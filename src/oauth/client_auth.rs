@@ -116,6 +116,12 @@ fn basic_credentials(headers: &HeaderMap) -> OAuthResult<Option<(String, String)
     Ok(Some((unescape(id), unescape(secret))))
 }
 
+/// Authenticates the client from its parameters alone, with no
+/// Authorization header.
+pub fn authenticate(servers: &AuthServer, params: &Params) -> OAuthResult<Arc<Client>> {
+    authenticate_with(servers, None, params)
+}
+
 /// Authenticates the client by exactly one method (RFC 6749 §2.3).
 fn authenticate_with(
     servers: &AuthServer,

@@ -25,6 +25,11 @@ pub enum Defence {
     /// The resource server takes a token only from the Authorization
     /// header (RFC 6750 §2.1, RFC 9700 §4.3.2). Off: `?access_token=` in the URL is taken.
     HeaderOnlyBearer,
+    /// The token endpoint takes POST only (RFC 6749 §3.2), so no client
+    /// secret travels in a URL (§2.3.1). Off: a GET with the parameters
+    /// in the query is answered, as go-oauth2/oauth2's
+    /// `SetAllowGetAccessRequest(true)` does.
+    PostOnlyTokenRequest,
 }
 
 /// How an access token is written.

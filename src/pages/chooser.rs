@@ -47,7 +47,8 @@ pub struct Recommendation {
     pub reasons: Vec<&'static str>,
 }
 
-/// RFC 9700's advice (§2.1, §2.4) and RFC 8628 for devices.
+/// RFC 9700's advice (§2.1, §2.4, §2.5), RFC 8252 for native apps and
+/// RFC 8628 for devices.
 fn recommend(a: &[Answer; 5]) -> Option<Recommendation> {
     let [user, secret, first_party, browser, constrained] = *a;
     if user == Answer::Unanswered {
@@ -59,7 +60,7 @@ fn recommend(a: &[Answer; 5]) -> Option<Recommendation> {
             "No refresh token is needed: the service asks again when its token expires.",
         ];
         if secret == Answer::No {
-            reasons.push("It must be able to keep a credential: a client that cannot keep a secret cannot use this grant. Run it on a server, or use a key (private_key_jwt).");
+            reasons.push("It must keep a credential, and a client that cannot keep a secret cannot keep a private key either: a key is a secret too. Run it on a server; there, prefer private_key_jwt or mutual TLS to a shared secret (RFC 9700 §2.5).");
         }
         return Some(Recommendation { title: "Client credentials", grant: Some(Grant::ClientCredentials), reasons });
     }
@@ -70,21 +71,25 @@ fn recommend(a: &[Answer; 5]) -> Option<Recommendation> {
             reasons: vec![
                 "The device shows a short code; the user signs in on a phone or computer that has a browser (RFC 8628 §3).",
                 "The device polls the token endpoint until the user approves, and never sees the password.",
+                "Only where there is no browser to use: RFC 8628 §1 does not replace browser flows on capable devices. A desktop command-line tool opens the system browser and uses authorization code with PKCE and a loopback redirect (RFC 8252 §7.3).",
             ],
         });
     }
     let mut reasons = vec![
         "The user signs in at the authorization server, never in the app, and can see and limit what is granted.",
-        "PKCE binds the code to the app that asked for it, so a stolen code is useless (RFC 7636, RFC 9700 §2.1.1).",
+        "PKCE binds the code to the app that asked for it, so a stolen or injected code is useless (RFC 7636). It is a MUST for public clients, and RFC 9700 recommends it for confidential ones too, against code injection and CSRF (RFC 9700 §2.1.1, §4.5.3.1).",
     ];
     if secret == Answer::Yes {
         reasons.push("The app also authenticates with its client secret when it redeems the code.");
     } else if secret == Answer::No || browser == Answer::Yes {
         reasons.push("As a public client it has no secret: PKCE is what protects its code.");
     }
+    if secret == Answer::No && browser == Answer::No {
+        reasons.push("A native app (phone or desktop) signs in through the system browser or an in-app browser tab, never an embedded web view, which would let the app read the user's password (RFC 8252 §8.12).");
+        reasons.push("It takes the code back on a private-use URI scheme, a claimed https URL, or a loopback address on any port (RFC 8252 §7.1 to §7.3).");
+    }
     if browser == Answer::Yes {
-        reasons
-            .push("Not the implicit grant: tokens in URL fragments leak, and RFC 9700 §2.1.2 and OAuth 2.1 drop it.");
+        reasons.push("Not the implicit grant: RFC 9700 §2.1.2 says SHOULD NOT, because a token in a URL can leak through redirect-URI flaws, Referer headers and browser history, can be injected, and cannot be bound to the client. OAuth 2.1 removes it.");
     }
     if first_party == Answer::Yes {
         reasons.push("Not the password grant, even first-party: the app would see the password, and RFC 9700 §2.4 says it MUST NOT be used.");
@@ -166,5 +171,8 @@ mod tests {
         );
         let spa = recommend(&[Yes, No, No, Yes, No]).unwrap();
         assert!(spa.reasons.iter().any(|r| r.contains("implicit")));
+        assert!(!spa.reasons.iter().any(|r| r.contains("RFC 8252 §8.12")), "a browser app is not a native app");
+        let native = recommend(&[Yes, No, No, No, No]).unwrap();
+        assert!(native.reasons.iter().any(|r| r.contains("RFC 8252 §8.12")), "native: no embedded browsers");
     }
 }

@@ -31,7 +31,7 @@ const GRANTS: [GrantCard; 5] = [
         rfc: "RFC 6749 §4.4",
         rfc_url: "https://www.rfc-editor.org/rfc/rfc6749#section-4.4",
         when: "A service that acts for itself, with no user: back-end jobs and machine-to-machine calls.",
-        status: "Recommended for services",
+        status: "For confidential clients acting for themselves",
         deprecated: false,
     },
     GrantCard {
@@ -40,7 +40,7 @@ const GRANTS: [GrantCard; 5] = [
         rfc: "RFC 6749 §4.2",
         rfc_url: "https://www.rfc-editor.org/rfc/rfc6749#section-4.2",
         when: "Only to learn from: the token comes back in the URL fragment. Use authorization code with PKCE instead.",
-        status: "Deprecated (RFC 9700, OAuth 2.1)",
+        status: "Deprecated: SHOULD NOT (RFC 9700 §2.1.2), removed in OAuth 2.1",
         deprecated: true,
     },
     GrantCard {
@@ -49,7 +49,7 @@ const GRANTS: [GrantCard; 5] = [
         rfc: "RFC 6749 §4.3",
         rfc_url: "https://www.rfc-editor.org/rfc/rfc6749#section-4.3",
         when: "Only to learn from: the app sees the user's password. Use authorization code with PKCE instead.",
-        status: "Deprecated (RFC 9700, OAuth 2.1)",
+        status: "Deprecated: MUST NOT (RFC 9700 §2.4), removed in OAuth 2.1",
         deprecated: true,
     },
     GrantCard {
@@ -57,8 +57,8 @@ const GRANTS: [GrantCard; 5] = [
         name: "Device authorization",
         rfc: "RFC 8628",
         rfc_url: "https://www.rfc-editor.org/rfc/rfc8628",
-        when: "A device short of a keyboard or a browser (a TV, a console, a command-line tool): it shows a code, and the user approves on a phone.",
-        status: "Recommended for devices",
+        when: "A device short of a keyboard or a browser (a TV, a console, a command-line tool on a server with no browser): it shows a code, and the user approves on a phone.",
+        status: "For devices without a browser or a keyboard",
         deprecated: false,
     },
 ];
@@ -130,7 +130,7 @@ pub fn HomePage() -> impl IntoView {
                     <li><code>"POST /oauth/token"</code>" token endpoint (RFC 6749 §3.2)"</li>
                     <li><code>"POST /oauth/revoke"</code>" and "<code>"POST /oauth/introspect"</code>" (RFC 7009, RFC 7662)"</li>
                     <li><code>"POST /oauth/device_authorization"</code>" and the verification page "<code>"/oauth/device"</code>" (RFC 8628)"</li>
-                    <li><a href="/oauth/jwks" rel="external"><code>"/oauth/jwks"</code></a>" the key that signs JWT access tokens (RFC 9068)"</li>
+                    <li><a href="/oauth/jwks" rel="external"><code>"/oauth/jwks"</code></a>" the public key that verifies JWT access tokens (RFC 9068, RFC 7517)"</li>
                     <li><code>"GET /api/v1/accounts/verify_credentials"</code>", "<code>"POST /api/v1/statuses"</code>", "<code>"GET /api/v1/timelines/home"</code>" the Mastodon-shaped API"</li>
                 </ul>
             </section>

@@ -19,10 +19,9 @@ pub async fn start_scenario(
     #[server(default)] clock_speed: u64,
     #[server(default)] mask: bool,
 ) -> Result<RunView, ServerFnError> {
-    use crate::run::{Grant, Mode};
+    use crate::run::Mode;
     let (s, id) =
-        super::grant::new_run(Grant::AuthorizationCode, Mode::Autoplay, false, Some(scenario), vulnerable, false)
-            .await?;
+        super::grant::new_run(scenario.grant(), Mode::Autoplay, false, Some(scenario), vulnerable, false).await?;
     // A failed run is still a record worth showing.
     let speed = if CLOCK_SPEEDS.contains(&clock_speed) { clock_speed } else { DEFAULT_CLOCK_SPEED };
     let _ = crate::lab::misuse::play(&s, &id, scenario, speed).await;

@@ -1,7 +1,7 @@
 //! The API: a small Mastodon-shaped one, for the story of a Mastodon bot:
 //! register an app, get a token, post a status.
 
-use super::bearer::{token_in_wrong_place, Bearer, BearerRejection};
+use super::bearer::{token_in_body, Bearer, BearerRejection};
 use super::ResourceServer;
 use crate::demo::SCOPES;
 use crate::oauth::error::OAuthError;
@@ -109,7 +109,7 @@ async fn post_status(
         Ok(b) => b,
         Err(_) => return unprocessable("The request body could not be read."),
     };
-    let (text, token_in_body) = match media_type(&headers).as_str() {
+    let (text, body_token) = match media_type(&headers).as_str() {
         "application/json" => match serde_json::from_slice::<Value>(&body) {
             Ok(v) => (v.get("status").and_then(Value::as_str).map(str::to_string), v.get("access_token").is_some()),
             Err(_) => return unprocessable("The body is not valid JSON."),
@@ -120,10 +120,10 @@ async fn post_status(
         }
         _ => return unprocessable("Send the status as a form (status=...) or as JSON ({\"status\": \"...\"})."),
     };
-    // RFC 9700 §2.2: a token in the body is refused whatever else the
-    // request carries.
-    if token_in_body {
-        return token_in_wrong_place("request body").into_response();
+    // The server's choice (RFC 6750 §2.2 allows it): a token in the body
+    // is refused whatever else the request carries.
+    if body_token {
+        return token_in_body().into_response();
     }
     let bearer = match bearer {
         Ok(b) => b,

@@ -1,5 +1,5 @@
 //! The resource server's view of a request: a bearer token from the
-//! `Authorization` header only (RFC 6750 §2.1, RFC 9700 §2.2), checked
+//! `Authorization` header only (RFC 6750 §2.1, RFC 9700 §4.3.2), checked
 //! against the token store.
 
 use super::ResourceServer;
@@ -38,10 +38,20 @@ impl IntoResponse for BearerRejection {
     }
 }
 
-pub fn token_in_wrong_place(place: &str) -> OAuthError {
-    OAuthError::invalid_request(format!(
-        "The access token was sent in the {place}. This server accepts it only in the Authorization header, because URLs and bodies end up in logs, history and Referer headers (RFC 6750 section 2, RFC 9700 section 2.2)."
-    ))
+/// `?access_token=`: refused, as RFC 9700 §4.3.2 asks.
+pub fn token_in_url() -> OAuthError {
+    OAuthError::invalid_request(
+        "The access token was sent in the URL query (?access_token=). URLs end up in server logs, browser history and Referer headers, so access tokens must not be passed in the query (RFC 9700 section 4.3.2; OAuth 2.1 drops this method). Send it in the Authorization header: Authorization: Bearer <token> (RFC 6750 section 2.1).",
+    )
+    .bearer(None)
+}
+
+/// `access_token` in a form body: allowed by RFC 6750 §2.2, refused here
+/// by choice.
+pub fn token_in_body() -> OAuthError {
+    OAuthError::invalid_request(
+        "The access token was sent in the request body. RFC 6750 section 2.2 allows that method under conditions; this server chooses to accept tokens only in the Authorization header: Authorization: Bearer <token> (RFC 6750 section 2.1).",
+    )
     .bearer(None)
 }
 
@@ -84,7 +94,7 @@ where
                 .get(&token)
                 .is_some_and(|r| servers.hooks.defence_off(&r.client_id, Defence::HeaderOnlyBearer));
             if !vulnerable {
-                return Err(BearerRejection::Error(token_in_wrong_place("URL query (?access_token=)")));
+                return Err(BearerRejection::Error(token_in_url()));
             }
             return check(&servers, &token).map(Bearer);
         }

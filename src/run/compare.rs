@@ -71,8 +71,14 @@ fn artifact<'a>(record: &'a RunRecord, name: &str) -> Option<&'a str> {
     record.artifacts.iter().find(|a| a.name == name).map(|a| a.value.as_str())
 }
 
+/// The requests that ask the token endpoint for a grant's first tokens:
+/// token requests, and the device's polls (RFC 8628 §3.4).
 fn token_requests(record: &RunRecord) -> impl Iterator<Item = &Exchange> {
-    record.steps.iter().filter(|s| s.kind == StepKind::TokenRequest).filter_map(|s| s.exchange.as_ref())
+    record
+        .steps
+        .iter()
+        .filter(|s| matches!(s.kind, StepKind::TokenRequest | StepKind::DevicePoll))
+        .filter_map(|s| s.exchange.as_ref())
 }
 
 fn client_auth(record: &RunRecord) -> String {
@@ -109,11 +115,13 @@ fn pkce(record: &RunRecord) -> String {
 
 fn status(grant: Grant) -> &'static str {
     match grant {
-        Grant::AuthorizationCode => "recommended, with PKCE (RFC 9700 §2.1.1); kept in OAuth 2.1, PKCE required",
-        Grant::ClientCredentials => "recommended for services (RFC 9700); kept in OAuth 2.1",
+        Grant::AuthorizationCode => "recommended, with PKCE (RFC 9700 §2.1.1); kept in OAuth 2.1, with PKCE",
+        Grant::ClientCredentials => {
+            "for confidential clients acting on their own behalf (RFC 6749 §4.4); kept in OAuth 2.1"
+        }
         Grant::Implicit => "SHOULD NOT be used (RFC 9700 §2.1.2); removed from OAuth 2.1",
         Grant::Password => "MUST NOT be used (RFC 9700 §2.4); removed from OAuth 2.1",
-        Grant::DeviceCode => "recommended for input-constrained devices (RFC 8628, RFC 9700)",
+        Grant::DeviceCode => "for devices that lack a browser or have limited input (RFC 8628 §1)",
     }
 }
 
@@ -126,8 +134,8 @@ pub fn compare(records: &[RunRecord]) -> Vec<Row> {
     };
     vec![
         row("HTTP round trips", &|r| count(r, None).to_string()),
-        row("Front-channel messages (through the browser)", &|r| count(r, Some(Channel::Front)).to_string()),
-        row("Back-channel messages (server to server)", &|r| count(r, Some(Channel::Back)).to_string()),
+        row("Front-channel messages (through browser redirects)", &|r| count(r, Some(Channel::Front)).to_string()),
+        row("Back-channel messages (direct requests from the client)", &|r| count(r, Some(Channel::Back)).to_string()),
         row("The user's password: who sees it", &|r| who_sees(r, artifact(r, "password"))),
         row("The client secret: who sees it", &|r| who_sees(r, artifact(r, "client_secret"))),
         row("The authorization code: who sees it", &|r| who_sees(r, artifact(r, "code"))),
@@ -149,7 +157,7 @@ pub fn compare(records: &[RunRecord]) -> Vec<Row> {
             }
         }),
         row("PKCE", &pkce),
-        row("OAuth 2.1 and RFC 9700", &|r| status(r.grant).into()),
+        row("Status (RFCs and OAuth 2.1)", &|r| status(r.grant).into()),
         row("Typical use", &|r| when_to_use(r.grant).into()),
     ]
 }

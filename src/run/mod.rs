@@ -111,7 +111,8 @@ pub enum Channel {
     /// Through the browser: redirects, forms and browser scripts. Visible
     /// to the user, their extensions and history.
     Front,
-    /// Server to server, never through the browser.
+    /// A direct request from the client to a server, not through browser
+    /// redirects (a device's poll and a single-page app's `fetch` too).
     Back,
     /// Not a network message: something a person or a script does.
     Local,

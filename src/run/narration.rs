@@ -16,7 +16,14 @@ const fn n(text: &'static str, rfc: &'static str, url: &'static str) -> Narratio
 /// What `step` means in a run of `grant`.
 pub fn explain(step: &Step, grant: Grant) -> Narration {
     use StepKind::*;
+    let request = step.exchange.as_ref().map(|x| &x.request);
     match step.kind {
+        TokenRequest if request.is_some_and(|r| r.method == "GET") => n(
+            "A GET to the token endpoint with every parameter in the URL, the client secret included, as the go-oauth2 server tutorial sends it. RFC 6749 §3.2 has the client use POST, and §2.3.1 keeps secrets out of the request URI, because servers, proxies and browsers keep URLs: in access logs and in history.",
+            "RFC 6749 §3.2, §2.3.1",
+            "https://www.rfc-editor.org/rfc/rfc6749#section-3.2",
+        ),
+        Revoke => revocation(request.map(|r| r.body.as_str()).unwrap_or_default()),
         Register | ClientStart | AuthorizeRequest | UserSignsIn | Consent | Callback | TypesPassword | PasswordForm
         | ServiceStart => getting_a_grant(step.kind, grant),
         _ => using_it(step.kind, grant),
@@ -50,22 +57,39 @@ fn getting_a_grant(kind: StepKind, grant: Grant) -> Narration {
                 "RFC 6749 §4.4",
                 "https://www.rfc-editor.org/rfc/rfc6749#section-4.4",
             ),
+            Grant::Implicit => n(
+                "The user asks the app to sign in. The app sends the browser to the authorization endpoint with response_type=token, client_id, redirect_uri, scope and state. There is no PKCE challenge: no code comes back for a verifier to redeem.",
+                "RFC 6749 §4.2.1",
+                "https://www.rfc-editor.org/rfc/rfc6749#section-4.2.1",
+            ),
             _ => n(
-                "The user asks the app to sign in. The app answers with a redirect that sends the browser to the authorization server, carrying client_id, redirect_uri, scope, state and (for the code grant) the PKCE code_challenge.",
-                "RFC 6749 §4.1.1",
+                "The user asks the app to sign in. The app answers with a redirect that sends the browser to the authorization endpoint with response_type=code, client_id, redirect_uri, scope, state, and the PKCE code_challenge with code_challenge_method=S256.",
+                "RFC 6749 §4.1.1, RFC 7636 §4.3",
                 "https://www.rfc-editor.org/rfc/rfc6749#section-4.1.1",
             ),
         },
         AuthorizeRequest => n(
-            "The browser follows the redirect to the authorization endpoint. The server checks the client and the exact redirect URI, then shows its own sign-in and consent page: the app never sees the password.",
-            "RFC 6749 §3.1",
+            "The browser follows the redirect to the authorization endpoint. The server checks the client, and that the redirect URI equals one registered for it (a loopback URI may differ only in its port), then shows its own sign-in and consent page: the app never sees the password.",
+            "RFC 6749 §3.1, §3.1.2.3, RFC 8252 §7.3",
             "https://www.rfc-editor.org/rfc/rfc6749#section-3.1",
         ),
-        UserSignsIn => n(
-            "The resource owner types their username and password into the authorization server's page and decides which scopes to grant. This happens in the browser, not on the network.",
-            "RFC 6749 §4.1.1",
-            "https://www.rfc-editor.org/rfc/rfc6749#section-4.1.1",
-        ),
+        UserSignsIn => match grant {
+            Grant::DeviceCode => n(
+                "On the phone, the user signs in to the authorization server's page and decides whether the device may have access. This happens in the browser, not on the network; the device is not involved.",
+                "RFC 8628 §3.3",
+                "https://www.rfc-editor.org/rfc/rfc8628#section-3.3",
+            ),
+            Grant::Implicit => n(
+                "The resource owner types their username and password into the authorization server's page and decides which scopes to grant. This happens in the browser, not on the network.",
+                "RFC 6749 §4.2.1",
+                "https://www.rfc-editor.org/rfc/rfc6749#section-4.2.1",
+            ),
+            _ => n(
+                "The resource owner types their username and password into the authorization server's page and decides which scopes to grant. This happens in the browser, not on the network.",
+                "RFC 6749 §4.1.1",
+                "https://www.rfc-editor.org/rfc/rfc6749#section-4.1.1",
+            ),
+        },
         Consent => match grant {
             Grant::Implicit => n(
                 "The form goes to the authorization server, which answers 303 See Other to the redirect URI with the access token in the URL fragment. Browsers never send a fragment to servers, so only browser code can read it.",
@@ -73,19 +97,19 @@ fn getting_a_grant(kind: StepKind, grant: Grant) -> Narration {
                 "https://www.rfc-editor.org/rfc/rfc6749#section-4.2.2",
             ),
             _ => n(
-                "The form goes to the authorization server, which answers 303 See Other to the redirect URI with a one-time code and the state. 303 makes the browser follow with GET, so the password is not posted again.",
+                "The form goes to the authorization server, which answers 303 See Other to the redirect URI with a one-time code and the state. 303 makes the browser follow with GET, so the password is not posted again. The code is short-lived: this server keeps it 60 seconds, its own choice within the RFC's advice of at most 10 minutes.",
                 "RFC 6749 §4.1.2, RFC 9700 §4.12",
                 "https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2",
             ),
         },
         Callback => match grant {
             Grant::Implicit => n(
-                "The browser loads the redirect URI. Look at the request: no token in it. The fragment stayed in the browser, so the client's server never receives the access token; only the page's script can.",
+                "The browser loads the redirect URI. Look at the request: no token in it. The fragment stayed in the browser, so the client's server never receives the access token; only the page's script can read it, and the script checks that state is the one the app sent.",
                 "RFC 6749 §4.2.2",
                 "https://www.rfc-editor.org/rfc/rfc6749#section-4.2.2",
             ),
             _ => n(
-                "The browser brings the code and state to the app's redirect URI. The app checks that state is the one it sent, to this same browser: the cookie it set when the login began must come back with the callback. A callback planted in another browser (CSRF) fails that check. Then it redeems the code on the back channel before it answers the browser.",
+                "The browser brings the code and state to the app's redirect URI. The app checks that state is the one it sent, to this same browser: the cookie it set when the login began must come back with the callback. A callback planted in another browser (CSRF) fails that check. Then it redeems the code, in a direct request to the token endpoint, before it answers the browser.",
                 "RFC 6749 §10.12, RFC 9700 §4.7.1",
                 "https://www.rfc-editor.org/rfc/rfc6749#section-10.12",
             ),
@@ -96,7 +120,7 @@ fn getting_a_grant(kind: StepKind, grant: Grant) -> Narration {
             "https://www.rfc-editor.org/rfc/rfc9700#section-2.4",
         ),
         PasswordForm => n(
-            "The browser posts the password to the app. Look at the body: the client now holds the user's credentials in the clear. OAuth 2.1 and RFC 9700 drop this grant; use authorization code with PKCE instead.",
+            "The browser posts the password to the app. Look at the body: the client now holds the user's credentials in the clear. RFC 9700 §2.4 says this grant MUST NOT be used, and OAuth 2.1 removes it; use authorization code with PKCE instead.",
             "RFC 9700 §2.4",
             "https://www.rfc-editor.org/rfc/rfc9700#section-2.4",
         ),
@@ -127,13 +151,13 @@ fn using_it(kind: StepKind, grant: Grant) -> Narration {
                 "https://www.rfc-editor.org/rfc/rfc6749#section-4.4.2",
             ),
             _ => n(
-                "On the back channel, the app redeems the code with its client credentials and the PKCE code_verifier. The server checks SHA-256(verifier) against the challenge from the first redirect, so a stolen code is useless without the verifier.",
-                "RFC 6749 §4.1.3, RFC 7636 §4.5",
-                "https://www.rfc-editor.org/rfc/rfc7636#section-4.5",
+                "In a direct request to the token endpoint, the app redeems the code with the PKCE code_verifier, and with its client credentials if it has any (a public client sends only its client_id). The server checks SHA-256(verifier) against the challenge from the first redirect, so a stolen or injected code is useless without the verifier. PKCE is a MUST for public clients; for confidential ones RFC 9700 recommends it too, against code injection and CSRF.",
+                "RFC 6749 §4.1.3, RFC 7636 §4.6, RFC 9700 §2.1.1, §4.5.3.1",
+                "https://www.rfc-editor.org/rfc/rfc7636#section-4.6",
             ),
         },
         ReadsFragment => n(
-            "Script in the page reads the access token from location.hash. Any script on that page, including a malicious one, could read it too; that, and tokens leaking through history, is why RFC 9700 and OAuth 2.1 drop the implicit grant.",
+            "Script in the page reads the access token from location.hash, after checking state. The token came in a URL, and that is why RFC 9700 says clients SHOULD NOT use this grant: it can leak through redirect-URI flaws, Referer headers and browser history (§4.1 to §4.3), an attacker can inject a stolen token (§4.6), and nothing binds it to the client. OAuth 2.1 removes the grant.",
             "RFC 9700 §2.1.2",
             "https://www.rfc-editor.org/rfc/rfc9700#section-2.1.2",
         ),
@@ -148,18 +172,14 @@ fn using_it(kind: StepKind, grant: Grant) -> Narration {
             "https://www.rfc-editor.org/rfc/rfc6750#section-3.1",
         ),
         Refresh => n(
-            "The app trades its refresh token for a new access token without the user. The refresh token rotates: the old one is now spent, and using it again would revoke the whole family.",
+            "The app trades its refresh token for a new access token without the user. The refresh token rotates: the old one is now spent, so that the server can tell when a stolen one is used. If two parties hold it, one of them uses it after it was spent, and the server then revokes the whole family.",
             "RFC 6749 §6, RFC 9700 §4.14.2",
             "https://www.rfc-editor.org/rfc/rfc6749#section-6",
         ),
-        Revoke => n(
-            "The app revokes its refresh token when it is done, which also revokes the access tokens issued with it. The server answers 200 whatever the token was.",
-            "RFC 7009 §2",
-            "https://www.rfc-editor.org/rfc/rfc7009#section-2",
-        ),
+        Revoke => revocation(""),
         Introspect => n(
-            "Introspection asks the authorization server whether a token is active and what it grants.",
-            "RFC 7662 §2",
+            "The app asks the introspection endpoint whether a token is active and what it grants. Introspection is for a resource server that holds a token it cannot read itself; in this run the app plays that part, to show the answer. The caller authenticates, and a token issued to another client is reported as active: false.",
+            "RFC 7662 §1, §2",
             "https://www.rfc-editor.org/rfc/rfc7662#section-2",
         ),
         DeviceAuthorization => n(
@@ -202,12 +222,30 @@ fn using_it(kind: StepKind, grant: Grant) -> Narration {
     }
 }
 
+/// The revocation step, told from the request's `token_type_hint`.
+fn revocation(body: &str) -> Narration {
+    let hint = super::parse_form(body).into_iter().find(|(k, _)| k == "token_type_hint").map(|(_, v)| v);
+    if hint.as_deref() == Some("refresh_token") {
+        n(
+            "The app is done and revokes its refresh token, authenticating as itself. RFC 7009 says the server SHOULD then revoke the access tokens of the same grant too, and this one does. It refuses a token issued to another client, a client that fails authentication gets 401 invalid_client, and a token that is unknown or already invalid still gets 200: there is nothing left to revoke.",
+            "RFC 7009 §2.1, §2.2",
+            "https://www.rfc-editor.org/rfc/rfc7009#section-2.1",
+        )
+    } else {
+        n(
+            "The app revokes its access token, authenticating as itself: it is no longer active, which introspection reports at once, and a resource server that looks tokens up refuses it (a JWT access token, checked alone, works until its exp). The server refuses a token issued to another client, a client that fails authentication gets 401 invalid_client, and a token that is unknown or already invalid still gets 200: there is nothing left to revoke.",
+            "RFC 7009 §2.1, §2.2",
+            "https://www.rfc-editor.org/rfc/rfc7009#section-2.1",
+        )
+    }
+}
+
 pub fn channel_note(channel: Channel) -> &'static str {
     match channel {
         Channel::Front => {
             "Front channel: through the browser, where the user, browser extensions and history can see it."
         }
-        Channel::Back => "Back channel: server to server, never through the browser.",
+        Channel::Back => "Back channel: a direct request from the client to a server, not through browser redirects.",
         Channel::Local => "Not a network message: something a person or a page's script does.",
     }
 }
@@ -215,10 +253,10 @@ pub fn channel_note(channel: Channel) -> &'static str {
 pub fn deprecation(grant: Grant) -> Option<&'static str> {
     match grant {
         Grant::Implicit => Some(
-            "Deprecated. The access token travels in the URL fragment and is read by browser code, so it can leak through history, referrers and injected scripts, and it cannot be bound to the client. RFC 9700 §2.1.2 says not to use it and OAuth 2.1 removes it. Use authorization code with PKCE instead, even in single-page apps.",
+            "Deprecated. The access token comes back in a URL, so it can leak through redirect-URI flaws, Referer headers and browser history (RFC 9700 §4.1 to §4.3), an attacker can inject a stolen one (§4.6), and nothing binds it to the client. RFC 9700 §2.1.2 says clients SHOULD NOT use it, unless token injection is prevented and those leaks are closed; OAuth 2.1 removes it. Use authorization code with PKCE instead, even in single-page apps.",
         ),
         Grant::Password => Some(
-            "Deprecated. The app sees and handles the user's password, which teaches users to type passwords into apps and rules out multi-factor sign-in. RFC 9700 §2.4 says it MUST NOT be used and OAuth 2.1 removes it. Use authorization code with PKCE instead.",
+            "Deprecated. The app sees and handles the user's password, which teaches users to type passwords into apps and makes multi-factor sign-in hard or impossible. RFC 9700 §2.4: it MUST NOT be used. OAuth 2.1 removes it. Use authorization code with PKCE instead.",
         ),
         _ => None,
     }
@@ -228,7 +266,7 @@ pub fn when_to_use(grant: Grant) -> &'static str {
     match grant {
         Grant::AuthorizationCode => "Any app that acts for a user: web apps, single-page apps and native apps.",
         Grant::ClientCredentials => "A service that acts for itself, with no user: jobs and machine-to-machine calls.",
-        Grant::DeviceCode => "A device short of a keyboard or a browser (a TV, a console, a command-line tool): the user approves on another screen.",
+        Grant::DeviceCode => "A device short of a keyboard or a browser (a TV, a console, a command-line tool on a server with no browser): the user approves on another screen. A desktop command-line tool opens the browser instead, with authorization code, PKCE and a loopback redirect.",
         Grant::Implicit => "Only to learn from. Use authorization code with PKCE instead.",
         Grant::Password => "Only to learn from. Use authorization code with PKCE instead.",
     }

@@ -4,7 +4,7 @@
 //! verdict is read from what the server actually answered to it, never
 //! written by hand. Shared by the server (which plays them) and the pages.
 
-use super::{RunRecord, Step};
+use super::{Grant, RunRecord, Step};
 use serde::{Deserialize, Serialize};
 
 /// Put by the lab on the request that tries the misuse.
@@ -23,9 +23,10 @@ pub enum Scenario {
     InsufficientScope,
     RevokedToken,
     TokenInUrl,
+    SecretInUrl,
 }
 
-pub const SCENARIOS: [Scenario; 9] = [
+pub const SCENARIOS: [Scenario; 10] = [
     Scenario::CsrfState,
     Scenario::RedirectUri,
     Scenario::StolenCode,
@@ -35,6 +36,7 @@ pub const SCENARIOS: [Scenario; 9] = [
     Scenario::InsufficientScope,
     Scenario::RevokedToken,
     Scenario::TokenInUrl,
+    Scenario::SecretInUrl,
 ];
 
 /// The text of a scenario, for its page.
@@ -63,6 +65,7 @@ impl Scenario {
             Self::InsufficientScope => "insufficient-scope",
             Self::RevokedToken => "revoked-token",
             Self::TokenInUrl => "token-in-url",
+            Self::SecretInUrl => "secret-in-url",
         }
     }
 
@@ -76,6 +79,14 @@ impl Scenario {
         matches!(self, Self::RedirectUri | Self::StolenCode | Self::CodeReplay | Self::RefreshReuse)
     }
 
+    /// The grant the run's app is registered for.
+    pub fn grant(self) -> Grant {
+        match self {
+            Self::SecretInUrl => Grant::ClientCredentials,
+            _ => Grant::AuthorizationCode,
+        }
+    }
+
     /// Whether the scenario runs the lab clock fast, so that tokens expire
     /// in seconds instead of an hour.
     pub fn has_clock(self) -> bool {
@@ -87,16 +98,16 @@ impl Scenario {
             Self::CsrfState => About {
                 title: "A missing or forged state: CSRF on the callback",
                 attack: "Mallory gets an authorization code for her own account, then plants the app's callback URL with her code in a page alice visits. Alice's browser delivers it to the app, which would sign alice in to Mallory's account (login CSRF): whatever alice then saves goes to Mallory.",
-                defence: "The app sent no state to this browser, so a callback without its state is refused before the code is redeemed. PKCE is a second line: a code issued without the app's challenge is refused too.",
-                rfc: "RFC 6749 §10.12, RFC 9700 §4.7",
+                defence: "The app sent no state to this browser, so a callback without its state is refused before the code is redeemed. PKCE is a second line, but only where the app sends a verifier: had alice started a sign-in, the app would redeem Mallory's code with alice's verifier, and the server refuses a verifier for a code issued without a challenge (RFC 9700 §4.8.2).",
+                rfc: "RFC 6749 §10.12, RFC 9700 §4.7, §4.8.2",
                 url: "https://www.rfc-editor.org/rfc/rfc9700#section-4.7",
                 switch: Some("The app does not check state, as many older apps do. (PKCE would still catch this had alice started a sign-in: the app would then send her verifier with Mallory's code.)"),
             },
             Self::RedirectUri => About {
                 title: "A redirect URI that does not match exactly: the suffix-match hole",
                 attack: "Mallory sends alice an authorization link for the real app, but with redirect_uri pointing at her host attacker-<the lab's host>. go-oauth2/oauth2's DefaultValidateURI only checked that the host ends with the registered host (issues 105 and 298), so such a link passed. Mallory started the flow, so she holds the PKCE verifier herself.",
-                defence: "The authorization server compares the redirect URI with the registered one exactly, character for character, and shows an error page instead of redirecting: the code never leaves.",
-                rfc: "RFC 6749 §3.1.2.3, RFC 9700 §4.1.3",
+                defence: "The authorization server compares the redirect URI with the registered one exactly, character for character, and shows an error page instead of redirecting: the code never leaves. The one exception is a loopback URI of a native app, which may differ only in its port (RFC 8252 §7.3).",
+                rfc: "RFC 6749 §3.1.2.3, RFC 9700 §4.1.3, RFC 8252 §7.3",
                 url: "https://www.rfc-editor.org/rfc/rfc9700#section-4.1.3",
                 switch: Some("The authorization server accepts any redirect URI whose host ends with the registered host, as go-oauth2/oauth2's DefaultValidateURI did."),
             },
@@ -151,10 +162,18 @@ impl Scenario {
             Self::TokenInUrl => About {
                 title: "A token sent in the URL",
                 attack: "A single-page app puts the access token in the query string: ?access_token=…",
-                defence: "The resource server accepts tokens only in the Authorization header and refuses this one with invalid_request: a URL ends up in server logs, browser history and Referer headers.",
-                rfc: "RFC 6750 §2.3, RFC 9700 §2.2",
-                url: "https://www.rfc-editor.org/rfc/rfc6750#section-2.3",
+                defence: "The resource server refuses it with invalid_request: a URL ends up in server logs, browser history and Referer headers, so RFC 9700 says access tokens must not be passed in the query, and OAuth 2.1 drops this method. The server accepts tokens in the Authorization header only; the form-body method of RFC 6750 §2.2 is allowed by the RFC, and refusing it too is this server's choice.",
+                rfc: "RFC 6750 §2.3, RFC 9700 §4.3.2",
+                url: "https://www.rfc-editor.org/rfc/rfc9700#section-4.3.2",
                 switch: Some("The resource server accepts ?access_token= in the URL."),
+            },
+            Self::SecretInUrl => About {
+                title: "The tutorial's token request: GET, with the client secret in the URL",
+                attack: "The go-oauth2 server tutorial (the lab's first seed) turns on SetAllowGetAccessRequest(true) and asks for a token with GET /token?grant_type=client_credentials&client_id=000000&client_secret=999999&scope=read. The run's service sends the same request, with its own client_id and secret, to the lab's token endpoint.",
+                defence: "The token endpoint takes POST only, and a client secret never goes in a URL: the GET is refused with invalid_request and no token, and the service then asks properly, with POST and HTTP Basic. The refusal cannot unsend the URL, though: a secret that has been in one is to be treated as leaked and replaced.",
+                rfc: "RFC 6749 §3.2, §2.3.1",
+                url: "https://www.rfc-editor.org/rfc/rfc6749#section-3.2",
+                switch: Some("The token endpoint answers GET with the parameters in the query, as go-oauth2/oauth2 does with SetAllowGetAccessRequest(true). The secret then works from the URL, and it is kept wherever URLs are kept: the server's access log, every proxy's log and, had a browser sent it, the browser's history. Mallory reads it in a proxy's log and gets tokens of her own."),
             },
         }
     }

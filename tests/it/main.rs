@@ -14,3 +14,4 @@ mod limits;
 mod misuse;
 mod runs;
 mod safety;
+mod teaching;

@@ -224,3 +224,46 @@ async fn a_token_in_the_url_is_refused_and_the_switch_only_affects_its_own_run()
     let r = lab.get(&format!("/api/v1/accounts/verify_credentials?access_token={token}")).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn the_tutorials_get_with_the_secret_in_the_url_is_refused_and_the_switch_shows_what_it_leaks() {
+    let lab = start().await;
+    let run = scenario(&lab, "SecretInUrl", false).await;
+    assert_eq!(run["grant"], "ClientCredentials");
+    let x = exchanges(&run);
+    let get = x.iter().find(|e| e.0.starts_with("GET /oauth/token")).unwrap();
+    assert!(get.4.contains("client_secret="), "the seed's request: {}", get.4);
+    assert_eq!(get.2, 405);
+    assert_eq!(json(&get.3)["error"], "invalid_request");
+    assert!(json(&get.3)["error_description"].as_str().unwrap().contains("RFC 6749 section 2.3.1"));
+    assert_eq!(misuse_statuses(&run), [405]);
+    assert!(!has_attacker(&run));
+    // The service then asks properly, with POST and HTTP Basic, and uses
+    // its token.
+    let post = x.iter().position(|e| e.0 == "POST /oauth/token").unwrap();
+    assert_eq!(x[post].2, 200);
+    assert_eq!(x[post + 1].2, 200, "{:?}", x[post + 1]);
+    let step = &steps(&run).iter().filter(|s| !s["exchange"].is_null()).nth(post).unwrap()["exchange"]["request"];
+    assert!(header(&step["headers"], "authorization").unwrap().starts_with("Basic "));
+    assert!(!step["target"].as_str().unwrap().contains('?'));
+
+    let run = scenario(&lab, "SecretInUrl", true).await;
+    assert_eq!(run["vulnerable"], true);
+    // The GET works, and Mallory, who read the URL in a log, gets a token
+    // of her own with the secret and uses it.
+    assert_eq!(misuse_statuses(&run), [200, 200, 200]);
+    assert!(has_attacker(&run));
+    let x = exchanges(&run);
+    assert!(x.iter().any(|e| e.1 == "Attacker" && e.0 == "POST /oauth/token" && e.2 == 200));
+    // The switch was for that run only: the same GET is refused now.
+    let secret = run["artifacts"].as_array().unwrap().iter().find(|a| a["name"] == "client_secret").unwrap();
+    let id = x[0].3.clone();
+    let client_id = json(&id)["client_id"].as_str().unwrap().to_string();
+    let r = lab
+        .get(&format!(
+            "/oauth/token?grant_type=client_credentials&client_id={client_id}&client_secret={}&scope=read",
+            secret["value"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+}

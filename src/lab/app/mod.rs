@@ -135,7 +135,14 @@ async fn callback(
         return (StatusCode::NOT_FOUND, "no such run").into_response();
     };
     if grant == Grant::Implicit {
-        return implicit_page(&run);
+        // The state this browser's sign-in began with, for the page's
+        // script to check; none for a browser that began none.
+        let expected = s
+            .runs
+            .with(&run, |r| binding::same_browser(&headers, r.state_browser.as_ref()).then(|| r.state.clone()))
+            .flatten()
+            .flatten();
+        return implicit_page(&run, expected.as_deref());
     }
     let (expected, browser, vulnerable) = s
         .runs
@@ -213,21 +220,26 @@ async fn service(State(s): State<Arc<Lab>>, Path(run): Path<String>) -> Response
 }
 
 /// The implicit grant's redirect URI: a page whose script, like a
-/// single-page app's, reads the token from the fragment and calls the API
-/// from the browser. The server never sees the token.
-fn implicit_page(run: &str) -> Response {
+/// single-page app's, checks `state`, reads the token from the fragment
+/// and calls the API from the browser. The server never sees the token.
+fn implicit_page(run: &str, expected_state: Option<&str>) -> Response {
     let nonce = random_token("");
+    // A JSON string, with `<` escaped so that nothing in it closes the
+    // script element.
+    let expected = serde_json::to_string(&expected_state).unwrap_or_else(|_| "null".into()).replace('<', "\\u003c");
     let script = format!(
         r#"(async () => {{
   const out = document.getElementById("out");
   const p = new URLSearchParams(location.hash.slice(1));
+  const expected = {expected};
+  if (expected === null || p.get("state") !== expected) {{ out.textContent = "The state in the fragment is not the one this app sent in this browser: refused as a possible CSRF or token injection (RFC 6749 section 10.12, RFC 9700 section 4.7.1)."; return; }}
   if (p.get("error")) {{ out.textContent = "The authorization server said: " + p.get("error") + ": " + (p.get("error_description") || ""); return; }}
   const token = p.get("access_token");
   if (!token) {{ out.textContent = "No access token in the fragment."; return; }}
   const h = {{ "Authorization": "Bearer " + token, "{RUN_HEADER}": {run:?} }};
   const me = await (await fetch("/api/v1/accounts/verify_credentials", {{ headers: h }})).json();
   await fetch("/api/v1/statuses", {{ method: "POST", headers: {{ ...h, "Content-Type": "application/json" }}, body: JSON.stringify({{ status: "Hello from a single-page app in OAuth2 Lab" }}) }});
-  out.textContent = "Browser code read the token from the fragment and called the API as " + me.username + ".";
+  out.textContent = "Browser code checked state, read the token from the fragment and called the API as " + me.username + ".";
 }})();"#
     );
     let mut res = page(

@@ -51,7 +51,7 @@ fn redirect_uri(s: &AuthServer, client: &Client, params: &Params) -> Result<Stri
             Err(page(
                 "Redirect URI not registered",
                 format!(
-                    "The redirect_uri {uri} is not registered for {client_id}. It must equal a registered URI exactly, character for character: prefix or suffix matches would let an attacker steer the code to a page they control (RFC 6749 section 3.1.2.3, RFC 9700 section 4.1). Registered: {}.",
+                    "The redirect_uri {uri} is not registered for {client_id}. It must equal a registered URI exactly, character for character, except that a loopback URI may differ in its port (RFC 8252 section 7.3): prefix or suffix matches would let an attacker steer the code to a page they control (RFC 6749 section 3.1.2.3, RFC 9700 section 4.1). Registered: {}.",
                     if client.redirect_uris.is_empty() { "none".to_string() } else { client.redirect_uris.join(", ") }
                 ),
             ))

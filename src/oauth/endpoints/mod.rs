@@ -31,7 +31,7 @@ where
         .route("/.well-known/oauth-authorization-server", get(metadata::metadata))
         .route(REGISTER, post(register::register))
         .route(AUTHORIZE, get(authorize::show).post(authorize::decide))
-        .route(TOKEN, post(token::token))
+        .route(TOKEN, post(token::token).get(token::token_by_get))
         .route(REVOKE, post(revoke::revoke))
         .route(INTROSPECT, post(introspect::introspect))
         .route(device::DEVICE_AUTHORIZATION, post(device::device_authorization))

@@ -13,16 +13,25 @@ pub async fn revoke(State(s): State<Arc<AuthServer>>, req: ClientRequest) -> OAu
         .params
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("The token parameter is missing (RFC 7009 section 2.1)."))?;
-    // §2.2: unknown tokens, and tokens of other clients, still get 200, so
-    // the answer tells an attacker nothing.
-    if let Some(record) = s.tokens.get(token).filter(|r| r.client_id == req.client.client_id) {
-        match record.kind {
-            // §2.1: revoking a refresh token also revokes the access tokens
-            // issued with it.
-            TokenKind::Refresh => s.tokens.revoke_family(record.family),
-            TokenKind::Access => s.tokens.revoke(token),
-        }
-        tracing::info!(client_id = %req.client.client_id, kind = ?record.kind, "token revoked");
+    // §2.2: an unknown or already invalid token still gets 200: there is
+    // nothing left to revoke, and the client could do nothing with an error.
+    let Some(record) = s.tokens.get(token) else {
+        return Ok(StatusCode::OK);
+    };
+    // §2.1: the server checks that the token was issued to this client and
+    // refuses it otherwise, with RFC 6749 §5.2's code for a grant "issued
+    // to another client".
+    if record.client_id != req.client.client_id {
+        return Err(OAuthError::invalid_grant(
+            "This token was issued to another client; a client may revoke only its own tokens (RFC 7009 section 2.1).",
+        ));
     }
+    match record.kind {
+        // §2.1: revoking a refresh token SHOULD also revoke the access
+        // tokens of the same grant; this server does.
+        TokenKind::Refresh => s.tokens.revoke_family(record.family),
+        TokenKind::Access => s.tokens.revoke(token),
+    }
+    tracing::info!(client_id = %req.client.client_id, kind = ?record.kind, "token revoked");
     Ok(StatusCode::OK)
 }

@@ -125,9 +125,12 @@ impl TokenGrant for AuthorizationCode {
             }
         };
         let grant = match servers.codes.redeem(code, &mut accept) {
-            Redeem::Unknown => return Err(OAuthError::invalid_grant(
-                "The authorization code is unknown or expired: codes live at most 60 seconds (RFC 6749 section 4.1.2).",
-            )),
+            Redeem::Unknown => {
+                return Err(OAuthError::invalid_grant(format!(
+                    "The authorization code is unknown or expired: this server keeps codes {} seconds, its own choice within the at most 10 minutes that RFC 6749 section 4.1.2 recommends.",
+                    servers.settings.code_ttl.as_secs()
+                )))
+            }
             // With single use off for this client (`Hooks`), a spent code
             // works again, for its own client only.
             Redeem::Replayed(grant) if servers.defence_off(&client.client_id, Defence::SingleUseCode) => {

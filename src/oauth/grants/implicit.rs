@@ -1,6 +1,7 @@
 //! The implicit grant (RFC 6749 §4.2): the access token comes straight back
 //! in the redirect's fragment, read by browser code, with no refresh token.
-//! OAuth 2.1 and RFC 9700 §2.1.2 drop it; this server keeps it to teach why.
+//! RFC 9700 §2.1.2 says clients SHOULD NOT use it and OAuth 2.1 removes it;
+//! this server keeps it to teach why.
 
 use super::{new_family, AuthorizationRequest, AuthorizeGrant, Delivery};
 use crate::oauth::error::OAuthResult;

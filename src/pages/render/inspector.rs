@@ -273,9 +273,9 @@ fn jwt_view(header: serde_json::Value, claims: serde_json::Value, a: &[Artifact]
     view! {
         <div class="decoded jwt-decoded" data-testid="jwt">
             <h3>"JWT access token (RFC 9068), decoded"</h3>
-            <p>"Header: "<code>"typ"</code>" must be "<code>"at+jwt"</code>"; "<code>"kid"</code>" names the key in "<a href="/oauth/jwks" rel="external" target="_blank">"/oauth/jwks"</a>"."</p>
+            <p>"Header: "<code>"typ"</code>" is "<code>"at+jwt"</code>" (or "<code>"application/at+jwt"</code>"), so that no other kind of JWT passes for an access token; "<code>"kid"</code>" names the public key in "<a href="/oauth/jwks" rel="external" target="_blank">"/oauth/jwks"</a>" that verifies it."</p>
             <pre class="raw" data-testid="jwt-header">{pretty(&header)}</pre>
-            <p>"Claims: who (sub, client_id), for whom (aud), until when (exp), what (scope)."</p>
+            <p>"Claims: who issued it (iss), for which user (sub) and client (client_id), which resource server may accept it (aud), until when (exp), and what it grants (scope) (RFC 9068 §2.2)."</p>
             <pre class="raw" data-testid="jwt-claims">{highlight(&pretty(&claims), a, m)}</pre>
             <p class="hint">{format!("The third part is the RS256 signature over the first two. The resource server verifies it with the public key {kid} and checks iss, aud and exp itself, with no call to the authorization server.")}</p>
         </div>

@@ -13,6 +13,16 @@ async fn line_27_revocation_needs_client_auth_is_200_for_unknown_and_cascades() 
     assert_eq!(anon.error(), "invalid_client");
     let unknown = lab.post_form("/oauth/revoke", Some(&lab.web_app()), &[("token", "rt_unknown")]).await;
     assert_eq!(unknown.status, StatusCode::OK);
+    // §2.1: another client's token is refused, and stays live.
+    let theirs = lab.post_form("/oauth/revoke", Some(&basic("service", "service-secret")), &[("token", rt)]).await;
+    assert_eq!(theirs.status, StatusCode::BAD_REQUEST);
+    assert_eq!(theirs.error(), "invalid_grant");
+    let wrong_secret =
+        lab.post_form("/oauth/revoke", Some(&basic("web-app", "not-the-secret")), &[("token", rt)]).await;
+    assert_eq!(wrong_secret.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong_secret.error(), "invalid_client");
+    let api = lab.get_auth("/api/v1/accounts/verify_credentials", &format!("Bearer {at}")).await;
+    assert_eq!(api.status, StatusCode::OK, "another client's revocation left the token alone");
     let ok = lab
         .post_form("/oauth/revoke", Some(&lab.web_app()), &[("token", rt), ("token_type_hint", "refresh_token")])
         .await;

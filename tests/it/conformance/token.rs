@@ -9,6 +9,19 @@ async fn line_12_only_form_posts() {
     let lab = start().await;
     let get = lab.get("/oauth/token").await;
     assert_eq!(get.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(get.header("allow"), "POST");
+    assert_eq!(get.error(), "invalid_request");
+    assert!(!get.json()["error_description"].as_str().unwrap().contains("secret"));
+    // The go-oauth2 tutorial's request: refused, and told that its secret
+    // has leaked.
+    let seed = lab
+        .get("/oauth/token?grant_type=client_credentials&client_id=service&client_secret=service-secret&scope=read")
+        .await;
+    assert_eq!(seed.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(seed.error(), "invalid_request");
+    let why = seed.json()["error_description"].as_str().unwrap().to_string();
+    assert!(why.contains("RFC 6749 section 3.2") && why.contains("section 2.3.1") && why.contains("leaked"), "{why}");
+    assert!(seed.json().get("access_token").is_none());
     let body = br#"{"grant_type":"client_credentials"}"#.to_vec();
     let json = lab.post_raw("/oauth/token", "application/json", body, Some(&basic("service", "service-secret"))).await;
     assert_eq!(json.status, StatusCode::BAD_REQUEST);
