@@ -113,8 +113,10 @@ pub fn classify(grant: Grant, req: &RequestRecord) -> (StepKind, Role, Role, Cha
     let path = req.path();
     let browser_code = grant == Grant::Implicit;
     let api = |kind| {
+        // A page's script calling the API: a direct request, not a page
+        // the browser loads.
         if browser_code {
-            (kind, UserAgent, ResourceServer, Channel::Front)
+            (kind, UserAgent, ResourceServer, Channel::Back)
         } else {
             (kind, Client, ResourceServer, Channel::Back)
         }

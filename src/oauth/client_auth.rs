@@ -36,7 +36,7 @@ where
             let q = Params::parse_lenient(query.as_bytes()).0;
             if q.contains("client_secret") || q.contains("password") || q.contains("refresh_token") {
                 return Err(OAuthError::invalid_request(
-                    "Secrets must not be sent in the URL query, where logs and browser history keep them (RFC 6749 section 2.3.1). Send them in the form body or the Authorization header.",
+                    "Secrets must not be sent in the URL query, where logs keep them: client credentials go in the Authorization header or the form body (RFC 6749 section 2.3.1), and the endpoint's parameters in a POST body (RFC 6749 section 3.2).",
                 ));
             }
         }

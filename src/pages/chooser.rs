@@ -77,7 +77,7 @@ fn recommend(a: &[Answer; 5]) -> Option<Recommendation> {
     }
     let mut reasons = vec![
         "The user signs in at the authorization server, never in the app, and can see and limit what is granted.",
-        "PKCE binds the code to the app that asked for it, so a stolen or injected code is useless (RFC 7636). It is a MUST for public clients, and RFC 9700 recommends it for confidential ones too, against code injection and CSRF (RFC 9700 §2.1.1, §4.5.3.1).",
+        "PKCE binds the code to the sign-in that asked for it, whose verifier only the app holds, so a stolen or injected code is useless (RFC 7636). It is a MUST for public clients, and RFC 9700 recommends it for confidential ones too, against code injection and CSRF (RFC 9700 §2.1.1, §4.5.3.1, §4.7.1).",
     ];
     if secret == Answer::Yes {
         reasons.push("The app also authenticates with its client secret when it redeems the code.");
@@ -86,10 +86,10 @@ fn recommend(a: &[Answer; 5]) -> Option<Recommendation> {
     }
     if secret == Answer::No && browser == Answer::No {
         reasons.push("A native app (phone or desktop) signs in through the system browser or an in-app browser tab, never an embedded web view, which would let the app read the user's password (RFC 8252 §8.12).");
-        reasons.push("It takes the code back on a private-use URI scheme, a claimed https URL, or a loopback address on any port (RFC 8252 §7.1 to §7.3).");
+        reasons.push("It takes the code back on a private-use URI scheme, a claimed https URL, or a loopback address on any port (RFC 8252 §7.1 to §7.3). This lab registers https and loopback redirect URIs only.");
     }
     if browser == Answer::Yes {
-        reasons.push("Not the implicit grant: RFC 9700 §2.1.2 says SHOULD NOT, because a token in a URL can leak through redirect-URI flaws, Referer headers and browser history, can be injected, and cannot be bound to the client. OAuth 2.1 removes it.");
+        reasons.push("Not the implicit grant: RFC 9700 §2.1.2 says SHOULD NOT, because a token in a URL can leak through redirect-URI flaws, Referer headers and browser history, can be injected, and cannot be bound to the client. The OAuth 2.1 draft removes it.");
     }
     if first_party == Answer::Yes {
         reasons.push("Not the password grant, even first-party: the app would see the password, and RFC 9700 §2.4 says it MUST NOT be used.");
@@ -112,7 +112,7 @@ fn Chooser() -> impl IntoView {
         <main class="page chooser">
             <nav class="crumbs" aria-label="Breadcrumb"><a href="/">"OAuth2 Lab"</a>" / "<span>"Which grant?"</span></nav>
             <h1>"Which grant should I use?"</h1>
-            <p class="lead">"Answer what you know; the recommendation follows RFC 9700, the OAuth 2.0 Security Best Current Practice."</p>
+            <p class="lead">"Answer what you know; the recommendation follows RFC 9700, Best Current Practice for OAuth 2.0 Security."</p>
             <form class="questions" on:submit=|e| e.prevent_default()>
                 {QUESTIONS
                     .iter()

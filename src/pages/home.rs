@@ -40,7 +40,7 @@ const GRANTS: [GrantCard; 5] = [
         rfc: "RFC 6749 §4.2",
         rfc_url: "https://www.rfc-editor.org/rfc/rfc6749#section-4.2",
         when: "Only to learn from: the token comes back in the URL fragment. Use authorization code with PKCE instead.",
-        status: "Deprecated: SHOULD NOT (RFC 9700 §2.1.2), removed in OAuth 2.1",
+        status: "Deprecated: SHOULD NOT (RFC 9700 §2.1.2), removed in the OAuth 2.1 draft",
         deprecated: true,
     },
     GrantCard {
@@ -49,7 +49,7 @@ const GRANTS: [GrantCard; 5] = [
         rfc: "RFC 6749 §4.3",
         rfc_url: "https://www.rfc-editor.org/rfc/rfc6749#section-4.3",
         when: "Only to learn from: the app sees the user's password. Use authorization code with PKCE instead.",
-        status: "Deprecated: MUST NOT (RFC 9700 §2.4), removed in OAuth 2.1",
+        status: "Deprecated: MUST NOT (RFC 9700 §2.4), removed in the OAuth 2.1 draft",
         deprecated: true,
     },
     GrantCard {

@@ -109,7 +109,8 @@ async fn post_status(
         Ok(b) => b,
         Err(_) => return unprocessable("The request body could not be read."),
     };
-    let (text, body_token) = match media_type(&headers).as_str() {
+    let kind = media_type(&headers);
+    let (text, body_token) = match kind.as_str() {
         "application/json" => match serde_json::from_slice::<Value>(&body) {
             Ok(v) => (v.get("status").and_then(Value::as_str).map(str::to_string), v.get("access_token").is_some()),
             Err(_) => return unprocessable("The body is not valid JSON."),
@@ -123,7 +124,7 @@ async fn post_status(
     // The server's choice (RFC 6750 §2.2 allows it): a token in the body
     // is refused whatever else the request carries.
     if body_token {
-        return token_in_body().into_response();
+        return token_in_body(kind == "application/json").into_response();
     }
     let bearer = match bearer {
         Ok(b) => b,

@@ -41,17 +41,19 @@ impl IntoResponse for BearerRejection {
 /// `?access_token=`: refused, as RFC 9700 §4.3.2 asks.
 pub fn token_in_url() -> OAuthError {
     OAuthError::invalid_request(
-        "The access token was sent in the URL query (?access_token=). URLs end up in server logs, browser history and Referer headers, so access tokens must not be passed in the query (RFC 9700 section 4.3.2; OAuth 2.1 drops this method). Send it in the Authorization header: Authorization: Bearer <token> (RFC 6750 section 2.1).",
+        "The access token was sent in the URL query (?access_token=). URLs end up in server and proxy logs and, when a browser navigates to them, in history and Referer headers, so access tokens must not be passed in the query (RFC 9700 section 4.3.2; the OAuth 2.1 draft drops this method). Send it in the Authorization header: Authorization: Bearer <token> (RFC 6750 section 2.1).",
     )
     .bearer(None)
 }
 
-/// `access_token` in a form body: allowed by RFC 6750 §2.2, refused here
-/// by choice.
-pub fn token_in_body() -> OAuthError {
-    OAuthError::invalid_request(
-        "The access token was sent in the request body. RFC 6750 section 2.2 allows that method under conditions; this server chooses to accept tokens only in the Authorization header: Authorization: Bearer <token> (RFC 6750 section 2.1).",
-    )
+/// `access_token` in a request body: in a form, allowed by RFC 6750 §2.2
+/// and refused here by choice; in JSON, no method of RFC 6750.
+pub fn token_in_body(json: bool) -> OAuthError {
+    OAuthError::invalid_request(if json {
+        "The access token was sent in the JSON body, which is no method of RFC 6750. Send it in the Authorization header: Authorization: Bearer <token> (RFC 6750 section 2.1)."
+    } else {
+        "The access token was sent in the form body. RFC 6750 section 2.2 allows that method under conditions, and says it SHOULD NOT be used where the browser can set the Authorization header; this server chooses to accept tokens only in that header: Authorization: Bearer <token> (RFC 6750 section 2.1)."
+    })
     .bearer(None)
 }
 

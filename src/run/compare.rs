@@ -86,7 +86,10 @@ fn client_auth(record: &RunRecord) -> String {
         return "none: no token request (the token comes from the authorization endpoint)".into();
     };
     let body = parse_form(&x.request.body);
-    if x.request.header("authorization").is_some_and(|a| a.starts_with("Basic ")) {
+    let in_query = x.request.query().map(parse_form).unwrap_or_default();
+    if in_query.iter().any(|(k, _)| k == "client_secret") {
+        "secret in the URL query, which RFC 6749 §2.3.1 forbids".into()
+    } else if x.request.header("authorization").is_some_and(|a| a.starts_with("Basic ")) {
         "HTTP Basic (client_secret_basic)".into()
     } else if body.iter().any(|(k, _)| k == "client_secret") {
         "secret in the body (client_secret_post)".into()
@@ -115,12 +118,12 @@ fn pkce(record: &RunRecord) -> String {
 
 fn status(grant: Grant) -> &'static str {
     match grant {
-        Grant::AuthorizationCode => "recommended, with PKCE (RFC 9700 §2.1.1); kept in OAuth 2.1, with PKCE",
+        Grant::AuthorizationCode => "recommended, with PKCE (RFC 9700 §2.1.1); kept in the OAuth 2.1 draft, with PKCE",
         Grant::ClientCredentials => {
-            "for confidential clients acting on their own behalf (RFC 6749 §4.4); kept in OAuth 2.1"
+            "for confidential clients acting on their own behalf (RFC 6749 §4.4); kept in the OAuth 2.1 draft"
         }
-        Grant::Implicit => "SHOULD NOT be used (RFC 9700 §2.1.2); removed from OAuth 2.1",
-        Grant::Password => "MUST NOT be used (RFC 9700 §2.4); removed from OAuth 2.1",
+        Grant::Implicit => "SHOULD NOT be used (RFC 9700 §2.1.2); removed from the OAuth 2.1 draft",
+        Grant::Password => "MUST NOT be used (RFC 9700 §2.4); removed from the OAuth 2.1 draft",
         Grant::DeviceCode => "for devices that lack a browser or have limited input (RFC 8628 §1)",
     }
 }
@@ -134,8 +137,8 @@ pub fn compare(records: &[RunRecord]) -> Vec<Row> {
     };
     vec![
         row("HTTP round trips", &|r| count(r, None).to_string()),
-        row("Front-channel messages (through browser redirects)", &|r| count(r, Some(Channel::Front)).to_string()),
-        row("Back-channel messages (direct requests from the client)", &|r| count(r, Some(Channel::Back)).to_string()),
+        row("Front-channel messages (pages the browser loads)", &|r| count(r, Some(Channel::Front)).to_string()),
+        row("Back-channel messages (direct requests)", &|r| count(r, Some(Channel::Back)).to_string()),
         row("The user's password: who sees it", &|r| who_sees(r, artifact(r, "password"))),
         row("The client secret: who sees it", &|r| who_sees(r, artifact(r, "client_secret"))),
         row("The authorization code: who sees it", &|r| who_sees(r, artifact(r, "code"))),
@@ -157,7 +160,7 @@ pub fn compare(records: &[RunRecord]) -> Vec<Row> {
             }
         }),
         row("PKCE", &pkce),
-        row("Status (RFCs and OAuth 2.1)", &|r| status(r.grant).into()),
+        row("Status (RFCs and the OAuth 2.1 draft)", &|r| status(r.grant).into()),
         row("Typical use", &|r| when_to_use(r.grant).into()),
     ]
 }

@@ -108,11 +108,11 @@ impl Role {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Channel {
-    /// Through the browser: redirects, forms and browser scripts. Visible
-    /// to the user, their extensions and history.
+    /// A page the browser loads: a redirect, a link or a form post. Its
+    /// URL is seen by the user and their extensions, and kept in history.
     Front,
     /// A direct request from the client to a server, not through browser
-    /// redirects (a device's poll and a single-page app's `fetch` too).
+    /// redirects: from its server, a device, or a page's script (`fetch`).
     Back,
     /// Not a network message: something a person or a script does.
     Local,

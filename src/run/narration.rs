@@ -92,8 +92,8 @@ fn getting_a_grant(kind: StepKind, grant: Grant) -> Narration {
         },
         Consent => match grant {
             Grant::Implicit => n(
-                "The form goes to the authorization server, which answers 303 See Other to the redirect URI with the access token in the URL fragment. Browsers never send a fragment to servers, so only browser code can read it.",
-                "RFC 6749 §4.2.2",
+                "The form goes to the authorization server, which answers 303 See Other to the redirect URI with the access token in the URL fragment. Browsers never send a fragment to servers, so no server receives it: it stays in the browser, where the page's script reads it, and where history keeps the URL.",
+                "RFC 6749 §4.2.2, RFC 9700 §4.3.2",
                 "https://www.rfc-editor.org/rfc/rfc6749#section-4.2.2",
             ),
             _ => n(
@@ -104,7 +104,7 @@ fn getting_a_grant(kind: StepKind, grant: Grant) -> Narration {
         },
         Callback => match grant {
             Grant::Implicit => n(
-                "The browser loads the redirect URI. Look at the request: no token in it. The fragment stayed in the browser, so the client's server never receives the access token; only the page's script can read it, and the script checks that state is the one the app sent.",
+                "The browser loads the redirect URI. Look at the request: no token in it. The fragment stayed in the browser, so the client's server never receives the access token; the page's script reads it, after checking that state is the one the app sent in this browser.",
                 "RFC 6749 §4.2.2",
                 "https://www.rfc-editor.org/rfc/rfc6749#section-4.2.2",
             ),
@@ -120,7 +120,7 @@ fn getting_a_grant(kind: StepKind, grant: Grant) -> Narration {
             "https://www.rfc-editor.org/rfc/rfc9700#section-2.4",
         ),
         PasswordForm => n(
-            "The browser posts the password to the app. Look at the body: the client now holds the user's credentials in the clear. RFC 9700 §2.4 says this grant MUST NOT be used, and OAuth 2.1 removes it; use authorization code with PKCE instead.",
+            "The browser posts the password to the app. Look at the body: the client now holds the user's credentials in the clear. RFC 9700 §2.4 says this grant MUST NOT be used, and the OAuth 2.1 draft removes it; use authorization code with PKCE instead.",
             "RFC 9700 §2.4",
             "https://www.rfc-editor.org/rfc/rfc9700#section-2.4",
         ),
@@ -146,18 +146,18 @@ fn using_it(kind: StepKind, grant: Grant) -> Narration {
                 "https://www.rfc-editor.org/rfc/rfc6749#section-4.3.2",
             ),
             Grant::ClientCredentials => n(
-                "The service authenticates with its client_id and client_secret (HTTP Basic) and asks for a token for itself. No refresh token comes back: it can simply ask again.",
-                "RFC 6749 §4.4.2",
+                "The service authenticates with its client_id and client_secret and asks for a token for itself. No refresh token comes back: it can simply ask again.",
+                "RFC 6749 §4.4.2, §4.4.3",
                 "https://www.rfc-editor.org/rfc/rfc6749#section-4.4.2",
             ),
             _ => n(
                 "In a direct request to the token endpoint, the app redeems the code with the PKCE code_verifier, and with its client credentials if it has any (a public client sends only its client_id). The server checks SHA-256(verifier) against the challenge from the first redirect, so a stolen or injected code is useless without the verifier. PKCE is a MUST for public clients; for confidential ones RFC 9700 recommends it too, against code injection and CSRF.",
-                "RFC 6749 §4.1.3, RFC 7636 §4.6, RFC 9700 §2.1.1, §4.5.3.1",
+                "RFC 6749 §4.1.3, RFC 7636 §4.6, RFC 9700 §2.1.1, §4.5.3.1, §4.7.1",
                 "https://www.rfc-editor.org/rfc/rfc7636#section-4.6",
             ),
         },
         ReadsFragment => n(
-            "Script in the page reads the access token from location.hash, after checking state. The token came in a URL, and that is why RFC 9700 says clients SHOULD NOT use this grant: it can leak through redirect-URI flaws, Referer headers and browser history (§4.1 to §4.3), an attacker can inject a stolen token (§4.6), and nothing binds it to the client. OAuth 2.1 removes the grant.",
+            "Script in the page reads the access token from location.hash, after checking state. The token came in a URL, and that is why RFC 9700 says clients SHOULD NOT use this grant: it can leak through redirect-URI flaws, Referer headers and browser history (§4.1 to §4.3), an attacker can inject a stolen token (§4.6), and nothing binds it to the client. The OAuth 2.1 draft removes the grant.",
             "RFC 9700 §2.1.2",
             "https://www.rfc-editor.org/rfc/rfc9700#section-2.1.2",
         ),
@@ -172,14 +172,14 @@ fn using_it(kind: StepKind, grant: Grant) -> Narration {
             "https://www.rfc-editor.org/rfc/rfc6750#section-3.1",
         ),
         Refresh => n(
-            "The app trades its refresh token for a new access token without the user. The refresh token rotates: the old one is now spent, so that the server can tell when a stolen one is used. If two parties hold it, one of them uses it after it was spent, and the server then revokes the whole family.",
+            "The app trades its refresh token for a new access token without the user. The refresh token rotates: the old one is now spent, so that the server can tell when a stolen one is used. If a thief and the app both use it, whichever comes second presents a spent token; the server cannot tell which one is the thief, so it revokes the whole family.",
             "RFC 6749 §6, RFC 9700 §4.14.2",
             "https://www.rfc-editor.org/rfc/rfc6749#section-6",
         ),
         Revoke => revocation(""),
         Introspect => n(
-            "The app asks the introspection endpoint whether a token is active and what it grants. Introspection is for a resource server that holds a token it cannot read itself; in this run the app plays that part, to show the answer. The caller authenticates, and a token issued to another client is reported as active: false.",
-            "RFC 7662 §1, §2",
+            "The app asks the introspection endpoint whether a token is active and what it grants. Introspection is for a resource server that holds a token it cannot read itself; in this run the app plays that part, to show the answer. The caller authenticates. This server lets a caller introspect only the tokens issued to it, its own choice since the app plays the resource server here; any other token gets active: false, as the RFC allows.",
+            "RFC 7662 §1, §2, §2.2",
             "https://www.rfc-editor.org/rfc/rfc7662#section-2",
         ),
         DeviceAuthorization => n(
@@ -227,14 +227,14 @@ fn revocation(body: &str) -> Narration {
     let hint = super::parse_form(body).into_iter().find(|(k, _)| k == "token_type_hint").map(|(_, v)| v);
     if hint.as_deref() == Some("refresh_token") {
         n(
-            "The app is done and revokes its refresh token, authenticating as itself. RFC 7009 says the server SHOULD then revoke the access tokens of the same grant too, and this one does. It refuses a token issued to another client, a client that fails authentication gets 401 invalid_client, and a token that is unknown or already invalid still gets 200: there is nothing left to revoke.",
-            "RFC 7009 §2.1, §2.2",
+            "The app is done and revokes its refresh token, authenticating as itself if it is confidential (a public client, like the TV app, sends only its client_id). RFC 7009 says the server SHOULD then revoke the access tokens of the same grant too, and this one does (a JWT access token, checked alone by the resource server, still works until its exp). The server refuses a token issued to another client, a client that fails authentication gets invalid_client (401 with a challenge when it tried HTTP Basic), and a token that is unknown or already invalid still gets 200: there is nothing left to revoke.",
+            "RFC 7009 §2.1, §2.2, §2.2.1, RFC 6749 §5.2",
             "https://www.rfc-editor.org/rfc/rfc7009#section-2.1",
         )
     } else {
         n(
-            "The app revokes its access token, authenticating as itself: it is no longer active, which introspection reports at once, and a resource server that looks tokens up refuses it (a JWT access token, checked alone, works until its exp). The server refuses a token issued to another client, a client that fails authentication gets 401 invalid_client, and a token that is unknown or already invalid still gets 200: there is nothing left to revoke.",
-            "RFC 7009 §2.1, §2.2",
+            "The app revokes its access token, authenticating as itself if it is confidential (a public client sends only its client_id): the token is no longer active, which introspection reports at once, and a resource server that looks tokens up refuses it (a JWT access token, checked alone, works until its exp). The server refuses a token issued to another client, a client that fails authentication gets invalid_client (401 with a challenge when it tried HTTP Basic), and a token that is unknown or already invalid still gets 200: there is nothing left to revoke.",
+            "RFC 7009 §2.1, §2.2, §2.2.1, RFC 6749 §5.2",
             "https://www.rfc-editor.org/rfc/rfc7009#section-2.1",
         )
     }
@@ -243,9 +243,9 @@ fn revocation(body: &str) -> Narration {
 pub fn channel_note(channel: Channel) -> &'static str {
     match channel {
         Channel::Front => {
-            "Front channel: through the browser, where the user, browser extensions and history can see it."
+            "Front channel: a page the browser loads, by a redirect, a link or a form post. The user and browser extensions see it; the URL of each page stays in history and can leak in Referer headers (RFC 9700 §4.2, §4.3), though a form's body does not."
         }
-        Channel::Back => "Back channel: a direct request from the client to a server, not through browser redirects.",
+        Channel::Back => "Back channel: a direct request from the client to a server (from its server, a device, or a page's script), not through browser redirects.",
         Channel::Local => "Not a network message: something a person or a page's script does.",
     }
 }
@@ -253,10 +253,10 @@ pub fn channel_note(channel: Channel) -> &'static str {
 pub fn deprecation(grant: Grant) -> Option<&'static str> {
     match grant {
         Grant::Implicit => Some(
-            "Deprecated. The access token comes back in a URL, so it can leak through redirect-URI flaws, Referer headers and browser history (RFC 9700 §4.1 to §4.3), an attacker can inject a stolen one (§4.6), and nothing binds it to the client. RFC 9700 §2.1.2 says clients SHOULD NOT use it, unless token injection is prevented and those leaks are closed; OAuth 2.1 removes it. Use authorization code with PKCE instead, even in single-page apps.",
+            "Deprecated. The access token comes back in a URL, so it can leak through redirect-URI flaws, Referer headers and browser history (RFC 9700 §4.1 to §4.3), an attacker can inject a stolen one (§4.6), and nothing binds it to the client. RFC 9700 §2.1.2 says clients SHOULD NOT use it, unless token injection is prevented and those leaks are closed; the OAuth 2.1 draft removes it. Use authorization code with PKCE instead, even in single-page apps.",
         ),
         Grant::Password => Some(
-            "Deprecated. The app sees and handles the user's password, which teaches users to type passwords into apps and makes multi-factor sign-in hard or impossible. RFC 9700 §2.4: it MUST NOT be used. OAuth 2.1 removes it. Use authorization code with PKCE instead.",
+            "Deprecated. The app sees and handles the user's password, which teaches users to type passwords into apps and makes multi-factor sign-in hard or impossible. RFC 9700 §2.4: it MUST NOT be used. The OAuth 2.1 draft removes it. Use authorization code with PKCE instead.",
         ),
         _ => None,
     }

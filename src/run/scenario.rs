@@ -162,7 +162,7 @@ impl Scenario {
             Self::TokenInUrl => About {
                 title: "A token sent in the URL",
                 attack: "A single-page app puts the access token in the query string: ?access_token=…",
-                defence: "The resource server refuses it with invalid_request: a URL ends up in server logs, browser history and Referer headers, so RFC 9700 says access tokens must not be passed in the query, and OAuth 2.1 drops this method. The server accepts tokens in the Authorization header only; the form-body method of RFC 6750 §2.2 is allowed by the RFC, and refusing it too is this server's choice.",
+                defence: "The resource server refuses it with invalid_request: a URL ends up in server and proxy logs and, when a browser navigates to it, in history and Referer headers, so RFC 9700 says access tokens must not be passed in the query, and the OAuth 2.1 draft drops this method. The server accepts tokens in the Authorization header only; the form-body method of RFC 6750 §2.2 is allowed by the RFC, and refusing it too is this server's choice.",
                 rfc: "RFC 6750 §2.3, RFC 9700 §4.3.2",
                 url: "https://www.rfc-editor.org/rfc/rfc9700#section-4.3.2",
                 switch: Some("The resource server accepts ?access_token= in the URL."),

@@ -173,7 +173,12 @@ fn listed(root: &Path) -> BTreeMap<Citation, String> {
     for line in text.lines().filter_map(|l| l.strip_prefix("- RFC ")) {
         let (cite, title) = line.split_once(": ").unwrap_or_else(|| panic!("no title: {line}"));
         let (n, section) = cite.split_once(" §").unwrap_or((cite, ""));
-        assert!(!title.trim().is_empty(), "{line}: no title");
+        // A heading, not a quote or a note: short, and no sentence.
+        let heading = !title.trim().is_empty()
+            && title.len() <= 90
+            && !title.starts_with('"')
+            && !title.trim_end().ends_with(['.', ':']);
+        assert!(heading, "{line}: the title is not a section heading");
         let key = (n.parse().unwrap_or_else(|_| panic!("not an RFC number: {line}")), section.to_string());
         assert!(out.insert(key, title.to_string()).is_none(), "listed twice: {line}");
     }

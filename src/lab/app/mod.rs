@@ -232,7 +232,7 @@ fn implicit_page(run: &str, expected_state: Option<&str>) -> Response {
   const out = document.getElementById("out");
   const p = new URLSearchParams(location.hash.slice(1));
   const expected = {expected};
-  if (expected === null || p.get("state") !== expected) {{ out.textContent = "The state in the fragment is not the one this app sent in this browser: refused as a possible CSRF or token injection (RFC 6749 section 10.12, RFC 9700 section 4.7.1)."; return; }}
+  if (expected === null || p.get("state") !== expected) {{ out.textContent = "The state in the fragment is not the one this app sent in this browser: refused as a possible CSRF (RFC 6749 section 10.12, RFC 9700 section 4.7.1)."; return; }}
   if (p.get("error")) {{ out.textContent = "The authorization server said: " + p.get("error") + ": " + (p.get("error_description") || ""); return; }}
   const token = p.get("access_token");
   if (!token) {{ out.textContent = "No access token in the fragment."; return; }}

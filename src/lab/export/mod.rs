@@ -99,7 +99,7 @@ pub fn markdown(record: &RunRecord) -> String {
             }
         }
     }
-    md.push_str("```\n\nOpen arrows are front-channel messages (through browser redirects) or local steps; filled arrows are back-channel messages (direct requests from the client, not through browser redirects).\n");
+    md.push_str("```\n\nOpen arrows are front-channel messages (pages the browser loads) or local steps; filled arrows are back-channel messages (direct requests from the client, not through browser redirects).\n");
     for (i, step) in record.steps.iter().enumerate() {
         md.push_str(&format!(
             "\n## Step {}: {}\n\n{} to {}, {}.\n",

@@ -77,9 +77,9 @@ fn validate(
             format!("The parameter {r} was sent more than once (RFC 6749 section 3.1)."),
         ));
     }
-    let client_id = params
-        .get("client_id")
-        .ok_or_else(|| page("Invalid request", "The client_id parameter is missing (RFC 6749 section 4.1.1)."))?;
+    let client_id = params.get("client_id").ok_or_else(|| {
+        page("Invalid request", "The client_id parameter is missing (RFC 6749 section 4.1.1, section 4.2.1).")
+    })?;
     let client = s.clients.get(client_id).ok_or_else(|| {
         page("Unknown client", format!("There is no client with the id {client_id}. It may never have been registered, or its registration expired."))
     })?;
@@ -312,7 +312,7 @@ pub async fn decide(State(s): State<Arc<AuthServer>>, who: Requester, headers: H
         "deny" => {
             return back(OAuthError::new(
                 ErrorCode::AccessDenied,
-                "The user denied the request: no code or token was issued (RFC 6749 section 4.1.2.1).",
+                "The user denied the request: no code or token was issued (RFC 6749 section 4.1.2.1, section 4.2.2.1).",
             ))
         }
         "approve" => {}

@@ -26,7 +26,7 @@ pub async fn introspect(
     let req = req.map_err(challenge)?;
     if !req.client.is_confidential() {
         return Err(challenge(OAuthError::invalid_client(
-            "Introspection needs client authentication, and a public client has no secret to authenticate with (RFC 7662 section 2.1).",
+            "This server requires client authentication at introspection (RFC 7662 section 2.1 asks for some form of authorization), and a public client has no secret to authenticate with.",
             true,
         )));
     }

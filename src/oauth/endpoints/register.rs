@@ -231,7 +231,7 @@ pub fn check_redirect_uri(uri: &str) -> OAuthResult<()> {
         "https" if parsed.host().is_some() => Ok(()),
         "http" if loopback => Ok(()),
         "http" => Err(bad_redirect(format!(
-            "{uri} uses http to a host that is not loopback; the code or token would cross the network in clear text. Use https (RFC 9700 section 2.1)."
+            "{uri} uses http to a host that is not loopback; the code or token would cross the network in clear text. Use https (RFC 9700 section 2.6)."
         ))),
         other => Err(bad_redirect(format!("The scheme {other} is not allowed here; use https, or http to a loopback host."))),
     }

@@ -30,7 +30,7 @@ pub async fn token_by_get(State(s): State<Arc<AuthServer>>, who: Requester, RawQ
         return issued.unwrap_or_else(IntoResponse::into_response);
     }
     let leaked = if params.contains("client_secret") {
-        " This request put the client secret in the URL, where server logs, proxies and browser history keep it, and a secret must never be sent in the request URI (RFC 6749 section 2.3.1): treat this one as leaked and replace it."
+        " This request put the client secret in the URL, where server and proxy logs keep it, and browser history too when a browser sends it, and a secret must never be sent in the request URI (RFC 6749 section 2.3.1): treat this one as leaked and replace it."
     } else {
         ""
     };

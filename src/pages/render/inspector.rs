@@ -17,24 +17,30 @@ fn masked(v: &str) -> String {
 }
 
 fn all_text(x: &Exchange) -> String {
-    let mut s = format!("{}\n", x.request.target);
-    for (k, v) in x.request.headers.iter().chain(x.response.headers.iter()) {
+    let mut s = request_text(x);
+    for (k, v) in &x.response.headers {
         s.push_str(k);
         s.push_str(v);
         s.push('\n');
     }
-    s.push_str(&x.request.body);
     s.push_str(&x.response.body);
     s
 }
 
+/// Everything of a request a value could travel in, HTTP Basic
+/// credentials decoded: a client secret sent that way is sent.
 fn request_text(x: &Exchange) -> String {
     let mut s = format!("{}\n", x.request.target);
-    for (_, v) in &x.request.headers {
+    for (k, v) in &x.request.headers {
+        s.push_str(k);
         s.push_str(v);
         s.push('\n');
     }
+    if let Some((id, secret)) = basic(x) {
+        s.push_str(&format!("{id}\n{secret}\n"));
+    }
     s.push_str(&x.request.body);
+    s.push('\n');
     s
 }
 
@@ -275,7 +281,7 @@ fn jwt_view(header: serde_json::Value, claims: serde_json::Value, a: &[Artifact]
             <h3>"JWT access token (RFC 9068), decoded"</h3>
             <p>"Header: "<code>"typ"</code>" is "<code>"at+jwt"</code>" (or "<code>"application/at+jwt"</code>"), so that no other kind of JWT passes for an access token; "<code>"kid"</code>" names the public key in "<a href="/oauth/jwks" rel="external" target="_blank">"/oauth/jwks"</a>" that verifies it."</p>
             <pre class="raw" data-testid="jwt-header">{pretty(&header)}</pre>
-            <p>"Claims: who issued it (iss), for which user (sub) and client (client_id), which resource server may accept it (aud), until when (exp), and what it grants (scope) (RFC 9068 §2.2)."</p>
+            <p>"Claims: who issued it (iss), whom it is about (sub: the user, or the client itself when no user is involved), which client holds it (client_id), which resource server may accept it (aud), until when (exp), and what it grants (scope) (RFC 9068 §2.2)."</p>
             <pre class="raw" data-testid="jwt-claims">{highlight(&pretty(&claims), a, m)}</pre>
             <p class="hint">{format!("The third part is the RS256 signature over the first two. The resource server verifies it with the public key {kid} and checks iss, aud and exp itself, with no call to the authorization server.")}</p>
         </div>
