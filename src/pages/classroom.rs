@@ -65,8 +65,15 @@ pub fn follow(id: String, on_view: impl Fn(String) + 'static) {
 }
 
 /// Follows on a grant or comparison page: a new step of the same runs is
-/// applied in place; anything else is a new page.
-pub fn follow_here(id: String, here: String, same_runs: impl Fn(&str) -> bool + 'static, step: RwSignal<usize>) {
+/// applied in place, and kept as the presenter's step; anything else is a
+/// new page.
+pub fn follow_here(
+    id: String,
+    here: String,
+    same_runs: impl Fn(&str) -> bool + 'static,
+    step: RwSignal<usize>,
+    presenter: RwSignal<Option<usize>>,
+) {
     let follow_id = id.clone();
     follow(id, move |view| {
         let path = view.split('?').next().unwrap_or("");
@@ -78,6 +85,7 @@ pub fn follow_here(id: String, here: String, same_runs: impl Fn(&str) -> bool + 
         if path == here && !runs.is_empty() && (same_runs(&runs) || loading.as_deref() == Some(runs.as_str())) {
             if let Some(n) = param(&view, "step").and_then(|s| s.parse::<usize>().ok()) {
                 step.set(n.max(1) - 1);
+                presenter.set(Some(n.max(1) - 1));
             }
         } else {
             let _ = window().location().assign(&with_follow(&view, &follow_id));
@@ -118,7 +126,8 @@ pub fn PresenterBar(permalink: Memo<String>) -> impl IntoView {
             });
         }
     });
-    // Large type and high contrast for the projector.
+    // Large type and high contrast for the projector; a run on show then
+    // fills the screen.
     Effect::new(move |_| {
         if let Some(body) = document().body() {
             let _ = if presenting.get() {
@@ -126,6 +135,9 @@ pub fn PresenterBar(permalink: Memo<String>) -> impl IntoView {
             } else {
                 body.class_list().remove_1("presenting")
             };
+        }
+        if presenting.get() {
+            super::player::stage_in_view();
         }
     });
     // Leaving the page ends large type (in an effect: only in the browser).
@@ -164,6 +176,23 @@ pub fn PresenterBar(permalink: Memo<String>) -> impl IntoView {
                 " Large type"
             </label>
             {move || error.get().map(|e| view! { <span class="as-error" role="alert">{e}</span> })}
+        </div>
+    }
+}
+
+/// A follower's bar: that the page follows the presenter, at which step,
+/// and, once the follower has stepped elsewhere, the way back.
+#[component]
+pub fn FollowingBar(current: RwSignal<usize>, presenter: RwSignal<Option<usize>>) -> impl IntoView {
+    let away = move || presenter.get().filter(|p| *p != current.get());
+    view! {
+        <div class="following" role="status" data-testid="following">
+            <span>"Following the presenter"{move || presenter.get().map(|p| format!(", at step {}", p + 1))}"."</span>
+            {move || away().map(|p| view! {
+                <button type="button" class="button primary" data-testid="follow-again" on:click=move |_| current.set(p)>
+                    {format!("Back to the presenter's step {}", p + 1)}
+                </button>
+            })}
         </div>
     }
 }

@@ -67,12 +67,13 @@ fn CompareLab() -> impl IntoView {
     let following = super::query_param("follow");
     let follower = following.is_some();
     super::stepping::keep_address(permalink, follower);
+    let presenter = RwSignal::new(None);
     if let Some(id) = following.clone() {
         Effect::new(move |_| {
             let same = move |ids: &str| {
                 runs.with_untracked(|r| r.iter().map(|r| r.id.as_str()).collect::<Vec<_>>().join(",") == ids)
             };
-            super::classroom::follow_here(id.clone(), "/compare".to_string(), same, current);
+            super::classroom::follow_here(id.clone(), "/compare".to_string(), same, current, presenter);
         });
     }
 
@@ -84,15 +85,15 @@ fn CompareLab() -> impl IntoView {
     super::stepping::step_keys(playing, current, longest);
 
     view! {
-        <main class="page compare">
+        <main class="page compare" class:follower=follower>
             <nav class="crumbs" aria-label="Breadcrumb"><a href="/">"OAuth2 Lab"</a>" / "<span>"Side by side"</span></nav>
             <h1>"Grants side by side"</h1>
             <p class="lead">"Pick two to four grants. The lab runs each for real, then steps through them together; the table under them is computed from what crossed the wire."</p>
             {(!follower).then(|| view! { <super::classroom::PresenterBar permalink/> })}
-            {follower.then(|| view! { <p class="following" role="status" data-testid="following">"Following the presenter: their steps appear here as they go."</p> })}
-            <GrantPicker chosen busy run_them=Callback::new(move |_: ()| run_them())/>
+            {follower.then(|| view! { <super::classroom::FollowingBar current presenter/> })}
+            {(!follower).then(|| view! { <GrantPicker chosen busy run_them=Callback::new(move |_: ()| run_them())/> })}
             {move || error.get().map(|e| view! { <p class="as-error" role="alert">{e}</p> })}
-            <ComparePlayer runs current playing permalink/>
+            {(!follower).then(|| view! { <ComparePlayer runs current playing permalink/> })}
             <CompareColumns runs current/>
             {move || table.get().map(|t| view! {
                 <h2>"How they compare"</h2>

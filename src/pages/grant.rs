@@ -164,7 +164,8 @@ fn GrantLab(grant: Grant) -> impl IntoView {
     options_from_address(grant, options, start, run, current, revealed, error);
     let permalink = Memo::new(move |_| permalink(grant, options, run, current));
     // A student following a class: the presenter's steps arrive here.
-    let follower = super::stepping::follow_one_run(format!("/grants/{}", grant.slug()), permalink, run, current);
+    let presenter = super::stepping::follow_one_run(format!("/grants/{}", grant.slug()), permalink, run, current);
+    let follower = presenter.is_some();
     let running = Signal::derive(move || start.pending().get());
     let run_it = Callback::new(move |_: ()| {
         playing.set(false);
@@ -172,7 +173,7 @@ fn GrantLab(grant: Grant) -> impl IntoView {
     });
 
     view! {
-        <main class="page lab">
+        <main class="page lab" class:follower=follower>
             <nav class="crumbs" aria-label="Breadcrumb"><a href="/">"OAuth2 Lab"</a>" / "<span>{grant.title()}</span></nav>
             <header class="lab-head">
                 <h1>{grant.title()}</h1>
@@ -181,13 +182,13 @@ fn GrantLab(grant: Grant) -> impl IntoView {
             </header>
 
             {(!follower).then(|| view! { <super::classroom::PresenterBar permalink/> })}
-            {follower.then(|| view! { <p class="following" role="status" data-testid="following">"Following the presenter: their steps appear here as they go."</p> })}
+            {presenter.map(|presenter| view! { <super::classroom::FollowingBar current presenter/> })}
             // A follower watches; the presenter runs.
             {(!follower).then(move || view! { <RunControls grant options running run_it/> })}
             {move || options.jwt.get().then(|| view! { <p class="jwt-note" data-testid="jwt-note">{crate::run::narration::JWT_TRADE_OFF}</p> })}
 
             {move || error.get().map(|e| view! { <p class="as-error" role="alert">{e}</p> })}
-            <RunSection run current revealed playing speed mask=options.mask permalink/>
+            <RunSection run current revealed playing speed mask=options.mask permalink follower/>
             {move || run.with(|r| r.is_none()).then(|| view! {
                 <section class="empty">
                     <p>"Press "<strong>"Run the grant"</strong>" to register an app with the embedded authorization server and run this grant for real. Every step you then see is an HTTP exchange that really happened."</p>
@@ -373,23 +374,27 @@ fn RunSection(
     speed: RwSignal<u32>,
     mask: RwSignal<bool>,
     permalink: Memo<String>,
+    follower: bool,
 ) -> impl IntoView {
     let run_key = Memo::new(move |_| run.with(|r| r.as_ref().map(|r| (r.id.clone(), r.mode, r.start_url.clone()))));
     move || {
         run_key.get().map(|(id, mode, start_url)| {
             let guided_url = (mode == Mode::Guided).then_some(start_url);
+            let links = view! {
+                <a href=format!("/lab/runs/{id}") target="_blank" rel="external" data-testid="record-link">"Run record (JSON)"</a>
+                <a href=format!("/lab/runs/{id}/export.har") rel="external" download data-testid="export-har">"Export HAR (devtools)"</a>
+                <a href=format!("/lab/runs/{id}/export.md") rel="external" download data-testid="export-md">"Export Markdown (Mermaid)"</a>
+                <a href=format!("/lab/runs/{id}/export.sh") rel="external" download data-testid="export-sh">"Export curl script (replays it)"</a>
+                <a href=move || permalink.get() data-testid="permalink" title="This run at this step, with these options">"Link to this step"</a>
+            };
             view! {
                 <section class="run" aria-label="The run">
                     <div class="run-meta">
                         <span data-testid="run-status" class=move || status_class(&run)>{move || status_text(&run)}</span>
-                        <a href=format!("/lab/runs/{id}") target="_blank" rel="external" data-testid="record-link">"Run record (JSON)"</a>
-                        <a href=format!("/lab/runs/{id}/export.har") rel="external" download data-testid="export-har">"Export HAR (devtools)"</a>
-                        <a href=format!("/lab/runs/{id}/export.md") rel="external" download data-testid="export-md">"Export Markdown (Mermaid)"</a>
-                        <a href=format!("/lab/runs/{id}/export.sh") rel="external" download data-testid="export-sh">"Export curl script (replays it)"</a>
-                        <a href=move || permalink.get() data-testid="permalink" title="This run at this step, with these options">"Link to this step"</a>
+                        <super::player::RunLinks follower>{links}</super::player::RunLinks>
                     </div>
-                    {guided_url.map(|url| view! { <BrowserPane url=url/> })}
-                    <RunPlayer run current revealed playing speed mask/>
+                    {guided_url.map(|url| view! { <BrowserPane url=url mask/> })}
+                    <RunPlayer run current revealed playing speed mask follower/>
                 </section>
             }
         })

@@ -103,7 +103,8 @@ fn ScenarioLab(scenario: Scenario) -> impl IntoView {
         super::stepping::restore_run(mask.get_untracked(), run, current, revealed, error);
     });
     let permalink = Memo::new(move |_| permalink(scenario, vulnerable, run_id, current));
-    let follower = super::stepping::follow_one_run(format!("/misuse/{}", scenario.slug()), permalink, run, current);
+    let presenter = super::stepping::follow_one_run(format!("/misuse/{}", scenario.slug()), permalink, run, current);
+    let follower = presenter.is_some();
     let running = Signal::derive(move || start.pending().get());
     let run_it = Callback::new(move |_: ()| {
         playing.set(false);
@@ -116,10 +117,10 @@ fn ScenarioLab(scenario: Scenario) -> impl IntoView {
     });
 
     view! {
-        <main class="page lab">
+        <main class="page lab" class:follower=follower>
             <ScenarioFacts scenario/>
             {(!follower).then(|| view! { <super::classroom::PresenterBar permalink/> })}
-            {follower.then(|| view! { <p class="following" role="status" data-testid="following">"Following the presenter: their steps appear here as they go."</p> })}
+            {presenter.map(|presenter| view! { <super::classroom::FollowingBar current presenter/> })}
             // A follower watches; the presenter runs.
             {(!follower).then(move || view! { <ScenarioControls scenario vulnerable clock_speed mask running run_it/> })}
             {move || error.get().map(|e| view! { <p class="as-error" role="alert">{e}</p> })}
@@ -128,12 +129,14 @@ fn ScenarioLab(scenario: Scenario) -> impl IntoView {
                 <section class="run" aria-label="The run">
                     <div class="run-meta">
                         <span data-testid="run-status" class=move || status_class(&run)>{move || status_text(&run)}</span>
-                        <a href=format!("/lab/runs/{id}") target="_blank" rel="external" data-testid="record-link">"Run record (JSON)"</a>
-                        <a href=format!("/lab/runs/{id}/export.har") rel="external" download>"Export HAR (devtools)"</a>
-                        <a href=format!("/lab/runs/{id}/export.md") rel="external" download>"Export Markdown (Mermaid)"</a>
-                        <a href=move || permalink.get() data-testid="permalink">"Link to this step"</a>
+                        <super::player::RunLinks follower>
+                            <a href=format!("/lab/runs/{id}") target="_blank" rel="external" data-testid="record-link">"Run record (JSON)"</a>
+                            <a href=format!("/lab/runs/{id}/export.har") rel="external" download>"Export HAR (devtools)"</a>
+                            <a href=format!("/lab/runs/{id}/export.md") rel="external" download>"Export Markdown (Mermaid)"</a>
+                            <a href=move || permalink.get() data-testid="permalink">"Link to this step"</a>
+                        </super::player::RunLinks>
                     </div>
-                    <super::player::RunPlayer run current revealed playing speed mask/>
+                    <super::player::RunPlayer run current revealed playing speed mask follower/>
                 </section>
             })}
             {move || run.with(|r| r.is_none()).then(|| view! {

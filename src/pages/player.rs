@@ -3,7 +3,7 @@
 //! run's browser pane.
 
 use super::runview::{DiagramView, InspectorView};
-use crate::run::narration::channel_note;
+use crate::run::narration::{channel_name, channel_note};
 use crate::run::view::RunView;
 use crate::run::{Channel, RunStatus};
 use leptos::prelude::*;
@@ -36,7 +36,8 @@ pub fn status_class(run: &RwSignal<Option<RunView>>) -> &'static str {
     })
 }
 
-/// A recorded run: the player, the legend, the diagram and the inspector.
+/// A recorded run: the player (not for a class's follower, whose steps
+/// are the presenter's), the legend, the diagram and the inspector.
 #[component]
 pub fn RunPlayer(
     run: RwSignal<Option<RunView>>,
@@ -45,10 +46,17 @@ pub fn RunPlayer(
     playing: RwSignal<bool>,
     speed: RwSignal<u32>,
     mask: RwSignal<bool>,
+    #[prop(optional)] follower: bool,
 ) -> impl IntoView {
     let steps_len = move || run.with(|r| r.as_ref().map(RunView::steps).unwrap_or(0));
+    // On the projector, a new run fills the screen: diagram and inspector.
+    Effect::new(move |_| {
+        if run.with(|r| r.as_ref().map(|r| r.id.clone())).is_some() {
+            stage_in_view();
+        }
+    });
     view! {
-        <Player current revealed playing speed steps_len/>
+        {(!follower).then(|| view! { <Player current revealed playing speed steps_len/> })}
         <Legend/>
         <div class="run-body">
             <DiagramView run current revealed/>
@@ -57,13 +65,95 @@ pub fn RunPlayer(
     }
 }
 
+/// A run's record, exports and permalink: in line, or for a class's
+/// follower, who rarely needs them, folded away.
 #[component]
-pub fn BrowserPane(url: String) -> impl IntoView {
+pub fn RunLinks(follower: bool, children: Children) -> impl IntoView {
+    if follower {
+        view! { <details class="run-links"><summary>"Record and exports"</summary>{children()}</details> }.into_any()
+    } else {
+        view! { <span class="run-links">{children()}</span> }.into_any()
+    }
+}
+
+/// In large type (`body.presenting`), scrolls the run's diagram and
+/// inspector to the top of the screen, which they then fill, unless they
+/// are there already.
+pub fn stage_in_view() {
+    let presenting = document().body().is_some_and(|b| b.class_list().contains("presenting"));
+    if let (true, Ok(Some(stage))) = (presenting, document().query_selector(".run-body")) {
+        if stage.get_bounding_client_rect().top().abs() > 2.0 {
+            stage.scroll_into_view_with_bool(true);
+        }
+    }
+}
+
+/// The names whose values the address bar hides when secrets are masked.
+const SECRET_PARAMS: [&str; 8] =
+    ["code", "access_token", "refresh_token", "id_token", "client_secret", "code_verifier", "password", "device_code"];
+
+/// `url` as the address bar shows it: with `mask`, the values of secret
+/// parameters in its query and fragment cut to their first four characters.
+fn address(url: &str, mask: bool) -> String {
+    if !mask {
+        return url.to_string();
+    }
+    let hide = |part: &str| -> String {
+        part.split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((k, v)) if SECRET_PARAMS.contains(&k) => {
+                    format!("{k}={}••••••", v.chars().take(4).collect::<String>())
+                }
+                _ => pair.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("&")
+    };
+    let (rest, fragment) = url.split_once('#').map_or((url, None), |(r, f)| (r, Some(f)));
+    let (base, query) = rest.split_once('?').map_or((rest, None), |(b, q)| (b, Some(q)));
+    let mut out = base.to_string();
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(&hide(q));
+    }
+    if let Some(f) = fragment {
+        out.push('#');
+        out.push_str(&hide(f));
+    }
+    out
+}
+
+/// The guided run's browser: a real frame, with an address bar that shows
+/// where the frame is, query and fragment included, after every
+/// navigation, and back and forward buttons.
+#[component]
+pub fn BrowserPane(url: String, mask: RwSignal<bool>) -> impl IntoView {
+    let frame = NodeRef::<leptos::html::Iframe>::new();
+    let location = RwSignal::new(url.clone());
+    let window_of = move || frame.get_untracked().and_then(|f| f.content_window());
+    let loaded = move |_| {
+        // The frame's pages are the lab's own origin; another origin's
+        // location cannot be read, and the bar says so.
+        let href = window_of().map(|w| w.location().href().unwrap_or_else(|_| "(a page of another site)".into()));
+        if let Some(href) = href {
+            location.set(href);
+        }
+    };
+    let go = move |back: bool| {
+        if let Some(h) = window_of().and_then(|w| w.history().ok()) {
+            let _ = if back { h.back() } else { h.forward() };
+        }
+    };
     view! {
         <section class="browser-pane" aria-label="Browser pane: the user agent">
-            <div class="browser-bar"><span class="dot"></span><span class="dot"></span><span class="dot"></span>
-                <span class="browser-title">"User agent (a real browser frame)"</span></div>
-            <iframe src=url title="Browser pane: the app and the authorization server's pages" data-testid="browser-pane"></iframe>
+            <div class="browser-bar">
+                <button type="button" class="nav" aria-label="Back" data-testid="pane-back" on:click=move |_| go(true)>"←"</button>
+                <button type="button" class="nav" aria-label="Forward" data-testid="pane-forward" on:click=move |_| go(false)>"→"</button>
+                <output class="address" aria-label="Address of the page in the browser pane" data-testid="address-bar">
+                    {move || address(&location.get(), mask.get())}
+                </output>
+            </div>
+            <iframe node_ref=frame src=url on:load=loaded title="Browser pane: the app and the authorization server's pages" data-testid="browser-pane"></iframe>
         </section>
     }
 }
@@ -101,13 +191,19 @@ fn Player(
     }
 }
 
+/// The three line styles, each with its channel's name; the inspector
+/// says more of the current step's channel.
+
 #[component]
 fn Legend() -> impl IntoView {
     view! {
         <ul class="legend" aria-label="Legend">
-            <li><svg width="44" height="10" aria-hidden="true"><line x1="2" y1="5" x2="42" y2="5" class="arrow front"/></svg>{channel_note(Channel::Front)}</li>
-            <li><svg width="44" height="10" aria-hidden="true"><line x1="2" y1="5" x2="42" y2="5" class="arrow back"/></svg>{channel_note(Channel::Back)}</li>
-            <li><svg width="44" height="10" aria-hidden="true"><line x1="2" y1="5" x2="42" y2="5" class="arrow local"/></svg>{channel_note(Channel::Local)}</li>
+            {[Channel::Front, Channel::Back, Channel::Local].into_iter().map(|c| view! {
+                <li title=channel_note(c)>
+                    <svg width="44" height="10" aria-hidden="true"><line x1="2" y1="5" x2="42" y2="5" class=format!("arrow {}", c.class())/></svg>
+                    {channel_name(c)}
+                </li>
+            }).collect_view()}
         </ul>
     }
 }

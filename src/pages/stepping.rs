@@ -149,8 +149,9 @@ pub fn autoplay_clock(
     });
 }
 
-/// The keys: left and right step (and pause), space plays and pauses, Home
-/// and End jump; ignored while typing or inside the browser pane.
+/// The keys: left and right (or a clicker's Page Down and Page Up) step
+/// and pause, space plays and pauses, Home and End jump; ignored while
+/// typing or inside the browser pane.
 pub fn step_keys(
     playing: RwSignal<bool>,
     current: RwSignal<usize>,
@@ -167,12 +168,13 @@ pub fn step_keys(
             }
             let last = len().saturating_sub(1);
             match e.key().as_str() {
-                "ArrowRight" => {
+                // A presentation clicker sends Page Down and Page Up.
+                "ArrowRight" | "PageDown" => {
                     e.prevent_default();
                     playing.set(false);
                     current.update(|c| *c = (*c + 1).min(last));
                 }
-                "ArrowLeft" => {
+                "ArrowLeft" | "PageUp" => {
                     e.prevent_default();
                     playing.set(false);
                     current.update(|c| *c = c.saturating_sub(1));
@@ -181,8 +183,15 @@ pub fn step_keys(
                     e.prevent_default();
                     toggle_play(playing, current, last);
                 }
-                "Home" => current.set(0),
-                "End" => current.set(last),
+                // Handled here, so the page does not jump to its top or end.
+                "Home" => {
+                    e.prevent_default();
+                    current.set(0);
+                }
+                "End" => {
+                    e.prevent_default();
+                    current.set(last);
+                }
                 _ => {}
             }
         });
@@ -206,22 +215,21 @@ pub fn keep_address(permalink: Memo<String>, follower: bool) {
 
 /// A page of one run (`path`) that a class may follow: keeps the address
 /// on `permalink`, and for a follower (`?follow=<class>`) applies the
-/// presenter's steps of the same run here. Says whether this is a
-/// follower.
+/// presenter's steps of the same run here. For a follower, gives the
+/// presenter's step (none until the presenter's first move arrives).
 pub fn follow_one_run(
     path: String,
     permalink: Memo<String>,
     run: RwSignal<Option<RunView>>,
     current: RwSignal<usize>,
-) -> bool {
+) -> Option<RwSignal<Option<usize>>> {
     let following = super::query_param("follow");
-    let follower = following.is_some();
-    keep_address(permalink, follower);
-    if let Some(id) = following {
-        Effect::new(move |_| {
-            let same = move |runs: &str| run.with_untracked(|r| r.as_ref().is_some_and(|r| r.id == runs));
-            super::classroom::follow_here(id.clone(), path.clone(), same, current);
-        });
-    }
-    follower
+    keep_address(permalink, following.is_some());
+    let id = following?;
+    let presenter = RwSignal::new(None);
+    Effect::new(move |_| {
+        let same = move |runs: &str| run.with_untracked(|r| r.as_ref().is_some_and(|r| r.id == runs));
+        super::classroom::follow_here(id.clone(), path.clone(), same, current, presenter);
+    });
+    Some(presenter)
 }

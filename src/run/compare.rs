@@ -63,7 +63,7 @@ fn who_sees(record: &RunRecord, value: Option<&str>) -> String {
         return "not used".into();
     }
     roles.sort_by_key(|r| r.lane());
-    let names: Vec<&str> = roles.iter().map(|r| r.title()).collect();
+    let names: Vec<&str> = roles.iter().map(|r| r.title_in(record.grant)).collect();
     format!("{} ({} message{})", names.join(", "), messages, if messages == 1 { "" } else { "s" })
 }
 

@@ -94,6 +94,20 @@ impl Role {
             Self::Attacker => "Attacker",
         }
     }
+    /// The role's name in a run of `grant`: in the device grant, the
+    /// client is the device.
+    pub fn title_in(self, grant: Grant) -> &'static str {
+        match (self, grant) {
+            (Self::Client, Grant::DeviceCode) => "Device (client)",
+            _ => self.title(),
+        }
+    }
+    pub fn subtitle_in(self, grant: Grant) -> &'static str {
+        match (self, grant) {
+            (Self::Client, Grant::DeviceCode) => "the TV app",
+            _ => self.subtitle(),
+        }
+    }
     pub fn subtitle(self) -> &'static str {
         match self {
             Self::ResourceOwner => "the user",
@@ -116,6 +130,17 @@ pub enum Channel {
     Back,
     /// Not a network message: something a person or a script does.
     Local,
+}
+
+impl Channel {
+    /// Its CSS class: the line style of its arrows.
+    pub fn class(self) -> &'static str {
+        match self {
+            Self::Front => "front",
+            Self::Back => "back",
+            Self::Local => "local",
+        }
+    }
 }
 
 /// What a step is, for its label colour and its explanation.

@@ -240,6 +240,15 @@ fn revocation(body: &str) -> Narration {
     }
 }
 
+/// The channel in a few words, for the legend.
+pub fn channel_name(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Front => "Front channel: a page the browser loads",
+        Channel::Back => "Back channel: a direct request",
+        Channel::Local => "Not on the wire",
+    }
+}
+
 pub fn channel_note(channel: Channel) -> &'static str {
     match channel {
         Channel::Front => {

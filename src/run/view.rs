@@ -20,7 +20,8 @@ pub struct RunView {
     pub start_url: String,
     /// Each step's label, as the diagram draws it.
     pub labels: Vec<String>,
-    /// The sequence diagram: an `<svg>` whose steps carry `data-step="i"`.
+    /// The run's picture: lane names, the sequence diagram (an `<svg>`) and
+    /// the same steps as a list, each step carrying `data-step="i"`.
     pub diagram: String,
     /// Each step's inspector, as HTML (empty when not asked for). Buttons
     /// that go to another step carry `data-go="j"`.

@@ -81,9 +81,14 @@ async fn autoplay_code_run_is_recorded_from_the_wire() {
         labels(&run),
         view["labels"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect::<Vec<_>>()
     );
+    // The picture: the lane names, the diagram and the same steps as a list,
+    // each step once in each.
     let diagram = view["diagram"].as_str().unwrap();
-    assert!(diagram.starts_with("<svg"), "{diagram}");
-    assert_eq!(diagram.matches("data-step=").count(), steps.len());
+    assert!(diagram.contains("<svg"), "{diagram}");
+    assert_eq!(diagram.matches("data-testid=\"lane-name\"").count(), 5);
+    assert_eq!(diagram.matches("data-testid=\"step\"").count(), steps.len());
+    assert_eq!(diagram.matches("data-testid=\"step-item\"").count(), steps.len());
+    assert_eq!(diagram.matches("data-step=").count(), 2 * steps.len());
     let panes = view["inspector"].as_array().unwrap();
     assert_eq!(panes.len(), steps.len());
     let token_pane = panes[6].as_str().unwrap();

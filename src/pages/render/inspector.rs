@@ -174,7 +174,7 @@ pub fn html(record: &RunRecord, i: usize, mask: bool) -> String {
         <header class="inspector-head">
             <p class="step-of">{format!("Step {} of {}", i + 1, total)}</p>
             <h2 data-testid="inspector-title">{step.label.clone()}</h2>
-            <p class="roles">{step.from.title()}" → "{step.to.title()}
+            <p class="roles">{step.from.title_in(record.grant)}" → "{step.to.title_in(record.grant)}
                 <span class=format!("badge {:?}", step.channel).to_lowercase()>{format!("{:?} channel", step.channel).replace("Local channel", "not on the wire")}</span>
             </p>
             <p class="narration" data-testid="narration">{n.text}" "<a href=n.url target="_blank" rel="external noopener">{n.rfc}</a></p>

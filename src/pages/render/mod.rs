@@ -19,7 +19,7 @@ pub fn run_view(record: &RunRecord, mask: bool, inspect: bool) -> RunView {
         status: record.status.clone(),
         start_url: record.start_url.clone(),
         labels: record.steps.iter().map(|s| s.label.clone()).collect(),
-        diagram: diagram::svg(record),
+        diagram: diagram::html(record),
         inspector: if inspect {
             (0..record.steps.len()).map(|i| inspector::html(record, i, mask)).collect()
         } else {
