@@ -1,5 +1,5 @@
 # The two commands of the README, and a few conveniences.
-.PHONY: run test setup fmt bench callgrind flood soak fuzz
+.PHONY: run test setup fmt bench callgrind flood soak fuzz a11y
 
 run: ## install what is missing, build in release mode, serve on http://127.0.0.1:3000
 	scripts/run.sh $(ARGS)
@@ -27,3 +27,6 @@ soak: ## mixed valid and malformed traffic for 5 minutes (at most 10), RSS over 
 
 fuzz: ## the cargo-fuzz targets, 60 s each (ARGS=seconds)
 	bench/fuzz.sh $(ARGS)
+
+a11y: ## Lighthouse accessibility on every page, with runs on show, as a phone and as a laptop
+	bench/a11y.sh

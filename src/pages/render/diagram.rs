@@ -48,7 +48,7 @@ pub fn html(record: &RunRecord) -> String {
         <div class="diagram-inner" style=format!("--lanes: {}", roles.len())>
             <ul class="lanes" aria-label="The parties of this run" data-testid="lanes">{lanes}</ul>
             <div inner_html=svg(record)></div>
-            <ol class="step-list" aria-label="The steps of the run" data-testid="step-list">{items}</ol>
+            <div class="step-list" role="group" aria-label="The steps of the run" data-testid="step-list">{items}</div>
         </div>
     }
     .to_html()
@@ -82,8 +82,12 @@ fn svg(record: &RunRecord) -> String {
     .to_html()
 }
 
+/// A diagram row's name: its visible text first (number, label, status),
+/// then who sent it to whom.
 fn aria(i: usize, step: &Step, grant: Grant) -> String {
-    format!("Step {}: {} from {} to {}", i + 1, step.label, step.from.title_in(grant), step.to.title_in(grant))
+    let status = status_label(step);
+    let status = if status.is_empty() { String::new() } else { format!(" {status}") };
+    format!("{} {}{status}, from {} to {}", i + 1, step.label, step.from.title_in(grant), step.to.title_in(grant))
 }
 
 /// Step `i` in the list of narrow screens: who to whom, the label and the
@@ -95,13 +99,13 @@ fn list_item(i: usize, step: &Step, grant: Grant) -> AnyView {
         format!("{} → {}", step.from.title_in(grant), step.to.title_in(grant))
     };
     view! {
-        <li class=format!("step-item {} pending", step.channel.class()) data-step=i data-testid="step-item"
-            role="button" tabindex="-1" aria-label=aria(i, step, grant)>
+        <div class=format!("step-item {} pending", step.channel.class()) data-step=i data-testid="step-item"
+            role="button" tabindex="-1">
             <span class="item-num">{i + 1}</span>
             <span class="item-route">{route}</span>
             <code class="item-label">{step.label.clone()}</code>
             <span class="item-status">{status_label(step)}</span>
-        </li>
+        </div>
     }
     .into_any()
 }
