@@ -61,9 +61,25 @@ await top(page, "[data-testid=verdict]");
 await page.screenshot({ path: `${out}/misuse.png` });
 await page.close();
 
-page = await open("/grants/authorization-code", 390, 844);
-await grant(page);
-await page.screenshot({ path: `${out}/phone.png` });
+// A class: the presenter's run filling the projector, and a student
+// following on a phone.
+page = await open("/grants/authorization-code", 1920, 1080);
+await page.getByTestId("present").click();
+const follow = await page.getByTestId("follow-link").getAttribute("href");
+await page.getByTestId("run").click();
+await page.getByTestId("run-status").filter({ hasText: "Run complete" }).waitFor();
+await page.evaluate(() => document.activeElement?.blur());
+await page.keyboard.press("Home");
+for (let i = 0; i < 6; i++) await page.keyboard.press("ArrowRight");
+await page.mouse.move(0, 0);
+await page.waitForTimeout(800);
+await page.screenshot({ path: `${out}/presenter.png` });
+const phone = await (await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true })).newPage();
+await phone.goto(follow);
+await phone.waitForURL(/follow=/);
+await phone.locator("[data-testid=step-item].current").waitFor();
+await phone.waitForTimeout(800);
+await phone.screenshot({ path: `${out}/phone.png` });
 await page.close();
 
 await browser.close();

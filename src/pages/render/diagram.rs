@@ -47,7 +47,7 @@ pub fn html(record: &RunRecord) -> String {
     view! {
         <div class="diagram-inner" style=format!("--lanes: {}", roles.len())>
             <ul class="lanes" aria-label="The parties of this run" data-testid="lanes">{lanes}</ul>
-            <div inner_html=svg(record)></div>
+            <div class="diagram-svg" inner_html=svg(record)></div>
             <div class="step-list" role="group" aria-label="The steps of the run" data-testid="step-list">{items}</div>
         </div>
     }
