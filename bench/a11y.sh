@@ -16,7 +16,7 @@ cargo leptos build --split
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 base="http://127.0.0.1:$port"
-LEPTOS_SITE_ROOT=target/site RUST_LOG=warn target/debug/oauth2-lab --addr "127.0.0.1:$port" >/dev/null 2>&1 &
+LEPTOS_SITE_ROOT=target/site RUST_LOG=warn target/debug/oauth2-lab --addr "127.0.0.1:$port" --database memory >/dev/null 2>&1 &
 server=$!
 work=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT

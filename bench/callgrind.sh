@@ -70,7 +70,7 @@ count() {
   echo "| server | instructions / request | of which SHA-256 (portable) |"
   echo "|---|---:|---:|"
   count lab oauth2-lab /oauth/token service:service-secret \
-    target/release/oauth2-lab --addr "127.0.0.1:{port}" --rate-per-minute 0 --max-tokens 5000000 --memory-ceiling-mib 0
+    target/release/oauth2-lab --addr "127.0.0.1:{port}" --database memory --rate-per-minute 0 --max-tokens 5000000 --memory-ceiling-mib 0
   count oxide oxide-auth /token "bench-client:$SECRET" bench/peers/target/release/oxide
   count floor "floor (bare axum)" /token "bench-client:$SECRET" bench/peers/target/release/floor
 } | tee bench/results/callgrind.md

@@ -147,7 +147,9 @@ def oha_env():
 
 
 def lab_argv(*extra):
-    return [str(ROOT / "target" / "release" / "oauth2-lab"), "--addr", "127.0.0.1:{port}", *extra]
+    # In memory, as every figure of docs/PERFORMANCE.md is measured unless
+    # it names a database.
+    return [str(ROOT / "target" / "release" / "oauth2-lab"), "--addr", "127.0.0.1:{port}", "--database", "memory", *extra]
 
 
 def token_servers():

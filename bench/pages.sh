@@ -13,7 +13,7 @@ cargo leptos build --release --split
 (cd bench && [ -d node_modules/lighthouse ] || PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund)
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-LEPTOS_SITE_ROOT=target/site RUST_LOG=warn target/release/oauth2-lab --addr "127.0.0.1:$port" >/dev/null 2>&1 &
+LEPTOS_SITE_ROOT=target/site RUST_LOG=warn target/release/oauth2-lab --addr "127.0.0.1:$port" --database memory >/dev/null 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/.well-known/oauth-authorization-server" >/dev/null && break; sleep 0.2; done

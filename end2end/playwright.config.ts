@@ -32,7 +32,8 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `../target/debug/oauth2-lab --addr 127.0.0.1:${port}`,
+    // The SQLite archive of runs, as `make run` has it, in target/.
+    command: `../target/debug/oauth2-lab --addr 127.0.0.1:${port} --database sqlite:../target/e2e/lab.db`,
     url: `${baseURL}/.well-known/oauth-authorization-server`,
     env: { LEPTOS_SITE_ROOT: "../target/site", RUST_LOG: "oauth2_lab=warn" },
     reuseExistingServer: false,

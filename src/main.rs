@@ -12,7 +12,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> anyhow::Result<()> {
     use clap::Parser;
     use leptos::prelude::LeptosOptions;
-    use oauth2_lab::web::{app, cli::Args};
+    use oauth2_lab::web::{app_with_archive, cli::Args};
     use std::future::IntoFuture;
     use std::net::SocketAddr;
     use tracing_subscriber::EnvFilter;
@@ -43,10 +43,12 @@ async fn main() -> anyhow::Result<()> {
         None => format!("http://{loopback}"),
     };
     let config = args.config(&public_url, &format!("http://{loopback}"));
+    let archive = args.archive().await?.map(std::sync::Arc::new);
     println!("OAuth2 Lab listening on {public_url}");
-    tracing::info!(%local, issuer = %public_url, "serving");
-    let serve = axum::serve(listener, app(config, options).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
+    tracing::info!(%local, issuer = %public_url, database = %args.database, "serving");
+    let app = app_with_archive(config, options, archive);
+    let serve =
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         });
     // The accept loop runs on a worker, not on the main thread, so a

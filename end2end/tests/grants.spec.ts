@@ -341,7 +341,7 @@ test("the address is a permalink to the run, its current step and its options", 
 
   // A run that is gone says so.
   await other.goto("/grants/client-credentials?run=run_gone&step=2");
-  await expect(other.getByRole("alert")).toContainText("runs expire after an hour");
+  await expect(other.getByRole("alert")).toContainText("no longer keeps it");
 });
 
 test("four grants side by side step together, with a table computed from the runs", async ({ page, context }) => {

@@ -5,6 +5,7 @@
 
 pub mod agent;
 pub mod app;
+pub mod archive;
 pub mod binding;
 pub mod capture;
 pub mod classroom;
@@ -19,6 +20,7 @@ pub mod runs;
 pub mod tags;
 
 use crate::oauth::AuthServer;
+use crate::run::RunRecord;
 use axum::extract::FromRef;
 use axum::Router;
 use std::sync::Arc;
@@ -59,6 +61,9 @@ pub struct Lab {
     /// The lab's own HTTP client (its apps and its autoplay browser): no
     /// automatic redirects, as RFC 6749 §10.6 wants of clients.
     pub http: reqwest::Client,
+    /// Where runs are kept once they leave memory; none with
+    /// `--database memory`.
+    pub archive: Option<Arc<archive::Archive>>,
 }
 
 impl Lab {
@@ -67,7 +72,12 @@ impl Lab {
         Arc::new(runs::Runs::new(settings.max_runs, settings.run_ttl))
     }
 
-    pub fn new(settings: Settings, runs: Arc<runs::Runs>, auth: Arc<AuthServer>) -> Arc<Self> {
+    pub fn new(
+        settings: Settings,
+        runs: Arc<runs::Runs>,
+        auth: Arc<AuthServer>,
+        archive: Option<Arc<archive::Archive>>,
+    ) -> Arc<Self> {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(10))
@@ -80,7 +90,41 @@ impl Lab {
             runs,
             auth,
             http,
+            archive,
         })
+    }
+
+    /// A run's record: the live one, else the archive's.
+    pub async fn record(&self, id: &str) -> Option<RunRecord> {
+        if let Some(record) = self.runs.record(id) {
+            return Some(record);
+        }
+        self.archive.as_ref()?.load(id).await
+    }
+
+    /// Writes the runs that changed to the archive, every second, and
+    /// sweeps it every minute, for as long as the lab lives.
+    pub fn keep_archived(self: &Arc<Self>) {
+        let Some(archive) = self.archive.clone() else { return };
+        let lab = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            for n in 0u64.. {
+                tick.tick().await;
+                let Some(lab) = lab.upgrade() else { return };
+                let changed = lab.runs.take_changed();
+                if !changed.is_empty() {
+                    if let Err(e) = archive.save(&changed).await {
+                        tracing::warn!(error = %e, "runs not archived");
+                    }
+                }
+                if n % 60 == 0 {
+                    if let Err(e) = archive.sweep().await {
+                        tracing::warn!(error = %e, "archive not swept");
+                    }
+                }
+            }
+        });
     }
 
     /// Removes what has expired.

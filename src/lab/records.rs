@@ -24,14 +24,14 @@ where
 
 /// The JSON record of a run, for tests and exports.
 async fn record(State(s): State<Arc<Lab>>, Path(id): Path<String>) -> Response {
-    match s.runs.record(&id) {
+    match s.record(&id).await {
         Some(r) => {
             let mut res = Json(r).into_response();
             // The record holds tokens and passwords.
             res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             res
         }
-        None => (StatusCode::NOT_FOUND, Json(json!({"error": "There is no such run; runs expire after an hour."})))
+        None => (StatusCode::NOT_FOUND, Json(json!({"error": "There is no such run, or the lab no longer keeps it."})))
             .into_response(),
     }
 }
@@ -48,12 +48,13 @@ fn download(body: String, content_type: &'static str, name: String) -> Response 
 }
 
 fn no_run() -> Response {
-    (StatusCode::NOT_FOUND, Json(json!({"error": "There is no such run; runs expire after an hour."}))).into_response()
+    (StatusCode::NOT_FOUND, Json(json!({"error": "There is no such run, or the lab no longer keeps it."})))
+        .into_response()
 }
 
 /// The run as HAR 1.2, to open in browser devtools.
 async fn export_har(State(s): State<Arc<Lab>>, Path(id): Path<String>) -> Response {
-    match s.runs.record(&id) {
+    match s.record(&id).await {
         Some(r) => download(
             serde_json::to_string_pretty(&super::export::har(&r)).unwrap_or_default(),
             "application/json",
@@ -65,7 +66,7 @@ async fn export_har(State(s): State<Arc<Lab>>, Path(id): Path<String>) -> Respon
 
 /// The run as a bash script of curl commands that replays it.
 async fn export_sh(State(s): State<Arc<Lab>>, Path(id): Path<String>) -> Response {
-    match s.runs.record(&id) {
+    match s.record(&id).await {
         Some(r) => download(
             super::replay::curl_script(&r, &s.settings.public_url),
             "text/x-shellscript; charset=utf-8",
@@ -77,7 +78,7 @@ async fn export_sh(State(s): State<Arc<Lab>>, Path(id): Path<String>) -> Respons
 
 /// The run as Markdown with a Mermaid sequence diagram.
 async fn export_md(State(s): State<Arc<Lab>>, Path(id): Path<String>) -> Response {
-    match s.runs.record(&id) {
+    match s.record(&id).await {
         Some(r) => download(
             super::export::markdown(&r),
             "text/markdown; charset=utf-8",

@@ -5,7 +5,7 @@ use crate::oauth::store::Bounded;
 use crate::run::scenario::Scenario;
 use crate::run::{Grant, Mode, RunRecord, RunStatus, Step};
 use parking_lot::Mutex;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use subtle::ConstantTimeEq;
@@ -103,6 +103,8 @@ pub struct Runs {
     clocks: AtomicUsize,
     /// Runs with JWT access tokens, likewise.
     jwts: AtomicUsize,
+    /// Runs changed since the archive last took them (`take_changed`).
+    changed: Mutex<HashSet<String>>,
 }
 
 impl Runs {
@@ -117,7 +119,19 @@ impl Runs {
             seq: AtomicU64::new(1),
             clocks: AtomicUsize::new(0),
             jwts: AtomicUsize::new(0),
+            changed: Mutex::new(HashSet::new()),
         }
+    }
+
+    fn touch(&self, id: &str) {
+        self.changed.lock().insert(id.to_string());
+    }
+
+    /// The records of the runs changed since the last call, for the
+    /// archive to write.
+    pub fn take_changed(&self) -> Vec<RunRecord> {
+        let ids: Vec<String> = self.changed.lock().drain().collect();
+        ids.iter().filter_map(|id| self.record(id)).collect()
     }
 
     pub fn next_seq(&self) -> u64 {
@@ -176,7 +190,9 @@ impl Runs {
             self.jwts.fetch_add(1, Ordering::Relaxed);
         }
         inner.admit(format!("learner:{learner}"), id.clone(), RUNS_PER_LEARNER);
-        inner.admit(format!("from:{requester}"), id, RUNS_PER_REQUESTER);
+        inner.admit(format!("from:{requester}"), id.clone(), RUNS_PER_REQUESTER);
+        drop(inner);
+        self.touch(&id);
         Some(())
     }
 
@@ -304,6 +320,7 @@ impl Runs {
                 run.seqs.push(seq);
             }
         });
+        self.touch(id);
     }
 
     /// Ends a run: steps already begun are still recorded, later ones not.
@@ -325,6 +342,7 @@ impl Runs {
                 run.closed_at.get_or_insert(next);
             }
         });
+        self.touch(id);
     }
 
     pub fn sweep(&self, now: Instant) {

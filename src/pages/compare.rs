@@ -14,12 +14,21 @@ const STEP_MS: u64 = 1400;
 #[server(prefix = "/lab/fn", endpoint = "compare_table")]
 pub async fn compare_table(runs: String) -> Result<String, ServerFnError> {
     let lab = expect_context::<std::sync::Arc<crate::lab::Lab>>();
-    let records: Option<Vec<_>> = runs.split(',').take(4).map(|id| lab.runs.record(id)).collect();
-    let records = records.filter(|r| r.len() >= 2).ok_or_else(|| {
+    let mut records = vec![];
+    for id in runs.split(',').take(4) {
+        match lab.record(id).await {
+            Some(r) => records.push(r),
+            None => {
+                records.clear();
+                break;
+            }
+        }
+    }
+    let records = Some(records).filter(|r| r.len() >= 2).ok_or_else(|| {
         if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
             opts.set_status(axum::http::StatusCode::NOT_FOUND);
         }
-        ServerFnError::new("Compare two to four runs that exist; runs expire after an hour.")
+        ServerFnError::new("Compare two to four runs that exist; the lab keeps runs for a limited time.")
     })?;
     Ok(super::render::compare_table(&records))
 }

@@ -92,13 +92,13 @@ pub async fn get_run(
     #[server(default)] bare: bool,
 ) -> Result<RunView, ServerFnError> {
     let lab = expect_context::<std::sync::Arc<crate::lab::Lab>>();
-    let record = lab.runs.record(&id);
+    let record = lab.record(&id).await;
     let view = record.map(|r| super::render::run_view(&r, mask, !bare));
     view.ok_or_else(|| {
         if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
             opts.set_status(axum::http::StatusCode::NOT_FOUND);
         }
-        ServerFnError::new("There is no such run; runs expire after an hour.")
+        ServerFnError::new("There is no such run, or the lab no longer keeps it.")
     })
 }
 

@@ -51,9 +51,26 @@ pub struct Args {
     /// How long a sign-in and consent page stays usable.
     #[arg(long, env = "OAUTH2_LAB_PENDING_TTL", default_value = "10m", value_parser = humantime::parse_duration)]
     pub pending_ttl: std::time::Duration,
-    /// How long recorded runs are kept.
+    /// How long a recorded run is kept in memory, live; the database
+    /// keeps it after that (`--keep-runs`).
     #[arg(long, env = "OAUTH2_LAB_RUN_TTL", default_value = "1h", value_parser = humantime::parse_duration)]
     pub run_ttl: std::time::Duration,
+    /// Where recorded runs are kept once they leave memory: a SQLite
+    /// file, as `sqlite:<path>`, created on first start; or `memory`, to
+    /// keep nothing past `--run-ttl` or a restart.
+    #[arg(long, env = "OAUTH2_LAB_DATABASE", default_value = "sqlite:data/oauth2-lab.db")]
+    pub database: String,
+    /// How long the database keeps a recorded run (and so its
+    /// permalink).
+    #[arg(long, env = "OAUTH2_LAB_KEEP_RUNS", default_value = "30d", value_parser = humantime::parse_duration)]
+    pub keep_runs: std::time::Duration,
+    /// Recorded runs the database keeps at most; past it, and past
+    /// `--archive-max-mib`, the oldest go.
+    #[arg(long, env = "OAUTH2_LAB_ARCHIVE_MAX_RUNS", default_value_t = 200_000)]
+    pub archive_max_runs: u64,
+    /// Bytes of recorded runs the database keeps at most, in MiB.
+    #[arg(long, env = "OAUTH2_LAB_ARCHIVE_MAX_MIB", default_value_t = 2048)]
+    pub archive_max_mib: u64,
 }
 
 impl Args {
@@ -73,5 +90,29 @@ impl Args {
         config.run_ttl = self.run_ttl;
         config.memory_ceiling = (self.memory_ceiling_mib > 0).then_some(self.memory_ceiling_mib * 1024 * 1024);
         config
+    }
+
+    /// The run archive the flags ask for, opened and brought up to date,
+    /// with the runs a restart cut off marked interrupted; none for
+    /// `--database memory`.
+    pub async fn archive(&self) -> anyhow::Result<Option<crate::lab::archive::Archive>> {
+        use crate::lab::archive::{Archive, Limits};
+        if self.database == "memory" {
+            return Ok(None);
+        }
+        if !self.database.starts_with("sqlite:") {
+            anyhow::bail!("--database takes sqlite:<path> or memory, not {}", self.database);
+        }
+        let limits = Limits {
+            keep: self.keep_runs,
+            max_runs: self.archive_max_runs,
+            max_bytes: self.archive_max_mib * 1024 * 1024,
+        };
+        let archive = Archive::open(&self.database, limits).await?;
+        let cut = archive.mark_interrupted().await?;
+        if cut > 0 {
+            tracing::info!(runs = cut, "runs cut off by the last stop marked interrupted");
+        }
+        Ok(Some(archive))
     }
 }

@@ -115,7 +115,11 @@ impl FromRef<AppState> for LeptosOptions {
 impl AppState {
     /// The servers and the lab over them, wired together: the run store
     /// answers the servers' `Hooks`.
-    pub fn new(config: &Config, leptos_options: LeptosOptions) -> Self {
+    pub fn new(
+        config: &Config,
+        leptos_options: LeptosOptions,
+        archive: Option<Arc<crate::lab::archive::Archive>>,
+    ) -> Self {
         let lab_settings = config.lab();
         let runs = Lab::runs(&lab_settings);
         let auth = AuthServer::new(
@@ -125,7 +129,7 @@ impl AppState {
             runs.clone(),
         );
         let resource = ResourceServer::new(&auth, config.max_statuses_per_user);
-        let lab = Lab::new(lab_settings, runs, auth.clone());
+        let lab = Lab::new(lab_settings, runs, auth.clone(), archive);
         Self { leptos_options: Arc::new(leptos_options), auth, resource, lab, limits: Arc::new(Limits::new(config)) }
     }
 }
@@ -181,7 +185,18 @@ fn pages(state: &AppState) -> Router<AppState> {
 /// `into_make_service_with_connect_info::<SocketAddr>()` so that limits
 /// know the client's address.
 pub fn app(config: Config, leptos_options: LeptosOptions) -> Router {
-    let state = AppState::new(&config, leptos_options);
+    app_with_archive(config, leptos_options, None)
+}
+
+/// The app, with recorded runs kept in `archive` once they leave memory
+/// (`--database`).
+pub fn app_with_archive(
+    config: Config,
+    leptos_options: LeptosOptions,
+    archive: Option<Arc<crate::lab::archive::Archive>>,
+) -> Router {
+    let state = AppState::new(&config, leptos_options, archive);
+    state.lab.keep_archived();
     spawn_sweeper(Arc::downgrade(&state.auth), Arc::downgrade(&state.lab), Arc::downgrade(&state.limits));
     limits::spawn_memory_gauge(Arc::downgrade(&state.limits));
     // The JWT signing key, made off the request path: RSA key generation

@@ -12,6 +12,7 @@ mod fuzz;
 mod jwt;
 mod limits;
 mod misuse;
+mod restart;
 mod runs;
 mod safety;
 mod teaching;

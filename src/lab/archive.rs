@@ -1,0 +1,203 @@
+//! The run archive: recorded runs kept in an embedded SQLite database after
+//! they leave memory, so that a permalink shared the night before, or a run
+//! recorded before a restart, still opens. The run store (`runs.rs`) holds
+//! live runs; every second the runs that changed are written here, and a
+//! run that is not in memory is read from here. A run found still
+//! recording when the lab starts was cut off by a restart: it is marked
+//! interrupted, with what it recorded.
+
+use crate::run::{RunRecord, RunStatus};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::Row;
+use std::str::FromStr;
+use std::time::Duration;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// What the archive keeps: how long, and how much in all.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub keep: Duration,
+    /// Rows at most; past it the oldest go.
+    pub max_runs: u64,
+    /// Bytes of records at most; past it the oldest go.
+    pub max_bytes: u64,
+}
+
+pub struct Archive {
+    pool: SqlitePool,
+    limits: Limits,
+}
+
+fn status(record: &RunRecord) -> &'static str {
+    match record.status {
+        RunStatus::Waiting => "waiting",
+        RunStatus::Done => "done",
+        RunStatus::Failed(_) => "failed",
+    }
+}
+
+fn now_secs() -> i64 {
+    i64::try_from(crate::oauth::util::now_secs()).unwrap_or(i64::MAX)
+}
+
+impl Archive {
+    /// Opens (creating it if need be) the database at `url`, a
+    /// `sqlite:` URL, and brings its schema up to date.
+    pub async fn open(url: &str, limits: Limits) -> Result<Self, sqlx::Error> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            // Readers do not wait for the writer, and a crash loses at
+            // most the last second's writes, never the file.
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(5));
+        if let Some(dir) = options.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
+        }
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool, limits })
+    }
+
+    /// Writes the runs as they are now.
+    pub async fn save(&self, records: &[RunRecord]) -> Result<(), sqlx::Error> {
+        let now = now_secs();
+        let expires = now.saturating_add(i64::try_from(self.limits.keep.as_secs()).unwrap_or(i64::MAX));
+        let mut tx = self.pool.begin().await?;
+        for record in records {
+            let json = serde_json::to_string(record).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+            sqlx::query(
+                "INSERT INTO runs (id, record, status, bytes, updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (id) DO UPDATE SET record = excluded.record, status = excluded.status,
+                 bytes = excluded.bytes, updated_at = excluded.updated_at, expires_at = excluded.expires_at",
+            )
+            .bind(&record.id)
+            .bind(&json)
+            .bind(status(record))
+            .bind(i64::try_from(json.len()).unwrap_or(i64::MAX))
+            .bind(now)
+            .bind(expires)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
+    }
+
+    /// The run, if the archive still keeps it.
+    pub async fn load(&self, id: &str) -> Option<RunRecord> {
+        let row = sqlx::query("SELECT record FROM runs WHERE id = ? AND expires_at > ?")
+            .bind(id)
+            .bind(now_secs())
+            .fetch_optional(&self.pool)
+            .await
+            .ok()??;
+        serde_json::from_str(row.get::<&str, _>(0)).ok()
+    }
+
+    /// Marks the runs that were still recording when the lab stopped as
+    /// interrupted, keeping what they recorded; says how many.
+    pub async fn mark_interrupted(&self) -> Result<usize, sqlx::Error> {
+        let rows = sqlx::query("SELECT record FROM runs WHERE status = 'waiting'").fetch_all(&self.pool).await?;
+        let mut cut: Vec<RunRecord> =
+            rows.iter().filter_map(|row| serde_json::from_str::<RunRecord>(row.get::<&str, _>(0)).ok()).collect();
+        for record in &mut cut {
+            record.status = RunStatus::Failed(
+                "interrupted: the lab restarted while this run was recording; these are the steps it had recorded"
+                    .into(),
+            );
+        }
+        self.save(&cut).await?;
+        Ok(cut.len())
+    }
+
+    /// Deletes expired runs, then the oldest past the caps in rows and
+    /// bytes.
+    pub async fn sweep(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM runs WHERE expires_at <= ?").bind(now_secs()).execute(&self.pool).await?;
+        let (rows, bytes): (i64, i64) =
+            sqlx::query_as("SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM runs").fetch_one(&self.pool).await?;
+        let (rows, bytes) = (rows.max(0) as u64, bytes.max(0) as u64);
+        if rows <= self.limits.max_runs && bytes <= self.limits.max_bytes {
+            return Ok(());
+        }
+        // Past a cap: the oldest tenth goes, or what is over the row cap
+        // if that is more.
+        let over = rows.saturating_sub(self.limits.max_runs).max(rows / 10).max(1);
+        sqlx::query("DELETE FROM runs WHERE id IN (SELECT id FROM runs ORDER BY updated_at LIMIT ?)")
+            .bind(i64::try_from(over).unwrap_or(i64::MAX))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Rows and bytes held, for the figures in docs/PERFORMANCE.md.
+    pub async fn usage(&self) -> Result<(u64, u64), sqlx::Error> {
+        let (rows, bytes): (i64, i64) =
+            sqlx::query_as("SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM runs").fetch_one(&self.pool).await?;
+        Ok((rows.max(0) as u64, bytes.max(0) as u64))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::{Grant, Mode};
+
+    fn run(id: &str, status: RunStatus) -> RunRecord {
+        RunRecord {
+            id: id.into(),
+            grant: Grant::ClientCredentials,
+            mode: Mode::Autoplay,
+            status,
+            steps: vec![],
+            start_url: String::new(),
+            lifecycle: true,
+            artifacts: vec![],
+            scenario: None,
+            vulnerable: false,
+            jwt: false,
+        }
+    }
+
+    async fn open(name: &str, limits: Limits) -> (Archive, std::path::PathBuf) {
+        let path = std::env::temp_dir().join(format!("oauth2-lab-archive-{}-{name}.db", std::process::id()));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+        (Archive::open(&format!("sqlite:{}", path.display()), limits).await.unwrap(), path)
+    }
+
+    #[tokio::test]
+    async fn keeps_runs_within_their_lifetime_and_caps() {
+        let limits = Limits { keep: Duration::from_secs(3600), max_runs: 5, max_bytes: 1 << 30 };
+        let (archive, path) = open("caps", limits).await;
+        let runs: Vec<RunRecord> = (0..10).map(|i| run(&format!("run_{i}"), RunStatus::Done)).collect();
+        archive.save(&runs).await.unwrap();
+        assert_eq!(archive.load("run_3").await.map(|r| r.id), Some("run_3".to_string()));
+        assert_eq!(archive.usage().await.unwrap().0, 10);
+        archive.sweep().await.unwrap();
+        assert_eq!(archive.usage().await.unwrap().0, 5, "past the row cap, the oldest go");
+        // Past the byte cap too.
+        let small = Archive { pool: archive.pool.clone(), limits: Limits { max_bytes: 1, ..limits } };
+        small.sweep().await.unwrap();
+        assert!(archive.usage().await.unwrap().0 < 5);
+        // A run still recording at a restart is marked interrupted.
+        archive.save(&[run("run_live", RunStatus::Waiting)]).await.unwrap();
+        assert_eq!(archive.mark_interrupted().await.unwrap(), 1);
+        let cut = archive.load("run_live").await.unwrap();
+        assert!(matches!(cut.status, RunStatus::Failed(ref why) if why.starts_with("interrupted")));
+        assert_eq!(archive.mark_interrupted().await.unwrap(), 0);
+        let _ = std::fs::remove_file(path);
+    }
+
+    #[tokio::test]
+    async fn an_expired_run_is_gone() {
+        let (archive, path) = open("expiry", Limits { keep: Duration::ZERO, max_runs: 10, max_bytes: 1 << 30 }).await;
+        archive.save(&[run("run_old", RunStatus::Done)]).await.unwrap();
+        assert!(archive.load("run_old").await.is_none());
+        archive.sweep().await.unwrap();
+        assert_eq!(archive.usage().await.unwrap().0, 0);
+        let _ = std::fs::remove_file(path);
+    }
+}

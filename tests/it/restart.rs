@@ -1,0 +1,109 @@
+//! Runs outlive the process: the lab binary, with its SQLite archive in a
+//! temporary directory, is killed with SIGKILL while a run is recording and
+//! started again on the same file. Every permalink still opens: the
+//! finished run whole, the cut-off one marked interrupted with what it had
+//! recorded.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn spawn(db: &Path, port: u16) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_oauth2-lab"))
+        .args(["--addr", &format!("127.0.0.1:{port}"), "--database", &format!("sqlite:{}", db.display())])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+async fn ready(http: &reqwest::Client, base: &str) {
+    for _ in 0..200 {
+        let up = http.get(format!("{base}/.well-known/oauth-authorization-server")).send().await;
+        if up.is_ok_and(|r| r.status().is_success()) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the lab did not start at {base}");
+}
+
+async fn start_run(http: &reqwest::Client, base: &str, mode: &str) -> String {
+    let res = http
+        .post(format!("{base}/lab/fn/start_run"))
+        .header("Accept", "application/json")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!("grant=AuthorizationCode&mode={mode}&lifecycle=true"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
+}
+
+async fn record(http: &reqwest::Client, base: &str, id: &str) -> (StatusCode, Value) {
+    let res = http.get(format!("{base}/lab/runs/{id}")).send().await.unwrap();
+    (res.status(), res.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn killed_mid_run_and_restarted_every_permalink_still_opens() {
+    let dir = std::env::temp_dir().join(format!("oauth2-lab-restart-{}-{}", std::process::id(), free_port()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("lab.db");
+    let http = reqwest::Client::new();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+
+    let mut lab = spawn(&db, port);
+    ready(&http, &base).await;
+    let done = start_run(&http, &base, "Autoplay").await;
+    // A guided run waits for the learner: it is still recording when the
+    // lab dies.
+    let cut = start_run(&http, &base, "Guided").await;
+    let (_, before) = record(&http, &base, &done).await;
+    assert_eq!(before["status"], "Done");
+    let (_, cut_before) = record(&http, &base, &cut).await;
+    assert_eq!(cut_before["status"], "Waiting");
+    assert!(!cut_before["steps"].as_array().unwrap().is_empty());
+    // The archive writes what changed every second.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    lab.kill().unwrap();
+    lab.wait().unwrap();
+
+    let mut lab = spawn(&db, port);
+    ready(&http, &base).await;
+    let (status, after) = record(&http, &base, &done).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(after, before, "the finished run, byte for byte");
+    let (status, cut_after) = record(&http, &base, &cut).await;
+    assert_eq!(status, StatusCode::OK);
+    let why = cut_after["status"]["Failed"].as_str().unwrap_or_default();
+    assert!(why.starts_with("interrupted"), "{}", cut_after["status"]);
+    assert_eq!(cut_after["steps"], cut_before["steps"], "what it had recorded");
+    // The pages' server function and the exports open it too.
+    let view = http
+        .post(format!("{base}/lab/fn/get_run"))
+        .header("Accept", "application/json")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!("id={done}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(view.status(), StatusCode::OK);
+    assert!(view.text().await.unwrap().contains("data-testid=\\\"diagram\\\""));
+    let md = http.get(format!("{base}/lab/runs/{done}/export.md")).send().await.unwrap();
+    assert_eq!(md.status(), StatusCode::OK);
+    let (status, _) = record(&http, &base, "run_never_made").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    lab.kill().unwrap();
+    lab.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
