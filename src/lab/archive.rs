@@ -27,6 +27,37 @@ pub struct Limits {
 pub struct Archive {
     pool: SqlitePool,
     limits: Limits,
+    /// The classes that were open at the last stop, read at start, until
+    /// the lab takes them (`take_restored_classes`).
+    restored: parking_lot::Mutex<Vec<ClassRow>>,
+}
+
+/// A class as the archive keeps it: by the SHA-256 of its id and of its
+/// presenter's key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClassRow {
+    pub id_hash: [u8; 32],
+    pub key_hash: [u8; 32],
+    pub owner: String,
+    pub view: String,
+    pub seq: u64,
+    /// Seconds since the epoch.
+    pub expires_at: u64,
+}
+
+fn hex(bytes: &[u8; 32]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    if s.len() != 64 {
+        return None;
+    }
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
 }
 
 fn status(record: &RunRecord) -> &'static str {
@@ -57,7 +88,56 @@ impl Archive {
         }
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool, limits })
+        let archive = Self { pool, limits, restored: Default::default() };
+        *archive.restored.lock() = archive.load_classes().await?;
+        Ok(archive)
+    }
+
+    /// The classes open at the last stop, once.
+    pub fn take_restored_classes(&self) -> Vec<ClassRow> {
+        std::mem::take(&mut *self.restored.lock())
+    }
+
+    async fn load_classes(&self) -> Result<Vec<ClassRow>, sqlx::Error> {
+        let rows: Vec<(String, String, String, String, i64, i64)> =
+            sqlx::query_as("SELECT id_hash, key_hash, owner, view, seq, expires_at FROM classes WHERE expires_at > ?")
+                .bind(now_secs())
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, key, owner, view, seq, expires)| {
+                Some(ClassRow {
+                    id_hash: unhex(&id)?,
+                    key_hash: unhex(&key)?,
+                    owner,
+                    view,
+                    seq: u64::try_from(seq).ok()?,
+                    expires_at: u64::try_from(expires).ok()?,
+                })
+            })
+            .collect())
+    }
+
+    /// Writes the classes as they are now.
+    pub async fn save_classes(&self, classes: &[ClassRow]) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        for c in classes {
+            sqlx::query(
+                "INSERT INTO classes (id_hash, key_hash, owner, view, seq, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (id_hash) DO UPDATE SET view = excluded.view, seq = excluded.seq,
+                 expires_at = excluded.expires_at",
+            )
+            .bind(hex(&c.id_hash))
+            .bind(hex(&c.key_hash))
+            .bind(&c.owner)
+            .bind(&c.view)
+            .bind(i64::try_from(c.seq).unwrap_or(i64::MAX))
+            .bind(i64::try_from(c.expires_at).unwrap_or(i64::MAX))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
     }
 
     /// Writes the runs as they are now.
@@ -115,6 +195,7 @@ impl Archive {
     /// bytes.
     pub async fn sweep(&self) -> Result<(), sqlx::Error> {
         sqlx::query("DELETE FROM runs WHERE expires_at <= ?").bind(now_secs()).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM classes WHERE expires_at <= ?").bind(now_secs()).execute(&self.pool).await?;
         let (rows, bytes): (i64, i64) =
             sqlx::query_as("SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM runs").fetch_one(&self.pool).await?;
         let (rows, bytes) = (rows.max(0) as u64, bytes.max(0) as u64);
@@ -179,7 +260,11 @@ mod tests {
         archive.sweep().await.unwrap();
         assert_eq!(archive.usage().await.unwrap().0, 5, "past the row cap, the oldest go");
         // Past the byte cap too.
-        let small = Archive { pool: archive.pool.clone(), limits: Limits { max_bytes: 1, ..limits } };
+        let small = Archive {
+            pool: archive.pool.clone(),
+            limits: Limits { max_bytes: 1, ..limits },
+            restored: Default::default(),
+        };
         small.sweep().await.unwrap();
         assert!(archive.usage().await.unwrap().0 < 5);
         // A run still recording at a restart is marked interrupted.

@@ -8,8 +8,10 @@
 //! permalink, now and on each change; no sign-in. Classes are capped and
 //! expire.
 
+use super::archive::ClassRow;
 use super::Lab;
 use crate::oauth::store::Bounded;
+use crate::oauth::util::now_secs;
 use crate::oauth::util::{random_token, secrets_equal, sha256};
 use axum::extract::FromRef;
 use axum::extract::{Path, State};
@@ -32,6 +34,7 @@ const MAX_VIEW: usize = 600;
 
 struct Class {
     key_hash: [u8; 32],
+    owner: String,
     view: watch::Sender<String>,
     /// The presenter's number for the view shown: their page sends views
     /// as separate requests, which may arrive out of order.
@@ -43,6 +46,10 @@ pub struct Classes {
     /// Each presenter's classes, by the requester that opened them, oldest
     /// first.
     by_owner: Mutex<std::collections::HashMap<String, std::collections::VecDeque<[u8; 32]>>>,
+    /// Classes opened or moved since the archive last took them; kept
+    /// only once `restore` has made the classes archived.
+    changed: Mutex<Vec<ClassRow>>,
+    archived: std::sync::atomic::AtomicBool,
 }
 
 /// Classes one requester may hold open; past it, its oldest ends.
@@ -50,11 +57,57 @@ pub const CLASSES_PER_REQUESTER: usize = 5;
 
 impl Default for Classes {
     fn default() -> Self {
-        Self { inner: Mutex::new(Bounded::new(MAX_CLASSES)), by_owner: Mutex::default() }
+        Self {
+            inner: Mutex::new(Bounded::new(MAX_CLASSES)),
+            by_owner: Mutex::default(),
+            changed: Mutex::default(),
+            archived: Default::default(),
+        }
     }
 }
 
 impl Classes {
+    /// Opens again the classes the archive kept from the last stop, at the
+    /// views they showed, until their own end.
+    pub fn restore(&self, rows: Vec<ClassRow>) {
+        self.archived.store(true, std::sync::atomic::Ordering::Relaxed);
+        let now = now_secs();
+        let mut inner = self.inner.lock();
+        let mut by_owner = self.by_owner.lock();
+        for row in rows.into_iter().filter(|r| r.expires_at > now) {
+            let (view, _) = watch::channel(row.view);
+            let class = Class { key_hash: row.key_hash, owner: row.owner.clone(), view, seq: row.seq.into() };
+            let ends = Instant::now() + Duration::from_secs(row.expires_at - now);
+            if inner.insert(row.id_hash, class, Some(ends)).is_ok() {
+                by_owner.entry(row.owner).or_default().push_back(row.id_hash);
+            }
+        }
+    }
+
+    /// The classes opened or moved since the last call, for the archive.
+    pub fn take_changed(&self) -> Vec<ClassRow> {
+        let rows = std::mem::take(&mut *self.changed.lock());
+        // A class's last change only.
+        let mut seen = std::collections::HashSet::new();
+        let mut last: Vec<ClassRow> = rows.into_iter().rev().filter(|r| seen.insert(r.id_hash)).collect();
+        last.reverse();
+        last
+    }
+
+    fn changed(&self, id_hash: [u8; 32], class: &Class) {
+        if !self.archived.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        self.changed.lock().push(ClassRow {
+            id_hash,
+            key_hash: class.key_hash,
+            owner: class.owner.clone(),
+            view: class.view.borrow().clone(),
+            seq: class.seq.load(std::sync::atomic::Ordering::Relaxed),
+            expires_at: now_secs() + CLASS_TTL.as_secs(),
+        });
+    }
+
     pub fn sweep(&self, now: Instant) {
         let mut inner = self.inner.lock();
         inner.sweep(now);
@@ -85,7 +138,7 @@ impl Classes {
         let id = random_token("class_");
         let key = random_token("key_");
         let (view, _) = watch::channel(String::new());
-        let class = Class { key_hash: sha256(key.as_bytes()), view, seq: Default::default() };
+        let class = Class { key_hash: sha256(key.as_bytes()), owner: owner.to_string(), view, seq: Default::default() };
         let class_key = Bounded::<Class>::key(&id);
         let mut inner = self.inner.lock();
         let mut by_owner = self.by_owner.lock();
@@ -93,6 +146,9 @@ impl Classes {
         inner.make_way(mine, CLASSES_PER_REQUESTER);
         inner.insert(class_key, class, Some(Instant::now() + CLASS_TTL)).ok()?;
         mine.push_back(class_key);
+        if let Some(class) = inner.get(&class_key) {
+            self.changed(class_key, class);
+        }
         Some((id, key))
     }
 
@@ -106,10 +162,11 @@ impl Classes {
                 "A class shows a grant or comparison page of this lab: give its path and query.",
             ));
         }
-        let inner = self.inner.lock();
+        let mut inner = self.inner.lock();
+        let class_key = Bounded::<Class>::key(id);
         let class = inner
-            .get(&Bounded::<Class>::key(id))
-            .ok_or((StatusCode::NOT_FOUND, "There is no such class; classes end after four hours."))?;
+            .get(&class_key)
+            .ok_or((StatusCode::NOT_FOUND, "There is no such class; classes end four hours after their last move."))?;
         if !secrets_equal(key, &class.key_hash) {
             return Err((
                 StatusCode::FORBIDDEN,
@@ -120,6 +177,11 @@ impl Classes {
             return Ok(());
         }
         class.view.send_replace(view.to_string());
+        self.changed(class_key, class);
+        // A class lasts four hours after its last move.
+        if let Some(class) = inner.remove(&class_key) {
+            let _ = inner.insert(class_key, class, Some(Instant::now() + CLASS_TTL));
+        }
         Ok(())
     }
 }
@@ -127,7 +189,12 @@ impl Classes {
 async fn events(State(s): State<Arc<Lab>>, Path(id): Path<String>) -> Response {
     let rx = match s.classes.inner.lock().get(&Bounded::<Class>::key(&id)) {
         Some(class) => class.view.subscribe(),
-        None => return refusal(StatusCode::NOT_FOUND, "There is no such class; classes end after four hours."),
+        None => {
+            return refusal(
+                StatusCode::NOT_FOUND,
+                "There is no such class; classes end four hours after their last move.",
+            )
+        }
     };
     // The view now (once the presenter has shown one), then each change;
     // the stream ends when the class does.
@@ -149,7 +216,7 @@ async fn events(State(s): State<Arc<Lab>>, Path(id): Path<String>) -> Response {
 /// The follow link as a QR code, so a class can scan it off the projector.
 async fn qr(State(s): State<Arc<Lab>>, Path(id): Path<String>) -> Response {
     if s.classes.inner.lock().get(&Bounded::<Class>::key(&id)).is_none() {
-        return refusal(StatusCode::NOT_FOUND, "There is no such class; classes end after four hours.");
+        return refusal(StatusCode::NOT_FOUND, "There is no such class; classes end four hours after their last move.");
     }
     match follow_qr_svg(&s.settings.url(&format!("/follow/{id}"))) {
         Some(svg) => ([(axum::http::header::CONTENT_TYPE, "image/svg+xml")], svg).into_response(),

@@ -83,9 +83,14 @@ impl Lab {
             .timeout(Duration::from_secs(10))
             .build()
             .unwrap_or_default();
+        let classes = classroom::Classes::default();
+        if let Some(archive) = &archive {
+            runs.track_changes();
+            classes.restore(archive.take_restored_classes());
+        }
         Arc::new(Self {
             demo_app: demo_app::DemoApp::new(settings.max_pending),
-            classes: classroom::Classes::default(),
+            classes,
             settings,
             runs,
             auth,
@@ -116,6 +121,12 @@ impl Lab {
                 if !changed.is_empty() {
                     if let Err(e) = archive.save(&changed).await {
                         tracing::warn!(error = %e, "runs not archived");
+                    }
+                }
+                let classes = lab.classes.take_changed();
+                if !classes.is_empty() {
+                    if let Err(e) = archive.save_classes(&classes).await {
+                        tracing::warn!(error = %e, "classes not archived");
                     }
                 }
                 if n % 60 == 0 {

@@ -103,8 +103,10 @@ pub struct Runs {
     clocks: AtomicUsize,
     /// Runs with JWT access tokens, likewise.
     jwts: AtomicUsize,
-    /// Runs changed since the archive last took them (`take_changed`).
+    /// Runs changed since the archive last took them (`take_changed`);
+    /// kept only when there is an archive to take them.
     changed: Mutex<HashSet<String>>,
+    tracking: std::sync::atomic::AtomicBool,
 }
 
 impl Runs {
@@ -120,11 +122,19 @@ impl Runs {
             clocks: AtomicUsize::new(0),
             jwts: AtomicUsize::new(0),
             changed: Mutex::new(HashSet::new()),
+            tracking: Default::default(),
         }
     }
 
+    /// From now on, remember which runs change, for an archive.
+    pub fn track_changes(&self) {
+        self.tracking.store(true, Ordering::Relaxed);
+    }
+
     fn touch(&self, id: &str) {
-        self.changed.lock().insert(id.to_string());
+        if self.tracking.load(Ordering::Relaxed) {
+            self.changed.lock().insert(id.to_string());
+        }
     }
 
     /// The records of the runs changed since the last call, for the

@@ -48,6 +48,32 @@ async fn start_run(http: &reqwest::Client, base: &str, mode: &str) -> String {
     res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
 }
 
+async fn server_fn(http: &reqwest::Client, base: &str, name: &str, body: &str) -> (StatusCode, String) {
+    let res = http
+        .post(format!("{base}/lab/fn/{name}"))
+        .header("Accept", "application/json")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    (res.status(), res.text().await.unwrap())
+}
+
+/// The first view a follower of class `id` is sent.
+async fn first_view(http: &reqwest::Client, base: &str, id: &str) -> String {
+    let mut res = http.get(format!("{base}/lab/classes/{id}/events")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let mut text = String::new();
+    while let Ok(Some(chunk)) = tokio::time::timeout(Duration::from_secs(5), res.chunk()).await.unwrap() {
+        text.push_str(&String::from_utf8_lossy(&chunk));
+        if let Some(line) = text.lines().find(|l| l.starts_with("data:")) {
+            return line.trim_start_matches("data:").trim().to_string();
+        }
+    }
+    panic!("no view in {text:?}");
+}
+
 async fn record(http: &reqwest::Client, base: &str, id: &str) -> (StatusCode, Value) {
     let res = http.get(format!("{base}/lab/runs/{id}")).send().await.unwrap();
     (res.status(), res.json().await.unwrap_or(Value::Null))
@@ -73,6 +99,15 @@ async fn killed_mid_run_and_restarted_every_permalink_still_opens() {
     let (_, cut_before) = record(&http, &base, &cut).await;
     assert_eq!(cut_before["status"], "Waiting");
     assert!(!cut_before["steps"].as_array().unwrap().is_empty());
+    // A class, presenting the finished run.
+    let (status, class) = server_fn(&http, &base, "open_class", "").await;
+    assert_eq!(status, StatusCode::OK, "{class}");
+    let class: Vec<String> = serde_json::from_str(&class).unwrap();
+    let (class_id, key) = (&class[0], &class[1]);
+    let shown = format!("/grants/authorization-code?run={done}&step=3");
+    let enc = |v: &str| -> String { url::form_urlencoded::byte_serialize(v.as_bytes()).collect() };
+    let moved = format!("id={class_id}&key={key}&view={}&seq=1", enc(&shown));
+    assert_eq!(server_fn(&http, &base, "move_class", &moved).await.0, StatusCode::OK);
     // The archive writes what changed every second.
     tokio::time::sleep(Duration::from_millis(2500)).await;
     lab.kill().unwrap();
@@ -103,6 +138,15 @@ async fn killed_mid_run_and_restarted_every_permalink_still_opens() {
     assert_eq!(md.status(), StatusCode::OK);
     let (status, _) = record(&http, &base, "run_never_made").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // The class carries on: a follower joining now gets the presenter's
+    // view, and only the presenter's key moves it.
+    assert_eq!(first_view(&http, &base, class_id).await, shown);
+    let next = format!("/grants/authorization-code?run={done}&step=4");
+    let forged = format!("id={class_id}&key=key_wrong&view={}&seq=2", enc(&next));
+    assert_eq!(server_fn(&http, &base, "move_class", &forged).await.0, StatusCode::FORBIDDEN);
+    let moved = format!("id={class_id}&key={key}&view={}&seq=2", enc(&next));
+    assert_eq!(server_fn(&http, &base, "move_class", &moved).await.0, StatusCode::OK);
+    assert_eq!(first_view(&http, &base, class_id).await, next);
     lab.kill().unwrap();
     lab.wait().unwrap();
     let _ = std::fs::remove_dir_all(&dir);
