@@ -36,16 +36,10 @@ async fn ready(http: &reqwest::Client, base: &str) {
 }
 
 async fn start_run(http: &reqwest::Client, base: &str, mode: &str) -> String {
-    let res = http
-        .post(format!("{base}/lab/fn/start_run"))
-        .header("Accept", "application/json")
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(format!("grant=AuthorizationCode&mode={mode}&lifecycle=true"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
+    let body = format!("grant=AuthorizationCode&mode={mode}&lifecycle=true");
+    let (status, view) = server_fn(http, base, "start_run", &body).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    serde_json::from_str::<Value>(&view).unwrap()["id"].as_str().unwrap().to_string()
 }
 
 async fn server_fn(http: &reqwest::Client, base: &str, name: &str, body: &str) -> (StatusCode, String) {
@@ -124,16 +118,9 @@ async fn killed_mid_run_and_restarted_every_permalink_still_opens() {
     assert!(why.starts_with("interrupted"), "{}", cut_after["status"]);
     assert_eq!(cut_after["steps"], cut_before["steps"], "what it had recorded");
     // The pages' server function and the exports open it too.
-    let view = http
-        .post(format!("{base}/lab/fn/get_run"))
-        .header("Accept", "application/json")
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(format!("id={done}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(view.status(), StatusCode::OK);
-    assert!(view.text().await.unwrap().contains("data-testid=\\\"diagram\\\""));
+    let (status, view) = server_fn(&http, &base, "get_run", &format!("id={done}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(view.contains("data-testid=\\\"diagram\\\""));
     let md = http.get(format!("{base}/lab/runs/{done}/export.md")).send().await.unwrap();
     assert_eq!(md.status(), StatusCode::OK);
     let (status, _) = record(&http, &base, "run_never_made").await;
