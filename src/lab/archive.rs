@@ -6,6 +6,7 @@
 //! recording when the lab starts was cut off by a restart: it is marked
 //! interrupted, with what it recorded.
 
+use crate::oauth::store::Registered;
 use crate::run::{RunRecord, RunStatus};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::Row;
@@ -30,6 +31,8 @@ pub struct Archive {
     /// The classes that were open at the last stop, read at start, until
     /// the lab takes them (`take_restored_classes`).
     restored: parking_lot::Mutex<Vec<ClassRow>>,
+    /// Likewise the registered clients.
+    restored_clients: parking_lot::Mutex<Vec<Registered>>,
 }
 
 /// A class as the archive keeps it: by the SHA-256 of its id and of its
@@ -88,9 +91,41 @@ impl Archive {
         }
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
         MIGRATOR.run(&pool).await?;
-        let archive = Self { pool, limits, restored: Default::default() };
+        let archive = Self { pool, limits, restored: Default::default(), restored_clients: Default::default() };
         *archive.restored.lock() = archive.load_classes().await?;
+        *archive.restored_clients.lock() = archive.load_clients().await?;
         Ok(archive)
+    }
+
+    /// The clients registered before the last stop, once.
+    pub fn take_restored_clients(&self) -> Vec<Registered> {
+        std::mem::take(&mut *self.restored_clients.lock())
+    }
+
+    async fn load_clients(&self) -> Result<Vec<Registered>, sqlx::Error> {
+        let rows: Vec<(String,)> = sqlx::query_as("SELECT record FROM clients WHERE expires_at > ?")
+            .bind(now_secs())
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().filter_map(|(json,)| serde_json::from_str(json).ok()).collect())
+    }
+
+    /// Writes registered clients.
+    pub async fn save_clients(&self, clients: &[Registered]) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        for c in clients {
+            let json = serde_json::to_string(c).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+            sqlx::query(
+                "INSERT INTO clients (client_id, record, expires_at) VALUES (?, ?, ?)
+                 ON CONFLICT (client_id) DO UPDATE SET record = excluded.record, expires_at = excluded.expires_at",
+            )
+            .bind(&c.client.client_id)
+            .bind(&json)
+            .bind(i64::try_from(c.expires_at).unwrap_or(i64::MAX))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
     }
 
     /// The classes open at the last stop, once.
@@ -196,6 +231,7 @@ impl Archive {
     pub async fn sweep(&self) -> Result<(), sqlx::Error> {
         sqlx::query("DELETE FROM runs WHERE expires_at <= ?").bind(now_secs()).execute(&self.pool).await?;
         sqlx::query("DELETE FROM classes WHERE expires_at <= ?").bind(now_secs()).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM clients WHERE expires_at <= ?").bind(now_secs()).execute(&self.pool).await?;
         let (rows, bytes): (i64, i64) =
             sqlx::query_as("SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM runs").fetch_one(&self.pool).await?;
         let (rows, bytes) = (rows.max(0) as u64, bytes.max(0) as u64);
@@ -264,6 +300,7 @@ mod tests {
             pool: archive.pool.clone(),
             limits: Limits { max_bytes: 1, ..limits },
             restored: Default::default(),
+            restored_clients: Default::default(),
         };
         small.sweep().await.unwrap();
         assert!(archive.usage().await.unwrap().0 < 5);

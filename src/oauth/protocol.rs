@@ -36,6 +36,13 @@ macro_rules! wire_strings {
                 s.serialize_str(self.as_str())
             }
         }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+                $name::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("not a {}: {s}", stringify!($name))))
+            }
+        }
     };
 }
 

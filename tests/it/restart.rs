@@ -102,6 +102,20 @@ async fn killed_mid_run_and_restarted_every_permalink_still_opens() {
     let enc = |v: &str| -> String { url::form_urlencoded::byte_serialize(v.as_bytes()).collect() };
     let moved = format!("id={class_id}&key={key}&view={}&seq=1", enc(&shown));
     assert_eq!(server_fn(&http, &base, "move_class", &moved).await.0, StatusCode::OK);
+    // A client registered by a learner's own program.
+    let registered: Value = http
+        .post(format!("{base}/oauth/register"))
+        .json(&serde_json::json!({"client_name": "My bot", "grant_types": ["client_credentials"], "scope": "read"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (client_id, secret) = (
+        registered["client_id"].as_str().unwrap().to_string(),
+        registered["client_secret"].as_str().unwrap().to_string(),
+    );
     // The archive writes what changed every second.
     tokio::time::sleep(Duration::from_millis(2500)).await;
     lab.kill().unwrap();
@@ -125,6 +139,23 @@ async fn killed_mid_run_and_restarted_every_permalink_still_opens() {
     assert_eq!(md.status(), StatusCode::OK);
     let (status, _) = record(&http, &base, "run_never_made").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // The registered client still authenticates with its secret.
+    let token = http
+        .post(format!("{base}/oauth/token"))
+        .basic_auth(&client_id, Some(&secret))
+        .form(&[("grant_type", "client_credentials"), ("scope", "read")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token.status(), StatusCode::OK, "{}", token.text().await.unwrap());
+    let wrong = http
+        .post(format!("{base}/oauth/token"))
+        .basic_auth(&client_id, Some("not-the-secret"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     // The class carries on: a follower joining now gets the presenter's
     // view, and only the presenter's key moves it.
     assert_eq!(first_view(&http, &base, class_id).await, shown);

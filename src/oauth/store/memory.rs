@@ -1,6 +1,7 @@
 //! In-memory stores behind the traits in `mod.rs`.
 
 use super::*;
+use crate::oauth::util::now_secs;
 use parking_lot::Mutex;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -11,6 +12,9 @@ use std::time::{Duration, Instant};
 pub struct MemoryClients {
     inner: Mutex<Clients>,
     per_owner: usize,
+    /// Registrations not yet taken, once a host asks for them
+    /// (`log_registrations`).
+    log: Mutex<Option<Vec<Registered>>>,
 }
 
 struct Clients {
@@ -24,6 +28,7 @@ impl MemoryClients {
         Self {
             inner: Mutex::new(Clients { by_id: Bounded::new(cap), by_owner: HashMap::default() }),
             per_owner: per_owner.max(1),
+            log: Mutex::new(None),
         }
     }
 }
@@ -39,9 +44,27 @@ impl ClientStore for MemoryClients {
         let Some(owner) = owner else { return by_id.insert(key, Arc::new(client), expires) };
         let mine = by_owner.entry(owner.to_string()).or_default();
         by_id.make_way(mine, self.per_owner);
+        let logged = self.log.lock().is_some().then(|| client.clone());
         by_id.insert(key, Arc::new(client), expires)?;
         mine.push_back(key);
+        if let (Some(client), Some(log)) = (logged, self.log.lock().as_mut()) {
+            let left = expires.map_or(u64::MAX / 2, |e| e.saturating_duration_since(Instant::now()).as_secs());
+            log.push(Registered { client, owner: owner.to_string(), expires_at: now_secs().saturating_add(left) });
+        }
         Ok(())
+    }
+    fn log_registrations(&self) {
+        self.log.lock().get_or_insert_with(Vec::new);
+    }
+    fn take_registered(&self) -> Vec<Registered> {
+        self.log.lock().as_mut().map(std::mem::take).unwrap_or_default()
+    }
+    fn restore(&self, registered: Vec<Registered>) {
+        let now = now_secs();
+        for r in registered.into_iter().filter(|r| r.expires_at > now) {
+            let ends = Instant::now() + Duration::from_secs(r.expires_at - now);
+            let _ = self.insert(r.client, Some(ends), Some(&r.owner));
+        }
     }
 }
 

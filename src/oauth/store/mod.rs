@@ -16,7 +16,7 @@ use super::protocol::{AuthMethod, GrantType, ResponseType};
 use std::time::Instant;
 
 /// A registered client (RFC 7591 §2 metadata).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Client {
     pub client_id: String,
     pub client_name: String,
@@ -115,6 +115,27 @@ pub trait ClientStore: Send + Sync {
     /// `None`), on behalf of `owner` (a `Requester`; `None` for the seed
     /// clients): past the per-owner cap, the owner's oldest client goes.
     fn insert(&self, client: Client, expires: Option<Instant>, owner: Option<&str>) -> Result<(), StoreFull>;
+    /// From now on, keep each registration for `take_registered`, for a
+    /// host that writes them to durable storage; by default, nothing is
+    /// kept.
+    fn log_registrations(&self) {}
+    /// The registrations since the last call.
+    fn take_registered(&self) -> Vec<Registered> {
+        vec![]
+    }
+    /// Registers again the clients kept from before a restart, until their
+    /// own end.
+    fn restore(&self, _registered: Vec<Registered>) {}
+}
+
+/// A client registered on a requester's behalf, as durable storage keeps
+/// it: its secret only as the hash the store holds.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct Registered {
+    pub client: Client,
+    pub owner: String,
+    /// Seconds since the epoch.
+    pub expires_at: u64,
 }
 
 /// The users, and their failed sign-ins. Failures count per user and
