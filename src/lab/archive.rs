@@ -6,14 +6,15 @@
 //! recording when the lab starts was cut off by a restart: it is marked
 //! interrupted, with what it recorded.
 
-use crate::oauth::store::Registered;
 use crate::run::{RunRecord, RunStatus};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::Row;
+use sqlx::any::AnyPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+use sqlx::{AnyPool, ConnectOptions, Connection, Executor, Row};
 use std::str::FromStr;
 use std::time::Duration;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// What the archive keeps: how long, and how much in all.
 #[derive(Clone, Copy, Debug)]
@@ -26,13 +27,11 @@ pub struct Limits {
 }
 
 pub struct Archive {
-    pool: SqlitePool,
+    pool: AnyPool,
     limits: Limits,
     /// The classes that were open at the last stop, read at start, until
     /// the lab takes them (`take_restored_classes`).
     restored: parking_lot::Mutex<Vec<ClassRow>>,
-    /// Likewise the registered clients.
-    restored_clients: parking_lot::Mutex<Vec<Registered>>,
 }
 
 /// A class as the archive keeps it: by the SHA-256 of its id and of its
@@ -76,56 +75,44 @@ fn now_secs() -> i64 {
 }
 
 impl Archive {
-    /// Opens (creating it if need be) the database at `url`, a
-    /// `sqlite:` URL, and brings its schema up to date.
+    /// Opens the database at `url` and brings its schema up to date: a
+    /// `sqlite:` file (made, with its directory, on first start) or a
+    /// `postgres://` database that several lab processes may share.
     pub async fn open(url: &str, limits: Limits) -> Result<Self, sqlx::Error> {
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            // Readers do not wait for the writer, and a crash loses at
-            // most the last second's writes, never the file.
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(5));
-        if let Some(dir) = options.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
-        }
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
-        MIGRATOR.run(&pool).await?;
-        let archive = Self { pool, limits, restored: Default::default(), restored_clients: Default::default() };
+        sqlx::any::install_default_drivers();
+        let sqlite = url.starts_with("sqlite:");
+        let pool = if sqlite {
+            // Write-ahead logging, kept in the file: readers do not wait
+            // for the writer, and a crash loses at most the writes since
+            // the last checkpoint's sync, never the file.
+            let options =
+                SqliteConnectOptions::from_str(url)?.create_if_missing(true).journal_mode(SqliteJournalMode::Wal);
+            if let Some(dir) = options.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
+            }
+            options.connect().await?.close().await?;
+            AnyPoolOptions::new()
+                .max_connections(4)
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        conn.execute("PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000").await?;
+                        Ok(())
+                    })
+                })
+                .connect(url)
+                .await?
+        } else {
+            AnyPoolOptions::new().max_connections(16).connect(url).await?
+        };
+        if sqlite { &SQLITE } else { &POSTGRES }.run(&pool).await?;
+        let archive = Self { pool, limits, restored: Default::default() };
         *archive.restored.lock() = archive.load_classes().await?;
-        *archive.restored_clients.lock() = archive.load_clients().await?;
         Ok(archive)
     }
 
-    /// The clients registered before the last stop, once.
-    pub fn take_restored_clients(&self) -> Vec<Registered> {
-        std::mem::take(&mut *self.restored_clients.lock())
-    }
-
-    async fn load_clients(&self) -> Result<Vec<Registered>, sqlx::Error> {
-        let rows: Vec<(String,)> = sqlx::query_as("SELECT record FROM clients WHERE expires_at > ?")
-            .bind(now_secs())
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows.iter().filter_map(|(json,)| serde_json::from_str(json).ok()).collect())
-    }
-
-    /// Writes registered clients.
-    pub async fn save_clients(&self, clients: &[Registered]) -> Result<(), sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
-        for c in clients {
-            let json = serde_json::to_string(c).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-            sqlx::query(
-                "INSERT INTO clients (client_id, record, expires_at) VALUES (?, ?, ?)
-                 ON CONFLICT (client_id) DO UPDATE SET record = excluded.record, expires_at = excluded.expires_at",
-            )
-            .bind(&c.client.client_id)
-            .bind(&json)
-            .bind(i64::try_from(c.expires_at).unwrap_or(i64::MAX))
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await
+    /// The pool, for the authorization server's stores (`store::sql`).
+    pub fn pool(&self) -> AnyPool {
+        self.pool.clone()
     }
 
     /// The classes open at the last stop, once.
@@ -135,7 +122,7 @@ impl Archive {
 
     async fn load_classes(&self) -> Result<Vec<ClassRow>, sqlx::Error> {
         let rows: Vec<(String, String, String, String, i64, i64)> =
-            sqlx::query_as("SELECT id_hash, key_hash, owner, view, seq, expires_at FROM classes WHERE expires_at > ?")
+            sqlx::query_as("SELECT id_hash, key_hash, owner, view, seq, expires_at FROM classes WHERE expires_at > $1")
                 .bind(now_secs())
                 .fetch_all(&self.pool)
                 .await?;
@@ -159,7 +146,7 @@ impl Archive {
         let mut tx = self.pool.begin().await?;
         for c in classes {
             sqlx::query(
-                "INSERT INTO classes (id_hash, key_hash, owner, view, seq, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+                "INSERT INTO classes (id_hash, key_hash, owner, view, seq, expires_at) VALUES ($1, $2, $3, $4, $5, $6)
                  ON CONFLICT (id_hash) DO UPDATE SET view = excluded.view, seq = excluded.seq,
                  expires_at = excluded.expires_at",
             )
@@ -183,7 +170,7 @@ impl Archive {
         for record in records {
             let json = serde_json::to_string(record).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
             sqlx::query(
-                "INSERT INTO runs (id, record, status, bytes, updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+                "INSERT INTO runs (id, record, status, bytes, updated_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)
                  ON CONFLICT (id) DO UPDATE SET record = excluded.record, status = excluded.status,
                  bytes = excluded.bytes, updated_at = excluded.updated_at, expires_at = excluded.expires_at",
             )
@@ -201,13 +188,13 @@ impl Archive {
 
     /// The run, if the archive still keeps it.
     pub async fn load(&self, id: &str) -> Option<RunRecord> {
-        let row = sqlx::query("SELECT record FROM runs WHERE id = ? AND expires_at > ?")
+        let row = sqlx::query("SELECT record FROM runs WHERE id = $1 AND expires_at > $2")
             .bind(id)
             .bind(now_secs())
             .fetch_optional(&self.pool)
             .await
             .ok()??;
-        serde_json::from_str(row.get::<&str, _>(0)).ok()
+        serde_json::from_str(row.get::<String, _>(0).as_str()).ok()
     }
 
     /// Marks the runs that were still recording when the lab stopped as
@@ -215,7 +202,7 @@ impl Archive {
     pub async fn mark_interrupted(&self) -> Result<usize, sqlx::Error> {
         let rows = sqlx::query("SELECT record FROM runs WHERE status = 'waiting'").fetch_all(&self.pool).await?;
         let mut cut: Vec<RunRecord> =
-            rows.iter().filter_map(|row| serde_json::from_str::<RunRecord>(row.get::<&str, _>(0)).ok()).collect();
+            rows.iter().filter_map(|row| serde_json::from_str::<RunRecord>(row.get::<String, _>(0).as_str()).ok()).collect();
         for record in &mut cut {
             record.status = RunStatus::Failed(
                 "interrupted: the lab restarted while this run was recording; these are the steps it had recorded"
@@ -229,11 +216,10 @@ impl Archive {
     /// Deletes expired runs, then the oldest past the caps in rows and
     /// bytes.
     pub async fn sweep(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM runs WHERE expires_at <= ?").bind(now_secs()).execute(&self.pool).await?;
-        sqlx::query("DELETE FROM classes WHERE expires_at <= ?").bind(now_secs()).execute(&self.pool).await?;
-        sqlx::query("DELETE FROM clients WHERE expires_at <= ?").bind(now_secs()).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM runs WHERE expires_at <= $1").bind(now_secs()).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM classes WHERE expires_at <= $1").bind(now_secs()).execute(&self.pool).await?;
         let (rows, bytes): (i64, i64) =
-            sqlx::query_as("SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM runs").fetch_one(&self.pool).await?;
+            sqlx::query_as("SELECT COUNT(*), CAST(COALESCE(SUM(bytes), 0) AS BIGINT) FROM runs").fetch_one(&self.pool).await?;
         let (rows, bytes) = (rows.max(0) as u64, bytes.max(0) as u64);
         if rows <= self.limits.max_runs && bytes <= self.limits.max_bytes {
             return Ok(());
@@ -241,7 +227,7 @@ impl Archive {
         // Past a cap: the oldest tenth goes, or what is over the row cap
         // if that is more.
         let over = rows.saturating_sub(self.limits.max_runs).max(rows / 10).max(1);
-        sqlx::query("DELETE FROM runs WHERE id IN (SELECT id FROM runs ORDER BY updated_at LIMIT ?)")
+        sqlx::query("DELETE FROM runs WHERE id IN (SELECT id FROM runs ORDER BY updated_at LIMIT $1)")
             .bind(i64::try_from(over).unwrap_or(i64::MAX))
             .execute(&self.pool)
             .await?;
@@ -251,7 +237,7 @@ impl Archive {
     /// Rows and bytes held, for the figures in docs/PERFORMANCE.md.
     pub async fn usage(&self) -> Result<(u64, u64), sqlx::Error> {
         let (rows, bytes): (i64, i64) =
-            sqlx::query_as("SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM runs").fetch_one(&self.pool).await?;
+            sqlx::query_as("SELECT COUNT(*), CAST(COALESCE(SUM(bytes), 0) AS BIGINT) FROM runs").fetch_one(&self.pool).await?;
         Ok((rows.max(0) as u64, bytes.max(0) as u64))
     }
 }
@@ -262,19 +248,7 @@ mod tests {
     use crate::run::{Grant, Mode};
 
     fn run(id: &str, status: RunStatus) -> RunRecord {
-        RunRecord {
-            id: id.into(),
-            grant: Grant::ClientCredentials,
-            mode: Mode::Autoplay,
-            status,
-            steps: vec![],
-            start_url: String::new(),
-            lifecycle: true,
-            artifacts: vec![],
-            scenario: None,
-            vulnerable: false,
-            jwt: false,
-        }
+        RunRecord { status, ..RunRecord::new(id, Grant::ClientCredentials, Mode::Autoplay) }
     }
 
     async fn open(name: &str, limits: Limits) -> (Archive, std::path::PathBuf) {
@@ -300,7 +274,6 @@ mod tests {
             pool: archive.pool.clone(),
             limits: Limits { max_bytes: 1, ..limits },
             restored: Default::default(),
-            restored_clients: Default::default(),
         };
         small.sweep().await.unwrap();
         assert!(archive.usage().await.unwrap().0 < 5);

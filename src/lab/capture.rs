@@ -38,7 +38,7 @@ fn query_param(query: Option<&str>, name: &str) -> Option<String> {
 
 /// Which run a request belongs to, from what it carries: the lab's header,
 /// a run's own client path, or the run's registered client_id.
-fn find_run(
+async fn find_run(
     s: &Lab,
     method: &Method,
     path: &str,
@@ -58,7 +58,7 @@ fn find_run(
         } else {
             let request_id =
                 form_urlencoded::parse(body).find(|(k, _)| k == "request_id").map(|(_, v)| v.into_owned())?;
-            s.auth.pending.client_of(&request_id)
+            s.auth.pending.client_of(&request_id).await
         };
         return s.runs.run_of_client(&client_id?);
     }
@@ -69,7 +69,7 @@ fn find_run(
         } else {
             form_urlencoded::parse(body).find(|(k, _)| k == "user_code").map(|(_, v)| v.into_owned())
         };
-        let grant = s.auth.devices.by_user_code(&user_code?)?;
+        let grant = s.auth.devices.by_user_code(&user_code?).await?;
         return s.runs.run_of_client(&grant.client_id);
     }
     None
@@ -275,7 +275,7 @@ where
             return e.into_response();
         }
     };
-    let run = find_run(s, &parts.method, &path, parts.uri.query(), &parts.headers, &bytes);
+    let run = find_run(s, &parts.method, &path, parts.uri.query(), &parts.headers, &bytes).await;
     let grant = run.as_deref().and_then(|id| s.runs.with(id, |r| r.record.grant));
     let (Some(run), Some(grant)) = (run, grant) else {
         return inner(Request::from_parts(parts, Body::from(bytes))).await;

@@ -327,7 +327,7 @@ async fn expired_token(s: &Lab, run: &str, c: &RunClient, speed: u64) -> Result<
     let access = recorded(s, run, "access_token", 0)?;
     let refresh = recorded(s, run, "refresh_token", 0)?;
     app_introspect(s, run, c, &access).await?;
-    let expires_at = s.auth.tokens.get(&access).map(|r| r.expires_at).ok_or("the access token is gone")?;
+    let expires_at = s.auth.tokens.get(&access).await.map(|r| r.expires_at).ok_or("the access token is gone")?;
     s.runs.start_clock(run, speed);
     let waited = std::time::Instant::now();
     while s.auth.now(&c.client_id) < expires_at {

@@ -87,8 +87,6 @@ impl Lab {
         if let Some(archive) = &archive {
             runs.track_changes();
             classes.restore(archive.take_restored_classes());
-            auth.clients.restore(archive.take_restored_clients());
-            auth.clients.log_registrations();
         }
         Arc::new(Self {
             demo_app: demo_app::DemoApp::new(settings.max_pending),
@@ -123,12 +121,6 @@ impl Lab {
                 if !changed.is_empty() {
                     if let Err(e) = archive.save(&changed).await {
                         tracing::warn!(error = %e, "runs not archived");
-                    }
-                }
-                let clients = lab.auth.clients.take_registered();
-                if !clients.is_empty() {
-                    if let Err(e) = archive.save_clients(&clients).await {
-                        tracing::warn!(error = %e, "clients not archived");
                     }
                 }
                 let classes = lab.classes.take_changed();

@@ -167,17 +167,12 @@ impl Runs {
     ) -> Option<()> {
         let mut inner = self.inner.lock();
         let record = RunRecord {
-            id: id.clone(),
-            grant,
-            mode,
-            status: RunStatus::Waiting,
-            steps: vec![],
             start_url,
             lifecycle,
-            artifacts: vec![],
             scenario,
             vulnerable: vulnerable && scenario.is_some_and(|s| s.about().switch.is_some()),
             jwt,
+            ..RunRecord::new(id.clone(), grant, mode)
         };
         let state = RunState {
             record,

@@ -47,7 +47,7 @@ where
         let Ok(who) = Requester::from_request_parts(&mut parts, state).await;
         let req = Request::from_parts(parts, body);
         let params = read_form(req).await?;
-        let client = authenticate_with(&servers, basic?, &params)?;
+        let client = authenticate_with(&servers, basic?, &params).await?;
         Ok(Self { client, params, who })
     }
 }
@@ -118,12 +118,12 @@ fn basic_credentials(headers: &HeaderMap) -> OAuthResult<Option<(String, String)
 
 /// Authenticates the client from its parameters alone, with no
 /// Authorization header.
-pub fn authenticate(servers: &AuthServer, params: &Params) -> OAuthResult<Arc<Client>> {
-    authenticate_with(servers, None, params)
+pub async fn authenticate(servers: &AuthServer, params: &Params) -> OAuthResult<Arc<Client>> {
+    authenticate_with(servers, None, params).await
 }
 
 /// Authenticates the client by exactly one method (RFC 6749 §2.3).
-fn authenticate_with(
+async fn authenticate_with(
     servers: &AuthServer,
     basic: Option<(String, String)>,
     params: &Params,
@@ -161,7 +161,7 @@ fn authenticate_with(
             used_basic,
         )
     };
-    let client = servers.clients.get(&client_id).ok_or_else(unknown)?;
+    let client = servers.clients.get(&client_id).await.ok_or_else(unknown)?;
     match (&client.secret_hash, secret) {
         (Some(hash), Some(secret)) if secrets_equal(&secret, hash) => Ok(client),
         (Some(_), Some(_)) => Err(unknown()),

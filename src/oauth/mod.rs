@@ -23,8 +23,8 @@ pub use requester::Requester;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use store::{
-    Client, ClientStore, CodeStore, MemoryClients, MemoryCodes, MemoryTokens, MemoryUsers, Sweep, TokenStore, User,
-    UserStore,
+    Client, ClientStore, CodeStore, DeviceStore, MemoryClients, MemoryCodes, MemoryDevices, MemoryPending,
+    MemoryTokens, MemoryUsers, PendingStore, Sweep, TokenStore, User, UserStore,
 };
 
 /// The authorization server's settings: where it is reached, how long what
@@ -63,6 +63,39 @@ impl Settings {
     }
 }
 
+/// Where the server keeps what it issues: one store per concern, in
+/// memory (`Stores::memory`) or in a database shared by every replica
+/// (`store::sql`).
+pub struct Stores {
+    pub clients: Arc<dyn ClientStore>,
+    pub codes: Arc<dyn CodeStore>,
+    pub tokens: Arc<dyn TokenStore>,
+    pub pending: Arc<dyn PendingStore>,
+    pub devices: Arc<dyn DeviceStore>,
+    /// What the background sweep visits.
+    pub sweepers: Vec<Arc<dyn Sweep>>,
+}
+
+impl Stores {
+    /// Everything in this process's memory, capped as `settings` say.
+    pub fn memory(settings: &Settings) -> Self {
+        let clients = Arc::new(MemoryClients::new(settings.max_clients, settings.max_clients_per_requester));
+        let tokens_live = settings.access_token_ttl.max(settings.refresh_token_ttl);
+        let codes = Arc::new(MemoryCodes::new(settings.max_codes, settings.max_tokens, tokens_live));
+        let tokens = Arc::new(MemoryTokens::new(settings.max_tokens, settings.max_tokens_per_client));
+        let pending = Arc::new(MemoryPending::new(settings.max_pending));
+        let devices = Arc::new(MemoryDevices::new(settings.max_pending));
+        Self {
+            sweepers: vec![clients.clone(), codes.clone(), tokens.clone(), pending.clone(), devices.clone()],
+            clients,
+            codes,
+            tokens,
+            pending,
+            devices,
+        }
+    }
+}
+
 /// The authorization server's state: its settings, one store per concern,
 /// and the hooks it asks.
 pub struct AuthServer {
@@ -71,8 +104,8 @@ pub struct AuthServer {
     pub users: Arc<dyn UserStore>,
     pub codes: Arc<dyn CodeStore>,
     pub tokens: Arc<dyn TokenStore>,
-    pub pending: store::PendingStore,
-    pub devices: Arc<store::Devices>,
+    pub pending: Arc<dyn PendingStore>,
+    pub devices: store::Devices,
     pub hooks: Arc<dyn Hooks>,
     sweepers: Vec<Arc<dyn Sweep>>,
 }
@@ -80,28 +113,34 @@ pub struct AuthServer {
 impl AuthServer {
     /// A server holding `clients` (never forgotten) and `users`, in memory.
     pub fn new(settings: Settings, clients: Vec<Client>, users: Vec<User>, hooks: Arc<dyn Hooks>) -> Arc<Self> {
-        let store = Arc::new(MemoryClients::new(settings.max_clients, settings.max_clients_per_requester));
+        let stores = Stores::memory(&settings);
+        Self::with_stores(settings, stores, clients, users, hooks)
+    }
+
+    /// A server keeping what it issues in `stores`, with its own `clients`
+    /// (never forgotten) and `users`.
+    pub fn with_stores(
+        settings: Settings,
+        stores: Stores,
+        clients: Vec<Client>,
+        users: Vec<User>,
+        hooks: Arc<dyn Hooks>,
+    ) -> Arc<Self> {
         for client in clients {
-            // A new store and a cap far above the seed clients: cannot fail.
-            let _ = store.insert(client, None, None);
+            stores.clients.seed(client);
         }
         let users = Arc::new(MemoryUsers::new(users, settings.max_failed_logins, settings.lockout));
-        let tokens_live = settings.access_token_ttl.max(settings.refresh_token_ttl);
-        let codes = Arc::new(MemoryCodes::new(settings.max_codes, settings.max_tokens, tokens_live));
-        let tokens = Arc::new(MemoryTokens::new(settings.max_tokens, settings.max_tokens_per_client));
-        let devices =
-            Arc::new(store::Devices::new(settings.max_pending, settings.device_ttl, settings.device_interval));
-        let sweepers: Vec<Arc<dyn Sweep>> = vec![store.clone(), codes.clone(), tokens.clone(), devices.clone()];
+        let devices = store::Devices::new(stores.devices, settings.device_ttl, settings.device_interval);
         Arc::new(Self {
-            pending: store::PendingStore::new(settings.max_pending),
             settings,
-            clients: store,
+            clients: stores.clients,
             users,
-            codes,
-            tokens,
+            codes: stores.codes,
+            tokens: stores.tokens,
+            pending: stores.pending,
             devices,
             hooks,
-            sweepers,
+            sweepers: stores.sweepers,
         })
     }
 
@@ -121,6 +160,5 @@ impl AuthServer {
         for s in &self.sweepers {
             s.sweep(now);
         }
-        self.pending.sweep(now);
     }
 }

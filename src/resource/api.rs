@@ -76,7 +76,7 @@ async fn verify_credentials(State(s): State<Arc<ResourceServer>>, bearer: Bearer
         Some(u) => account(&s, u),
         // A client-credentials token speaks for the client itself.
         None => {
-            let name = s.clients.get(&t.client_id).map(|c| c.client_name.clone()).unwrap_or_default();
+            let name = s.clients.get(&t.client_id).await.map(|c| c.client_name.clone()).unwrap_or_default();
             json!({ "client_id": t.client_id, "name": name, "kind": "client" })
         }
     }))
@@ -143,7 +143,7 @@ async fn post_status(
     if text.chars().count() > MAX_STATUS_CHARS {
         return unprocessable(&format!("Validation failed: Text character limit of {MAX_STATUS_CHARS} exceeded."));
     }
-    let app_name = s.clients.get(&bearer.0.client_id).map(|c| c.client_name.clone()).unwrap_or_default();
+    let app_name = s.clients.get(&bearer.0.client_id).await.map(|c| c.client_name.clone()).unwrap_or_default();
     let status = Status {
         id: s.statuses.next_id.fetch_add(1, Ordering::Relaxed).to_string(),
         created_at: rfc3339(now_secs()),

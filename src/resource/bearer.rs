@@ -94,11 +94,12 @@ where
             let vulnerable = servers
                 .tokens
                 .get(&token)
+                .await
                 .is_some_and(|r| servers.hooks.defence_off(&r.client_id, Defence::HeaderOnlyBearer));
             if !vulnerable {
                 return Err(BearerRejection::Error(token_in_url()));
             }
-            return check(&servers, &token).map(Bearer);
+            return check(&servers, &token).await.map(Bearer);
         }
         let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
             return Err(BearerRejection::Missing);
@@ -127,7 +128,7 @@ where
         if token.matches('.').count() == 2 {
             return check_jwt(&servers, token).map(Bearer);
         }
-        check(&servers, token).map(Bearer)
+        check(&servers, token).await.map(Bearer)
     }
 }
 
@@ -162,11 +163,12 @@ fn check_jwt(servers: &ResourceServer, token: &str) -> Result<TokenRecord, Beare
 }
 
 /// The token's record, if it is a live access token (RFC 6750 §3.1).
-fn check(servers: &ResourceServer, token: &str) -> Result<TokenRecord, BearerRejection> {
+async fn check(servers: &ResourceServer, token: &str) -> Result<TokenRecord, BearerRejection> {
     let invalid = |why: &str| BearerRejection::Error(OAuthError::new(ErrorCode::InvalidToken, why).bearer(None));
     let record = servers
         .tokens
         .get(token)
+        .await
         .filter(|r| r.kind == TokenKind::Access)
         .ok_or_else(|| invalid("The access token is unknown or has expired."))?;
     if record.revoked {

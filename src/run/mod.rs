@@ -290,6 +290,24 @@ pub struct RunRecord {
 }
 
 impl RunRecord {
+    /// A run of `grant` that has recorded nothing yet: no scenario, opaque
+    /// tokens, with the token's lifecycle.
+    pub fn new(id: impl Into<String>, grant: Grant, mode: Mode) -> Self {
+        Self {
+            id: id.into(),
+            grant,
+            mode,
+            status: RunStatus::Waiting,
+            steps: vec![],
+            start_url: String::new(),
+            lifecycle: true,
+            artifacts: vec![],
+            scenario: None,
+            vulnerable: false,
+            jwt: false,
+        }
+    }
+
     /// The lanes the diagram draws: the five roles, and the attacker's when
     /// she takes part.
     pub fn roles(&self) -> Vec<Role> {

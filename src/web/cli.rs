@@ -55,9 +55,12 @@ pub struct Args {
     /// keeps it after that (`--keep-runs`).
     #[arg(long, env = "OAUTH2_LAB_RUN_TTL", default_value = "1h", value_parser = humantime::parse_duration)]
     pub run_ttl: std::time::Duration,
-    /// Where recorded runs are kept once they leave memory: a SQLite
-    /// file, as `sqlite:<path>`, created on first start; or `memory`, to
-    /// keep nothing past `--run-ttl` or a restart.
+    /// Where the lab keeps its state (registered clients, codes, tokens,
+    /// sign-ins, device grants, classes, and recorded runs once they
+    /// leave memory): a SQLite file, as `sqlite:<path>`, created on first
+    /// start; a PostgreSQL database, as `postgres://…`, which several lab
+    /// processes behind one proxy share; or `memory`, to keep nothing
+    /// past `--run-ttl` or a restart.
     #[arg(long, env = "OAUTH2_LAB_DATABASE", default_value = "sqlite:data/oauth2-lab.db")]
     pub database: String,
     /// How long the database keeps a recorded run (and so its
@@ -100,8 +103,8 @@ impl Args {
         if self.database == "memory" {
             return Ok(None);
         }
-        if !self.database.starts_with("sqlite:") {
-            anyhow::bail!("--database takes sqlite:<path> or memory, not {}", self.database);
+        if !["sqlite:", "postgres://", "postgresql://"].iter().any(|p| self.database.starts_with(p)) {
+            anyhow::bail!("--database takes sqlite:<path>, postgres://… or memory, not {}", self.database);
         }
         let limits = Limits {
             keep: self.keep_runs,

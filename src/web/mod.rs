@@ -122,8 +122,19 @@ impl AppState {
     ) -> Self {
         let lab_settings = config.lab();
         let runs = Lab::runs(&lab_settings);
-        let auth = AuthServer::new(
-            config.oauth(),
+        let settings = config.oauth();
+        // With a database, what the server issues is kept there, shared
+        // by every replica on it.
+        let stores = match &archive {
+            Some(archive) => {
+                crate::oauth::store::sql::Sql::new(archive.pool(), crate::oauth::store::sql::Caps::of(&settings))
+                    .stores()
+            }
+            None => crate::oauth::Stores::memory(&settings),
+        };
+        let auth = AuthServer::with_stores(
+            settings,
+            stores,
             fixtures::demo_clients(&lab_settings),
             fixtures::demo_users(),
             runs.clone(),

@@ -149,9 +149,6 @@ mod tests {
             started_ms: 1_795_000_000_000,
         };
         RunRecord {
-            id: "run_1".into(),
-            grant: Grant::ClientCredentials,
-            mode: Mode::Autoplay,
             status: RunStatus::Done,
             steps: vec![Step {
                 kind: StepKind::TokenRequest,
@@ -161,12 +158,7 @@ mod tests {
                 label: "POST /oauth/token".into(),
                 exchange: Some(x),
             }],
-            start_url: String::new(),
-            lifecycle: true,
-            artifacts: vec![],
-            scenario: None,
-            vulnerable: false,
-            jwt: false,
+            ..RunRecord::new("run_1", Grant::ClientCredentials, Mode::Autoplay)
         }
     }
 

@@ -66,7 +66,7 @@ fn redirect_uri(s: &AuthServer, client: &Client, params: &Params) -> Result<Stri
     }
 }
 
-fn validate(
+async fn validate(
     s: &AuthServer,
     query: &str,
 ) -> Result<(AuthorizationRequest, std::sync::Arc<Client>, &'static dyn AuthorizeGrant), Refusal> {
@@ -80,7 +80,7 @@ fn validate(
     let client_id = params.get("client_id").ok_or_else(|| {
         page("Invalid request", "The client_id parameter is missing (RFC 6749 section 4.1.1, section 4.2.1).")
     })?;
-    let client = s.clients.get(client_id).ok_or_else(|| {
+    let client = s.clients.get(client_id).await.ok_or_else(|| {
         page("Unknown client", format!("There is no client with the id {client_id}. It may never have been registered, or its registration expired."))
     })?;
     let redirect_uri = redirect_uri(s, &client, &params)?;
@@ -216,7 +216,7 @@ fn browser_cookie(headers: &HeaderMap) -> Option<String> {
 
 /// GET: validate, then show the login and consent page.
 pub async fn show(State(s): State<Arc<AuthServer>>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
-    let (req, client, _grant) = match validate(&s, query.as_deref().unwrap_or("")) {
+    let (req, client, _grant) = match validate(&s, query.as_deref().unwrap_or("")).await {
         Ok(v) => v,
         Err(refusal) => return refuse(&s, StatusCode::FOUND, refusal),
     };
@@ -237,7 +237,7 @@ pub async fn show(State(s): State<Arc<AuthServer>>, headers: HeaderMap, RawQuery
         csrf: csrf.clone(),
         browser: sha256(browser.as_bytes()),
     };
-    let inserted = s.pending.insert(&request_id, pending, Instant::now() + s.settings.pending_ttl);
+    let inserted = s.pending.insert(&request_id, pending, Instant::now() + s.settings.pending_ttl).await;
     if inserted.is_err() {
         return error_page(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -263,8 +263,8 @@ pub async fn show(State(s): State<Arc<AuthServer>>, headers: HeaderMap, RawQuery
 
 /// The pending request a posted form answers, taken out of the store, if
 /// the form comes from the browser that was shown it with its CSRF token.
-fn take_pending(s: &AuthServer, headers: &HeaderMap, request_id: &str, csrf: &str) -> Result<Pending, Box<Response>> {
-    let Some(pending) = s.pending.take(request_id) else {
+async fn take_pending(s: &AuthServer, headers: &HeaderMap, request_id: &str, csrf: &str) -> Result<Pending, Box<Response>> {
+    let Some(pending) = s.pending.take(request_id).await else {
         return Err(Box::new(error_page(
             StatusCode::BAD_REQUEST,
             "Sign-in expired",
@@ -275,7 +275,7 @@ fn take_pending(s: &AuthServer, headers: &HeaderMap, request_id: &str, csrf: &st
     let csrf_ok: bool = csrf.as_bytes().ct_eq(pending.csrf.as_bytes()).into();
     if !browser_ok || !csrf_ok {
         // The real user's form must keep working.
-        s.pending.put_back(request_id, pending, s.settings.pending_ttl);
+        s.pending.put_back(request_id, pending, s.settings.pending_ttl).await;
         return Err(Box::new(error_page(
             StatusCode::FORBIDDEN,
             "Request refused",
@@ -291,7 +291,7 @@ pub async fn decide(State(s): State<Arc<AuthServer>>, who: Requester, headers: H
     let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
     let one = |k: &str| form.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str()).unwrap_or("");
     let request_id = one("request_id");
-    let pending = match take_pending(&s, &headers, request_id, one("csrf_token")) {
+    let pending = match take_pending(&s, &headers, request_id, one("csrf_token")).await {
         Ok(p) => p,
         Err(page) => return *page,
     };
@@ -325,8 +325,8 @@ pub async fn decide(State(s): State<Arc<AuthServer>>, who: Requester, headers: H
         }
     }
     let username = one("username");
-    let again = |error: &str| {
-        s.pending.put_back(request_id, pending.clone(), s.settings.pending_ttl);
+    let again = async |error: &str| {
+        s.pending.put_back(request_id, pending.clone(), s.settings.pending_ttl).await;
         consent_page(
             &Consent {
                 request_id,
@@ -344,13 +344,13 @@ pub async fn decide(State(s): State<Arc<AuthServer>>, who: Requester, headers: H
     };
     let user = match s.users.sign_in(username, one("password"), &who.0) {
         Ok(user) => user,
-        Err(why) => return again(&why),
+        Err(why) => return again(&why).await,
     };
     let granted = crate::oauth::pages::granted_scopes(&req.scopes, &form);
     if granted.is_empty() {
         return back(OAuthError::new(ErrorCode::AccessDenied, "The user granted none of the scopes asked for."));
     }
-    match grant.approve(&s, req, &user, &granted) {
+    match grant.approve(&s, req, &user, &granted).await {
         Ok(params) => {
             tracing::info!(client_id = %req.client_id, response_type = %req.response_type, "authorization approved");
             redirect(&s, StatusCode::SEE_OTHER, &req.redirect_uri, grant.delivery(), &params)

@@ -29,9 +29,14 @@ const CSRF_COOKIE: &str = "oauth2_lab_device";
 pub async fn device_authorization(State(s): State<Arc<AuthServer>>, req: ClientRequest) -> OAuthResult<Response> {
     require_grant(&req.client, GrantType::DeviceCode)?;
     let scopes = resolve_scope(&req.client, req.params.get("scope"))?;
-    let (device_code, user_code) = (0..3)
-        .find_map(|_| s.devices.create(&req.client.client_id, scopes.clone(), new_family()).ok())
-        .ok_or_else(|| OAuthError::full("device authorizations"))?;
+    let mut created = None;
+    for _ in 0..3 {
+        created = s.devices.create(&req.client.client_id, scopes.clone(), new_family()).await.ok();
+        if created.is_some() {
+            break;
+        }
+    }
+    let (device_code, user_code) = created.ok_or_else(|| OAuthError::full("device authorizations"))?;
     let verification_uri = s.settings.url(VERIFICATION);
     let body = json!({
         "device_code": device_code,
@@ -73,17 +78,17 @@ fn enter_code(error: Option<&str>) -> Response {
     page("Connect a device", body, None)
 }
 
-fn consent(
+async fn consent(
     s: &AuthServer,
     user_code: &str,
     csrf: &str,
     error: Option<&str>,
     set_cookie: Option<HeaderValue>,
 ) -> Response {
-    let Some(grant) = s.devices.by_user_code(user_code) else {
+    let Some(grant) = s.devices.by_user_code(user_code).await else {
         return enter_code(Some("That code is unknown, expired or already used. Check the code on your device."));
     };
-    let name = s.clients.get(&grant.client_id).map(|c| c.client_name.clone()).unwrap_or_default();
+    let name = s.clients.get(&grant.client_id).await.map(|c| c.client_name.clone()).unwrap_or_default();
     let body = view! {
         <h1>"Sign in and connect the device"</h1>
         <p><strong>{name}</strong>" (client "<code>{grant.client_id.clone()}</code>") shows the code "<strong class="user-code" data-testid="user-code">{grant.user_code.clone()}</strong>". Only approve if it is the code on your device."</p>
@@ -113,7 +118,7 @@ pub async fn show(State(s): State<Arc<AuthServer>>, Query(q): Query<CodeQuery>) 
     let csrf = random_token("");
     let secure = s.settings.public_url.starts_with("https://");
     let cookie = strict_cookie(CSRF_COOKIE, csrf.clone(), VERIFICATION, s.devices.ttl(), secure);
-    consent(&s, &user_code, &csrf, None, cookie)
+    consent(&s, &user_code, &csrf, None, cookie).await
 }
 
 /// The user's decision.
@@ -132,12 +137,12 @@ pub async fn decide(State(s): State<Arc<AuthServer>>, who: Requester, headers: H
             "The form's CSRF token does not match this browser's cookie, so the form may have been posted by another site. Open the verification page again.",
         );
     }
-    let Some(grant) = s.devices.by_user_code(user_code) else {
+    let Some(grant) = s.devices.by_user_code(user_code).await else {
         return enter_code(Some("That code is unknown, expired or already used. Check the code on your device."));
     };
     match one("decision") {
         "deny" => {
-            s.devices.decide(user_code, DeviceState::Denied);
+            s.devices.decide(user_code, DeviceState::Denied).await;
             return outcome(
                 "Device not connected",
                 view! { <p>"You denied the request. The device will be told "<code>"access_denied"</code>" when it next polls."</p> },
@@ -154,18 +159,18 @@ pub async fn decide(State(s): State<Arc<AuthServer>>, who: Requester, headers: H
     }
     let user = match s.users.sign_in(one("username"), one("password"), &who.0) {
         Ok(user) => user,
-        Err(why) => return consent(&s, user_code, csrf, Some(&why), None),
+        Err(why) => return consent(&s, user_code, csrf, Some(&why), None).await,
     };
     let granted = granted_scopes(&grant.scopes, &form);
     if granted.is_empty() {
-        s.devices.decide(user_code, DeviceState::Denied);
+        s.devices.decide(user_code, DeviceState::Denied).await;
         return outcome(
             "Device not connected",
             view! { <p>"You granted none of the scopes, so the device gets "<code>"access_denied"</code>"."</p> },
         );
     }
-    if !s.devices.decide(user_code, DeviceState::Approved { username: user.username.clone(), scopes: granted.clone() })
-    {
+    let approved = DeviceState::Approved { username: user.username.clone(), scopes: granted.clone() };
+    if !s.devices.decide(user_code, approved).await {
         return enter_code(Some("That code is unknown, expired or already used. Check the code on your device."));
     }
     tracing::info!(client_id = %grant.client_id, "device approved");

@@ -35,7 +35,7 @@ pub async fn introspect(
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("The token parameter is missing (RFC 7662 section 2.1)."))?;
     let mine = |r: &crate::oauth::store::TokenRecord| r.client_id == req.client.client_id;
-    let Some(r) = s.tokens.get(token).filter(|r| mine(r) && r.active(s.now(&r.client_id))) else {
+    let Some(r) = s.tokens.get(token).await.filter(|r| mine(r) && r.active(s.now(&r.client_id))) else {
         // §2.2: nothing more, so an inactive or foreign token reveals
         // nothing.
         return Ok(no_store(Json(json!({ "active": false }))));

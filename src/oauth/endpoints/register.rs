@@ -186,6 +186,7 @@ pub async fn register(
     };
     s.clients
         .insert(client, Some(Instant::now() + ttl), Some(&who.0))
+        .await
         .map_err(|_| OAuthError::full("registered clients"))?;
     tracing::info!(%client_id, public, "client registered");
 

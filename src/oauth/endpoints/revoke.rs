@@ -15,7 +15,7 @@ pub async fn revoke(State(s): State<Arc<AuthServer>>, req: ClientRequest) -> OAu
         .ok_or_else(|| OAuthError::invalid_request("The token parameter is missing (RFC 7009 section 2.1)."))?;
     // §2.2: an unknown or already invalid token still gets 200: there is
     // nothing left to revoke, and the client could do nothing with an error.
-    let Some(record) = s.tokens.get(token) else {
+    let Some(record) = s.tokens.get(token).await else {
         return Ok(StatusCode::OK);
     };
     // §2.1: the server checks that the token was issued to this client and
@@ -29,8 +29,8 @@ pub async fn revoke(State(s): State<Arc<AuthServer>>, req: ClientRequest) -> OAu
     match record.kind {
         // §2.1: revoking a refresh token SHOULD also revoke the access
         // tokens of the same grant; this server does.
-        TokenKind::Refresh => s.tokens.revoke_family(record.family),
-        TokenKind::Access => s.tokens.revoke(token),
+        TokenKind::Refresh => s.tokens.revoke_family(record.family).await,
+        TokenKind::Access => s.tokens.revoke(token).await,
     }
     tracing::info!(client_id = %req.client.client_id, kind = ?record.kind, "token revoked");
     Ok(StatusCode::OK)

@@ -15,7 +15,7 @@ use axum::Json;
 use std::sync::Arc;
 
 pub async fn token(State(s): State<Arc<AuthServer>>, req: ClientRequest) -> OAuthResult<Response> {
-    issue(&s, &req.client, &req.params, &req.who)
+    issue(&s, &req.client, &req.params, &req.who).await
 }
 
 /// GET: refused, since the token endpoint takes POST only (RFC 6749 §3.2)
@@ -26,7 +26,10 @@ pub async fn token(State(s): State<Arc<AuthServer>>, req: ClientRequest) -> OAut
 pub async fn token_by_get(State(s): State<Arc<AuthServer>>, who: Requester, RawQuery(query): RawQuery) -> Response {
     let params = Params::parse_lenient(query.unwrap_or_default().as_bytes()).0;
     if params.get("client_id").is_some_and(|id| s.defence_off(id, Defence::PostOnlyTokenRequest)) {
-        let issued = authenticate(&s, &params).and_then(|client| issue(&s, &client, &params, &who));
+        let issued = match authenticate(&s, &params).await {
+            Ok(client) => issue(&s, &client, &params, &who).await,
+            Err(e) => Err(e),
+        };
         return issued.unwrap_or_else(IntoResponse::into_response);
     }
     let leaked = if params.contains("client_secret") {
@@ -44,7 +47,7 @@ pub async fn token_by_get(State(s): State<Arc<AuthServer>>, who: Requester, RawQ
 }
 
 /// Dispatches on `grant_type` and answers with the tokens.
-fn issue(s: &AuthServer, client: &Client, params: &Params, who: &Requester) -> OAuthResult<Response> {
+async fn issue(s: &AuthServer, client: &Client, params: &Params, who: &Requester) -> OAuthResult<Response> {
     let grant_type = params
         .get("grant_type")
         .ok_or_else(|| OAuthError::invalid_request("The grant_type parameter is missing (RFC 6749 section 4)."))?;
@@ -58,7 +61,7 @@ fn issue(s: &AuthServer, client: &Client, params: &Params, who: &Requester) -> O
             ),
         )
     })?;
-    let body = grant.exchange(s, client, params, &who.0)?;
+    let body = grant.exchange(s, client, params, &who.0).await?;
     tracing::info!(grant_type, client_id = %client.client_id, scope = %body.scope, "token issued");
     Ok(no_store(token_json(&body)))
 }

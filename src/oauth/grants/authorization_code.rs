@@ -13,6 +13,7 @@ use subtle::ConstantTimeEq;
 
 pub struct AuthorizationCode;
 
+#[async_trait::async_trait]
 impl AuthorizeGrant for AuthorizationCode {
     fn response_type(&self) -> ResponseType {
         ResponseType::Code
@@ -65,7 +66,7 @@ impl AuthorizeGrant for AuthorizationCode {
         }
     }
 
-    fn approve(
+    async fn approve(
         &self,
         servers: &AuthServer,
         req: &AuthorizationRequest,
@@ -84,6 +85,7 @@ impl AuthorizeGrant for AuthorizationCode {
         servers
             .codes
             .insert(&code, grant, Instant::now() + servers.settings.code_ttl)
+            .await
             .map_err(|_| OAuthError::full("authorization codes"))?;
         let mut out = vec![("code", code)];
         if let Some(state) = &req.state {
@@ -93,12 +95,13 @@ impl AuthorizeGrant for AuthorizationCode {
     }
 }
 
+#[async_trait::async_trait]
 impl TokenGrant for AuthorizationCode {
     fn grant_type(&self) -> GrantType {
         GrantType::AuthorizationCode
     }
 
-    fn exchange(
+    async fn exchange(
         &self,
         servers: &AuthServer,
         client: &Client,
@@ -124,7 +127,7 @@ impl TokenGrant for AuthorizationCode {
                 false
             }
         };
-        let grant = match servers.codes.redeem(code, &mut accept) {
+        let grant = match servers.codes.redeem(code, &mut accept).await {
             Redeem::Unknown => {
                 return Err(OAuthError::invalid_grant(format!(
                     "The authorization code is unknown or expired: this server keeps codes {} seconds, its own choice within the at most 10 minutes that RFC 6749 section 4.1.2 recommends.",
@@ -140,7 +143,7 @@ impl TokenGrant for AuthorizationCode {
             Redeem::Replayed(grant) => {
                 // §4.1.2, RFC 9700 §4.2.4: a second use means the code
                 // leaked, so everything issued from it is revoked.
-                servers.tokens.revoke_family(grant.family);
+                servers.tokens.revoke_family(grant.family).await;
                 return Err(OAuthError::invalid_grant(
                     "This authorization code was already used. A code is single-use; because it was replayed, every token issued from it has now been revoked (RFC 6749 section 4.1.2).",
                 ));
@@ -157,7 +160,7 @@ impl TokenGrant for AuthorizationCode {
             &grant.scopes,
             grant.family,
             with_refresh.then_some(&grant.scopes[..]),
-        )
+        ).await
     }
 }
 

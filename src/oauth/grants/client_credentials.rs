@@ -10,12 +10,13 @@ use crate::oauth::AuthServer;
 
 pub struct ClientCredentials;
 
+#[async_trait::async_trait]
 impl TokenGrant for ClientCredentials {
     fn grant_type(&self) -> GrantType {
         GrantType::ClientCredentials
     }
 
-    fn exchange(
+    async fn exchange(
         &self,
         servers: &AuthServer,
         client: &Client,
@@ -30,6 +31,6 @@ impl TokenGrant for ClientCredentials {
         require_grant(client, GrantType::ClientCredentials)?;
         let scopes = resolve_scope(client, params.get("scope"))?;
         // §4.4.3: a refresh token SHOULD NOT be included.
-        servers.issue_tokens(client, None, &scopes, new_family(), None)
+        servers.issue_tokens(client, None, &scopes, new_family(), None).await
     }
 }

@@ -12,12 +12,13 @@ use std::time::Instant;
 
 pub struct DeviceCode;
 
+#[async_trait::async_trait]
 impl TokenGrant for DeviceCode {
     fn grant_type(&self) -> GrantType {
         GrantType::DeviceCode
     }
 
-    fn exchange(
+    async fn exchange(
         &self,
         servers: &AuthServer,
         client: &Client,
@@ -28,7 +29,7 @@ impl TokenGrant for DeviceCode {
         let code = params.get("device_code").ok_or_else(|| {
             OAuthError::invalid_request("The device_code parameter is missing (RFC 8628 section 3.4).")
         })?;
-        match servers.devices.poll(code, &client.client_id, Instant::now()) {
+        match servers.devices.poll(code, &client.client_id, Instant::now()).await {
             Poll::Unknown => Err(OAuthError::invalid_grant("The device code is unknown or has expired.")),
             Poll::OtherClient => {
                 Err(OAuthError::invalid_grant("This device code was issued to another client (RFC 8628 section 3.4)."))
@@ -55,7 +56,7 @@ impl TokenGrant for DeviceCode {
                     return Err(OAuthError::invalid_grant("The device code was refused."));
                 };
                 let with_refresh = client.allows_grant(GrantType::RefreshToken);
-                servers.issue_tokens(client, Some(&username), &scopes, grant.family, with_refresh.then_some(&scopes[..]))
+                servers.issue_tokens(client, Some(&username), &scopes, grant.family, with_refresh.then_some(&scopes[..])).await
             }
         }
     }

@@ -12,6 +12,7 @@ use crate::oauth::AuthServer;
 
 pub struct Implicit;
 
+#[async_trait::async_trait]
 impl AuthorizeGrant for Implicit {
     fn response_type(&self) -> ResponseType {
         ResponseType::Token
@@ -26,17 +27,17 @@ impl AuthorizeGrant for Implicit {
         Ok(None)
     }
 
-    fn approve(
+    async fn approve(
         &self,
         servers: &AuthServer,
         req: &AuthorizationRequest,
         user: &User,
         scopes: &[String],
     ) -> OAuthResult<Vec<(&'static str, String)>> {
-        let client = servers.clients.get(&req.client_id);
+        let client = servers.clients.get(&req.client_id).await;
         let client = client.ok_or_else(|| crate::oauth::error::OAuthError::invalid_request("The client is gone."))?;
         // §4.2.2: never a refresh token in the implicit grant.
-        let t = servers.issue_tokens(&client, Some(&user.username), scopes, new_family(), None)?;
+        let t = servers.issue_tokens(&client, Some(&user.username), scopes, new_family(), None).await?;
         let mut out = vec![
             ("access_token", t.access_token),
             ("token_type", t.token_type.to_string()),

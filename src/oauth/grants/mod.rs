@@ -22,7 +22,7 @@ use serde::Serialize;
 use std::time::Instant;
 
 /// A validated authorization request (RFC 6749 §4.1.1, §4.2.1).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct AuthorizationRequest {
     pub response_type: ResponseType,
     pub client_id: String,
@@ -46,6 +46,7 @@ pub enum Delivery {
 }
 
 /// The authorization-endpoint half of a grant.
+#[async_trait::async_trait]
 pub trait AuthorizeGrant: Sync {
     fn response_type(&self) -> ResponseType;
     /// The grant type a client must be registered for to use it.
@@ -55,7 +56,7 @@ pub trait AuthorizeGrant: Sync {
     /// and scope are known to be good.
     fn check(&self, client: &Client, params: &Params) -> OAuthResult<Option<String>>;
     /// The user approved `scopes`: the parameters of the response.
-    fn approve(
+    async fn approve(
         &self,
         servers: &AuthServer,
         req: &AuthorizationRequest,
@@ -65,12 +66,18 @@ pub trait AuthorizeGrant: Sync {
 }
 
 /// The token-endpoint half of a grant.
+#[async_trait::async_trait]
 pub trait TokenGrant: Sync {
     fn grant_type(&self) -> GrantType;
     /// Redeems the grant for `client`, whose request comes from `who`
     /// (`Requester`).
-    fn exchange(&self, servers: &AuthServer, client: &Client, params: &Params, who: &str)
-        -> OAuthResult<TokenResponse>;
+    async fn exchange(
+        &self,
+        servers: &AuthServer,
+        client: &Client,
+        params: &Params,
+        who: &str,
+    ) -> OAuthResult<TokenResponse>;
 }
 
 /// A grant this server offers: its type, and its authorization-endpoint
@@ -216,7 +223,7 @@ impl AuthServer {
 
     /// Issues an access token for `scopes`, and a refresh token for
     /// `refresh_scopes` when given, recording both in one family.
-    pub fn issue_tokens(
+    pub async fn issue_tokens(
         &self,
         client: &Client,
         username: Option<&str>,
@@ -240,12 +247,14 @@ impl AuthServer {
         let access_token = self.access_token(client, username, scopes, now, now + ttl.as_secs());
         self.tokens
             .insert(&access_token, record(TokenKind::Access, ttl, scopes), Instant::now() + ttl)
+            .await
             .map_err(|_| OAuthError::full("tokens"))?;
         let refresh_token = if let Some(refresh_scopes) = refresh_scopes {
             let rt = random_token("rt_");
             let rttl = self.settings.refresh_token_ttl;
             self.tokens
                 .insert(&rt, record(TokenKind::Refresh, rttl, refresh_scopes), Instant::now() + rttl)
+                .await
                 .map_err(|_| OAuthError::full("tokens"))?;
             Some(rt)
         } else {

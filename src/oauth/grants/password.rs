@@ -11,12 +11,13 @@ use crate::oauth::AuthServer;
 
 pub struct Password;
 
+#[async_trait::async_trait]
 impl TokenGrant for Password {
     fn grant_type(&self) -> GrantType {
         GrantType::Password
     }
 
-    fn exchange(
+    async fn exchange(
         &self,
         servers: &AuthServer,
         client: &Client,
@@ -43,6 +44,6 @@ impl TokenGrant for Password {
         };
         servers.users.record_success(username, who);
         let with_refresh = client.allows_grant(GrantType::RefreshToken);
-        servers.issue_tokens(client, Some(&user.username), &scopes, new_family(), with_refresh.then_some(&scopes[..]))
+        servers.issue_tokens(client, Some(&user.username), &scopes, new_family(), with_refresh.then_some(&scopes[..])).await
     }
 }

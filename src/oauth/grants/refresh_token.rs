@@ -12,12 +12,13 @@ use crate::oauth::{AuthServer, Defence};
 
 pub struct RefreshToken;
 
+#[async_trait::async_trait]
 impl TokenGrant for RefreshToken {
     fn grant_type(&self) -> GrantType {
         GrantType::RefreshToken
     }
 
-    fn exchange(
+    async fn exchange(
         &self,
         servers: &AuthServer,
         client: &Client,
@@ -31,6 +32,7 @@ impl TokenGrant for RefreshToken {
         let record = servers
             .tokens
             .get(token)
+            .await
             .filter(|r| r.kind == TokenKind::Refresh)
             .ok_or_else(|| OAuthError::invalid_grant("The refresh token is unknown or expired."))?;
         if record.client_id != client.client_id {
@@ -42,7 +44,7 @@ impl TokenGrant for RefreshToken {
         // again.
         let vulnerable = record.rotated && servers.defence_off(&client.client_id, Defence::RefreshRotation);
         if record.rotated && !vulnerable {
-            return Err(reused(servers, record.family));
+            return Err(reused(servers, record.family).await);
         }
         if record.revoked {
             return Err(OAuthError::invalid_grant("This refresh token has been revoked."));
@@ -67,17 +69,17 @@ impl TokenGrant for RefreshToken {
                 }
             }
         };
-        if !servers.tokens.rotate(token) && !vulnerable {
-            return Err(reused(servers, record.family));
+        if !servers.tokens.rotate(token).await && !vulnerable {
+            return Err(reused(servers, record.family).await);
         }
         // §6: the new refresh token keeps the original scope, even when this
         // access token is narrower.
-        servers.issue_tokens(client, record.username.as_deref(), &scopes, record.family, Some(&record.scopes))
+        servers.issue_tokens(client, record.username.as_deref(), &scopes, record.family, Some(&record.scopes)).await
     }
 }
 
-fn reused(servers: &AuthServer, family: crate::oauth::store::Family) -> OAuthError {
-    servers.tokens.revoke_family(family);
+async fn reused(servers: &AuthServer, family: crate::oauth::store::Family) -> OAuthError {
+    servers.tokens.revoke_family(family).await;
     OAuthError::invalid_grant(
         "This refresh token was already used and replaced by a newer one. Reusing it suggests it was stolen, so every token of this grant has been revoked (RFC 9700 section 4.14.2).",
     )

@@ -2,7 +2,7 @@
 //! polls with, a short user code the user types, capped and expiring like
 //! every store here.
 
-use super::{Bounded, StoreFull, Sweep};
+use super::{Bounded, DeviceStore, StoreFull, Sweep};
 use parking_lot::Mutex;
 use rand::Rng;
 use std::time::{Duration, Instant};
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 /// rate-limited per address (§5.1).
 const USER_CODE_ALPHABET: &[u8] = b"BCDFGHJKLMNPQRSTVWXZ";
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum DeviceState {
     Pending,
     Approved {
@@ -35,7 +35,7 @@ pub struct DeviceGrant {
     /// The interval the device must keep between polls; it grows by 5 s on
     /// each `slow_down` (§3.5).
     pub interval: Duration,
-    last_poll: Option<Instant>,
+    pub last_poll: Option<Instant>,
 }
 
 /// What a poll of the token endpoint finds (§3.5).
@@ -57,8 +57,10 @@ struct Inner {
     by_user: Bounded<String>,
 }
 
+/// The device flow's side of the server: draws the codes and keeps the
+/// grants in a `DeviceStore`.
 pub struct Devices {
-    inner: Mutex<Inner>,
+    store: std::sync::Arc<dyn DeviceStore>,
     ttl: Duration,
     interval: Duration,
 }
@@ -69,8 +71,8 @@ pub fn normalise_user_code(code: &str) -> String {
 }
 
 impl Devices {
-    pub fn new(cap: usize, ttl: Duration, interval: Duration) -> Self {
-        Self { inner: Mutex::new(Inner { by_device: Bounded::new(cap), by_user: Bounded::new(cap) }), ttl, interval }
+    pub fn new(store: std::sync::Arc<dyn DeviceStore>, ttl: Duration, interval: Duration) -> Self {
+        Self { store, ttl, interval }
     }
 
     pub fn ttl(&self) -> Duration {
@@ -82,17 +84,19 @@ impl Devices {
     }
 
     /// A new pending authorization: (device code, user code as shown).
-    pub fn create(
+    pub async fn create(
         &self,
         client_id: &str,
         scopes: Vec<String>,
         family: super::Family,
     ) -> Result<(String, String), StoreFull> {
         let device_code = crate::oauth::util::random_token("dc_");
-        let mut rng = rand::rng();
-        let raw: String =
-            (0..8).map(|_| USER_CODE_ALPHABET[rng.random_range(0..USER_CODE_ALPHABET.len())] as char).collect();
-        let shown = format!("{}-{}", &raw[..4], &raw[4..]);
+        let shown = {
+            let mut rng = rand::rng();
+            let raw: String =
+                (0..8).map(|_| USER_CODE_ALPHABET[rng.random_range(0..USER_CODE_ALPHABET.len())] as char).collect();
+            format!("{}-{}", &raw[..4], &raw[4..])
+        };
         let expires = Instant::now() + self.ttl;
         let grant = DeviceGrant {
             client_id: client_id.to_string(),
@@ -104,22 +108,82 @@ impl Devices {
             interval: self.interval,
             last_poll: None,
         };
-        let mut inner = self.inner.lock();
-        let user_key = Bounded::<String>::key(&raw);
-        if inner.by_user.get(&user_key).is_some() {
-            // A collision among live codes: the caller may try again.
-            return Err(StoreFull);
-        }
         // Kept a while past its expiry, so a late poll hears expired_token
         // (RFC 8628 §3.5) rather than an unknown code.
-        inner.by_device.insert(Bounded::<DeviceGrant>::key(&device_code), grant, Some(expires + self.ttl))?;
-        inner.by_user.insert(user_key, device_code.clone(), Some(expires))?;
+        self.store.create(&device_code, grant, expires + self.ttl).await?;
         Ok((device_code, shown))
     }
 
     /// The pending authorization a user code stands for.
-    pub fn by_user_code(&self, user_code: &str) -> Option<DeviceGrant> {
-        let inner = self.inner.lock();
+    pub async fn by_user_code(&self, user_code: &str) -> Option<DeviceGrant> {
+        self.store.by_user_code(user_code).await
+    }
+
+    /// The user's decision; false when the code is unknown or decided.
+    pub async fn decide(&self, user_code: &str, decision: DeviceState) -> bool {
+        self.store.decide(user_code, decision).await
+    }
+
+    /// A poll by `client_id` with `device_code`, at `now`.
+    pub async fn poll(&self, device_code: &str, client_id: &str, now: Instant) -> Poll {
+        self.store.poll(device_code, client_id, now).await
+    }
+}
+
+/// What a poll by `client_id` at `now` finds in `g`, and what it changes
+/// there: the time of the last poll, a longer interval after `slow_down`,
+/// and an approved grant spent.
+pub fn judge(g: &mut DeviceGrant, client_id: &str, now: Instant) -> Poll {
+    if g.client_id != client_id {
+        return Poll::OtherClient;
+    }
+    if now >= g.expires {
+        return Poll::Expired;
+    }
+    let too_soon = g.last_poll.is_some_and(|last| now.duration_since(last) < g.interval);
+    g.last_poll = Some(now);
+    match g.state {
+        DeviceState::Pending if too_soon => {
+            g.interval += Duration::from_secs(5);
+            Poll::SlowDown
+        }
+        DeviceState::Pending => Poll::Pending,
+        DeviceState::Denied => Poll::Denied,
+        DeviceState::Used => Poll::Used,
+        DeviceState::Approved { .. } => {
+            let approved = g.clone();
+            g.state = DeviceState::Used;
+            Poll::Approved(approved)
+        }
+    }
+}
+
+/// The device grants in memory.
+pub struct MemoryDevices(Mutex<Inner>);
+
+impl MemoryDevices {
+    pub fn new(cap: usize) -> Self {
+        Self(Mutex::new(Inner { by_device: Bounded::new(cap), by_user: Bounded::new(cap) }))
+    }
+}
+
+#[async_trait::async_trait]
+impl DeviceStore for MemoryDevices {
+    async fn create(&self, device_code: &str, grant: DeviceGrant, keep_until: Instant) -> Result<(), StoreFull> {
+        let mut inner = self.0.lock();
+        let user_key = Bounded::<String>::key(&normalise_user_code(&grant.user_code));
+        if inner.by_user.get(&user_key).is_some() {
+            // A collision among live codes: the caller may try again.
+            return Err(StoreFull);
+        }
+        let expires = grant.expires;
+        inner.by_device.insert(Bounded::<DeviceGrant>::key(device_code), grant, Some(keep_until))?;
+        inner.by_user.insert(user_key, device_code.to_string(), Some(expires))?;
+        Ok(())
+    }
+
+    async fn by_user_code(&self, user_code: &str) -> Option<DeviceGrant> {
+        let inner = self.0.lock();
         let device = inner.by_user.get(&Bounded::<String>::key(&normalise_user_code(user_code)))?;
         inner
             .by_device
@@ -128,9 +192,8 @@ impl Devices {
             .cloned()
     }
 
-    /// The user's decision; false when the code is unknown or decided.
-    pub fn decide(&self, user_code: &str, decision: DeviceState) -> bool {
-        let mut inner = self.inner.lock();
+    async fn decide(&self, user_code: &str, decision: DeviceState) -> bool {
+        let mut inner = self.0.lock();
         let Some(device) = inner.by_user.remove(&Bounded::<String>::key(&normalise_user_code(user_code))) else {
             return false;
         };
@@ -143,40 +206,18 @@ impl Devices {
         }
     }
 
-    /// A poll by `client_id` with `device_code`, at `now`.
-    pub fn poll(&self, device_code: &str, client_id: &str, now: Instant) -> Poll {
-        let mut inner = self.inner.lock();
-        let Some(g) = inner.by_device.get_mut(&Bounded::<DeviceGrant>::key(device_code)) else {
-            return Poll::Unknown;
-        };
-        if g.client_id != client_id {
-            return Poll::OtherClient;
-        }
-        if now >= g.expires {
-            return Poll::Expired;
-        }
-        let too_soon = g.last_poll.is_some_and(|last| now.duration_since(last) < g.interval);
-        g.last_poll = Some(now);
-        match g.state {
-            DeviceState::Pending if too_soon => {
-                g.interval += Duration::from_secs(5);
-                Poll::SlowDown
-            }
-            DeviceState::Pending => Poll::Pending,
-            DeviceState::Denied => Poll::Denied,
-            DeviceState::Used => Poll::Used,
-            DeviceState::Approved { .. } => {
-                let approved = g.clone();
-                g.state = DeviceState::Used;
-                Poll::Approved(approved)
-            }
+    async fn poll(&self, device_code: &str, client_id: &str, now: Instant) -> Poll {
+        let mut inner = self.0.lock();
+        match inner.by_device.get_mut(&Bounded::<DeviceGrant>::key(device_code)) {
+            Some(g) => judge(g, client_id, now),
+            None => Poll::Unknown,
         }
     }
 }
 
-impl Sweep for Devices {
+impl Sweep for MemoryDevices {
     fn sweep(&self, now: Instant) {
-        let mut inner = self.inner.lock();
+        let mut inner = self.0.lock();
         inner.by_device.sweep(now);
         inner.by_user.sweep(now);
     }

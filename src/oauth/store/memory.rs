@@ -1,7 +1,6 @@
 //! In-memory stores behind the traits in `mod.rs`.
 
 use super::*;
-use crate::oauth::util::now_secs;
 use parking_lot::Mutex;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -12,9 +11,6 @@ use std::time::{Duration, Instant};
 pub struct MemoryClients {
     inner: Mutex<Clients>,
     per_owner: usize,
-    /// Registrations not yet taken, once a host asks for them
-    /// (`log_registrations`).
-    log: Mutex<Option<Vec<Registered>>>,
 }
 
 struct Clients {
@@ -28,43 +24,37 @@ impl MemoryClients {
         Self {
             inner: Mutex::new(Clients { by_id: Bounded::new(cap), by_owner: HashMap::default() }),
             per_owner: per_owner.max(1),
-            log: Mutex::new(None),
         }
     }
-}
 
-impl ClientStore for MemoryClients {
-    fn get(&self, client_id: &str) -> Option<Arc<Client>> {
+    pub fn get(&self, client_id: &str) -> Option<Arc<Client>> {
         self.inner.lock().by_id.get(&Bounded::<Client>::key(client_id)).cloned()
     }
-    fn insert(&self, client: Client, expires: Option<Instant>, owner: Option<&str>) -> Result<(), StoreFull> {
+
+    pub fn insert(&self, client: Client, expires: Option<Instant>, owner: Option<&str>) -> Result<(), StoreFull> {
         let key = Bounded::<Client>::key(&client.client_id);
         let mut inner = self.inner.lock();
         let Clients { by_id, by_owner } = &mut *inner;
         let Some(owner) = owner else { return by_id.insert(key, Arc::new(client), expires) };
         let mine = by_owner.entry(owner.to_string()).or_default();
         by_id.make_way(mine, self.per_owner);
-        let logged = self.log.lock().is_some().then(|| client.clone());
         by_id.insert(key, Arc::new(client), expires)?;
         mine.push_back(key);
-        if let (Some(client), Some(log)) = (logged, self.log.lock().as_mut()) {
-            let left = expires.map_or(u64::MAX / 2, |e| e.saturating_duration_since(Instant::now()).as_secs());
-            log.push(Registered { client, owner: owner.to_string(), expires_at: now_secs().saturating_add(left) });
-        }
         Ok(())
     }
-    fn log_registrations(&self) {
-        self.log.lock().get_or_insert_with(Vec::new);
+}
+
+#[async_trait::async_trait]
+impl ClientStore for MemoryClients {
+    async fn get(&self, client_id: &str) -> Option<Arc<Client>> {
+        MemoryClients::get(self, client_id)
     }
-    fn take_registered(&self) -> Vec<Registered> {
-        self.log.lock().as_mut().map(std::mem::take).unwrap_or_default()
+    async fn insert(&self, client: Client, expires: Option<Instant>, owner: Option<&str>) -> Result<(), StoreFull> {
+        MemoryClients::insert(self, client, expires, owner)
     }
-    fn restore(&self, registered: Vec<Registered>) {
-        let now = now_secs();
-        for r in registered.into_iter().filter(|r| r.expires_at > now) {
-            let ends = Instant::now() + Duration::from_secs(r.expires_at - now);
-            let _ = self.insert(r.client, Some(ends), Some(&r.owner));
-        }
+    fn seed(&self, client: Client) {
+        // A cap far above the seed clients: cannot fail.
+        let _ = MemoryClients::insert(self, client, None, None);
     }
 }
 
@@ -162,11 +152,12 @@ impl MemoryCodes {
     }
 }
 
+#[async_trait::async_trait]
 impl CodeStore for MemoryCodes {
-    fn insert(&self, code: &str, grant: CodeGrant, expires: Instant) -> Result<(), StoreFull> {
+    async fn insert(&self, code: &str, grant: CodeGrant, expires: Instant) -> Result<(), StoreFull> {
         self.live.lock().insert(Bounded::<CodeGrant>::key(code), grant, Some(expires))
     }
-    fn redeem(&self, code: &str, accept: &mut dyn FnMut(&CodeGrant) -> bool) -> Redeem {
+    async fn redeem(&self, code: &str, accept: &mut (dyn for<'g> FnMut(&'g CodeGrant) -> bool + Send)) -> Redeem {
         let key = Bounded::<CodeGrant>::key(code);
         let mut live = self.live.lock();
         let Some(grant) = live.get(&key) else {
@@ -239,8 +230,9 @@ impl MemoryTokens {
     }
 }
 
+#[async_trait::async_trait]
 impl TokenStore for MemoryTokens {
-    fn insert(&self, token: &str, mut record: TokenRecord, expires: Instant) -> Result<(), StoreFull> {
+    async fn insert(&self, token: &str, mut record: TokenRecord, expires: Instant) -> Result<(), StoreFull> {
         let key = Bounded::<TokenRecord>::key(token);
         record.revoked |= self.family_revoked(record.family);
         let mut inner = self.inner.lock();
@@ -256,13 +248,13 @@ impl TokenStore for MemoryTokens {
         mine.push_back(key);
         Ok(())
     }
-    fn get(&self, token: &str) -> Option<TokenRecord> {
+    async fn get(&self, token: &str) -> Option<TokenRecord> {
         let mut record =
             self.inner.lock().by_key.get(&Bounded::<TokenRecord>::key(token)).map(|r| TokenRecord::clone(r))?;
         record.revoked |= self.family_revoked(record.family);
         Some(record)
     }
-    fn rotate(&self, token: &str) -> bool {
+    async fn rotate(&self, token: &str) -> bool {
         let mut inner = self.inner.lock();
         match inner.by_key.get_mut(&Bounded::<TokenRecord>::key(token)) {
             Some(r) if !r.rotated => {
@@ -272,12 +264,12 @@ impl TokenStore for MemoryTokens {
             _ => false,
         }
     }
-    fn revoke(&self, token: &str) {
+    async fn revoke(&self, token: &str) {
         if let Some(r) = self.inner.lock().by_key.get_mut(&Bounded::<TokenRecord>::key(token)) {
             r.revoked = true;
         }
     }
-    fn revoke_family(&self, family: Family) {
+    async fn revoke_family(&self, family: Family) {
         let _ = self.revoked_families.lock().insert(family_key(family), (), Some(Instant::now() + FAMILY_MEMORY));
     }
 }

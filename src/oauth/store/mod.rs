@@ -6,11 +6,12 @@ mod bounded;
 mod device;
 mod memory;
 mod pending;
+pub mod sql;
 
 pub use bounded::{Bounded, StoreFull};
-pub use device::{normalise_user_code, DeviceGrant, DeviceState, Devices, Poll};
+pub use device::{normalise_user_code, DeviceGrant, DeviceState, Devices, MemoryDevices, Poll};
 pub use memory::{MemoryClients, MemoryCodes, MemoryTokens, MemoryUsers};
-pub use pending::{Pending, PendingStore};
+pub use pending::{MemoryPending, Pending};
 
 use super::protocol::{AuthMethod, GrantType, ResponseType};
 use std::time::Instant;
@@ -52,7 +53,7 @@ pub struct User {
 
 /// An authorization code and everything it is bound to (RFC 6749 §4.1.2,
 /// RFC 7636 §4.4).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct CodeGrant {
     pub client_id: String,
     /// The `redirect_uri` sent in the authorization request, if one was.
@@ -109,33 +110,16 @@ impl TokenRecord {
     }
 }
 
+#[async_trait::async_trait]
 pub trait ClientStore: Send + Sync {
-    fn get(&self, client_id: &str) -> Option<std::sync::Arc<Client>>;
+    async fn get(&self, client_id: &str) -> Option<std::sync::Arc<Client>>;
     /// Registers a client that is forgotten at `expires` (never, for
     /// `None`), on behalf of `owner` (a `Requester`; `None` for the seed
     /// clients): past the per-owner cap, the owner's oldest client goes.
-    fn insert(&self, client: Client, expires: Option<Instant>, owner: Option<&str>) -> Result<(), StoreFull>;
-    /// From now on, keep each registration for `take_registered`, for a
-    /// host that writes them to durable storage; by default, nothing is
-    /// kept.
-    fn log_registrations(&self) {}
-    /// The registrations since the last call.
-    fn take_registered(&self) -> Vec<Registered> {
-        vec![]
-    }
-    /// Registers again the clients kept from before a restart, until their
-    /// own end.
-    fn restore(&self, _registered: Vec<Registered>) {}
-}
-
-/// A client registered on a requester's behalf, as durable storage keeps
-/// it: its secret only as the hash the store holds.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-pub struct Registered {
-    pub client: Client,
-    pub owner: String,
-    /// Seconds since the epoch.
-    pub expires_at: u64,
+    async fn insert(&self, client: Client, expires: Option<Instant>, owner: Option<&str>) -> Result<(), StoreFull>;
+    /// Holds one of the server's own clients, in this process, for its
+    /// whole life.
+    fn seed(&self, client: Client);
 }
 
 /// The users, and their failed sign-ins. Failures count per user and
@@ -165,21 +149,53 @@ pub trait UserStore: Send + Sync {
     }
 }
 
+#[async_trait::async_trait]
 pub trait CodeStore: Send + Sync {
-    fn insert(&self, code: &str, grant: CodeGrant, expires: Instant) -> Result<(), StoreFull>;
+    async fn insert(&self, code: &str, grant: CodeGrant, expires: Instant) -> Result<(), StoreFull>;
     /// Atomically: if the code is unspent and `accept` approves it, marks
     /// it spent. Says whether it was spent before.
-    fn redeem(&self, code: &str, accept: &mut dyn FnMut(&CodeGrant) -> bool) -> Redeem;
+    async fn redeem(&self, code: &str, accept: &mut (dyn for<'g> FnMut(&'g CodeGrant) -> bool + Send)) -> Redeem;
 }
 
+#[async_trait::async_trait]
 pub trait TokenStore: Send + Sync {
-    fn insert(&self, token: &str, record: TokenRecord, expires: Instant) -> Result<(), StoreFull>;
-    fn get(&self, token: &str) -> Option<TokenRecord>;
+    async fn insert(&self, token: &str, record: TokenRecord, expires: Instant) -> Result<(), StoreFull>;
+    async fn get(&self, token: &str) -> Option<TokenRecord>;
     /// Marks a refresh token as exchanged; false if it already was, which
     /// is a reuse.
-    fn rotate(&self, token: &str) -> bool;
-    fn revoke(&self, token: &str);
-    fn revoke_family(&self, family: Family);
+    async fn rotate(&self, token: &str) -> bool;
+    async fn revoke(&self, token: &str);
+    async fn revoke_family(&self, family: Family);
+}
+
+/// Authorization requests waiting for the user's decision on the sign-in
+/// and consent page.
+#[async_trait::async_trait]
+pub trait PendingStore: Send + Sync {
+    /// Holds a request shown to the user until `expires`; fails when full.
+    async fn insert(&self, id: &str, pending: Pending, expires: Instant) -> Result<(), StoreFull>;
+    /// Takes a request out, so two posts of one form cannot both use it.
+    async fn take(&self, id: &str) -> Option<Pending>;
+    /// Puts back a request the user may still answer (wrong password).
+    async fn put_back(&self, id: &str, pending: Pending, ttl: std::time::Duration);
+    /// The client a pending request is for, so a layer in front of the
+    /// server can tell whose consent POST it is.
+    async fn client_of(&self, id: &str) -> Option<String>;
+}
+
+/// Pending device authorizations (RFC 8628 §3.2), by device code and by
+/// user code.
+#[async_trait::async_trait]
+pub trait DeviceStore: Send + Sync {
+    /// Holds a new grant under both codes until `keep_until`; the user
+    /// code is normalised. Fails when full or when the user code is taken.
+    async fn create(&self, device_code: &str, grant: DeviceGrant, keep_until: Instant) -> Result<(), StoreFull>;
+    /// The grant a user code stands for, while it is pending and live.
+    async fn by_user_code(&self, user_code: &str) -> Option<DeviceGrant>;
+    /// The user's decision; false when the code is unknown or decided.
+    async fn decide(&self, user_code: &str, decision: DeviceState) -> bool;
+    /// A poll by `client_id` with `device_code`, at `now` (`device::judge`).
+    async fn poll(&self, device_code: &str, client_id: &str, now: Instant) -> Poll;
 }
 
 /// Removes what has expired; run by a background task.

@@ -7,7 +7,7 @@ use parking_lot::Mutex;
 use std::time::Instant;
 
 /// An authorization request waiting for the user's decision.
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct Pending {
     pub request: AuthorizationRequest,
     pub client_name: String,
@@ -18,33 +18,33 @@ pub struct Pending {
     pub browser: [u8; 32],
 }
 
-pub struct PendingStore(Mutex<Bounded<Pending>>);
+/// The pending requests in memory.
+pub struct MemoryPending(Mutex<Bounded<Pending>>);
 
-impl PendingStore {
+impl MemoryPending {
     pub fn new(cap: usize) -> Self {
         Self(Mutex::new(Bounded::new(cap)))
     }
-    /// Holds a request shown to the user until `expires`; fails when full.
-    pub fn insert(&self, id: &str, pending: Pending, expires: Instant) -> Result<(), super::StoreFull> {
+}
+
+#[async_trait::async_trait]
+impl super::PendingStore for MemoryPending {
+    async fn insert(&self, id: &str, pending: Pending, expires: Instant) -> Result<(), super::StoreFull> {
         self.0.lock().insert(Bounded::<Pending>::key(id), pending, Some(expires))
     }
-    pub fn sweep(&self, now: Instant) {
-        self.0.lock().sweep(now)
-    }
-    fn get(&self, id: &str) -> Option<Pending> {
-        self.0.lock().get(&Bounded::<Pending>::key(id)).cloned()
-    }
-    /// Takes a request out, so two posts of one form cannot both use it.
-    pub fn take(&self, id: &str) -> Option<Pending> {
+    async fn take(&self, id: &str) -> Option<Pending> {
         self.0.lock().remove(&Bounded::<Pending>::key(id))
     }
-    /// Puts back a request the user may still answer (wrong password).
-    pub fn put_back(&self, id: &str, pending: Pending, ttl: std::time::Duration) {
+    async fn put_back(&self, id: &str, pending: Pending, ttl: std::time::Duration) {
         let _ = self.0.lock().insert(Bounded::<Pending>::key(id), pending, Some(Instant::now() + ttl));
     }
-    /// The client a pending request is for, so a layer in front of the
-    /// server can tell whose consent POST it is.
-    pub fn client_of(&self, id: &str) -> Option<String> {
-        self.get(id).map(|p| p.request.client_id)
+    async fn client_of(&self, id: &str) -> Option<String> {
+        self.0.lock().get(&Bounded::<Pending>::key(id)).map(|p| p.request.client_id.clone())
+    }
+}
+
+impl super::Sweep for MemoryPending {
+    fn sweep(&self, now: Instant) {
+        self.0.lock().sweep(now)
     }
 }
