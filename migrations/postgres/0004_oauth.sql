@@ -27,10 +27,11 @@ CREATE TABLE tokens (
     expires_at BIGINT NOT NULL,
     revoked BIGINT NOT NULL,
     rotated BIGINT NOT NULL,
+    created_ms BIGINT NOT NULL,
     gone_ms BIGINT NOT NULL
 );
 CREATE INDEX tokens_gone_ms ON tokens (gone_ms);
-CREATE INDEX tokens_client ON tokens (client_id, gone_ms);
+CREATE INDEX tokens_client ON tokens (client_id, created_ms);
 
 CREATE TABLE revoked_families (
     family BIGINT PRIMARY KEY NOT NULL,

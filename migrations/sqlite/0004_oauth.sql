@@ -27,10 +27,11 @@ CREATE TABLE tokens (
     expires_at INTEGER NOT NULL,
     revoked INTEGER NOT NULL,
     rotated INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL,
     gone_ms INTEGER NOT NULL
 );
 CREATE INDEX tokens_gone_ms ON tokens (gone_ms);
-CREATE INDEX tokens_client ON tokens (client_id, gone_ms);
+CREATE INDEX tokens_client ON tokens (client_id, created_ms);
 
 CREATE TABLE revoked_families (
     family INTEGER PRIMARY KEY NOT NULL,

@@ -186,6 +186,15 @@ impl Archive {
         tx.commit().await
     }
 
+    /// Deletes runs.
+    pub async fn delete(&self, ids: &[String]) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        for id in ids {
+            sqlx::query("DELETE FROM runs WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        }
+        tx.commit().await
+    }
+
     /// The run, if the archive still keeps it.
     pub async fn load(&self, id: &str) -> Option<RunRecord> {
         let row = sqlx::query("SELECT record FROM runs WHERE id = $1 AND expires_at > $2")
@@ -201,8 +210,10 @@ impl Archive {
     /// interrupted, keeping what they recorded; says how many.
     pub async fn mark_interrupted(&self) -> Result<usize, sqlx::Error> {
         let rows = sqlx::query("SELECT record FROM runs WHERE status = 'waiting'").fetch_all(&self.pool).await?;
-        let mut cut: Vec<RunRecord> =
-            rows.iter().filter_map(|row| serde_json::from_str::<RunRecord>(row.get::<String, _>(0).as_str()).ok()).collect();
+        let mut cut: Vec<RunRecord> = rows
+            .iter()
+            .filter_map(|row| serde_json::from_str::<RunRecord>(row.get::<String, _>(0).as_str()).ok())
+            .collect();
         for record in &mut cut {
             record.status = RunStatus::Failed(
                 "interrupted: the lab restarted while this run was recording; these are the steps it had recorded"
@@ -219,7 +230,9 @@ impl Archive {
         sqlx::query("DELETE FROM runs WHERE expires_at <= $1").bind(now_secs()).execute(&self.pool).await?;
         sqlx::query("DELETE FROM classes WHERE expires_at <= $1").bind(now_secs()).execute(&self.pool).await?;
         let (rows, bytes): (i64, i64) =
-            sqlx::query_as("SELECT COUNT(*), CAST(COALESCE(SUM(bytes), 0) AS BIGINT) FROM runs").fetch_one(&self.pool).await?;
+            sqlx::query_as("SELECT COUNT(*), CAST(COALESCE(SUM(bytes), 0) AS BIGINT) FROM runs")
+                .fetch_one(&self.pool)
+                .await?;
         let (rows, bytes) = (rows.max(0) as u64, bytes.max(0) as u64);
         if rows <= self.limits.max_runs && bytes <= self.limits.max_bytes {
             return Ok(());
@@ -237,7 +250,9 @@ impl Archive {
     /// Rows and bytes held, for the figures in docs/PERFORMANCE.md.
     pub async fn usage(&self) -> Result<(u64, u64), sqlx::Error> {
         let (rows, bytes): (i64, i64) =
-            sqlx::query_as("SELECT COUNT(*), CAST(COALESCE(SUM(bytes), 0) AS BIGINT) FROM runs").fetch_one(&self.pool).await?;
+            sqlx::query_as("SELECT COUNT(*), CAST(COALESCE(SUM(bytes), 0) AS BIGINT) FROM runs")
+                .fetch_one(&self.pool)
+                .await?;
         Ok((rows.max(0) as u64, bytes.max(0) as u64))
     }
 }

@@ -104,6 +104,9 @@ impl Lab {
         if let Some(record) = self.runs.record(id) {
             return Some(record);
         }
+        if self.runs.is_crowded_out(id) {
+            return None;
+        }
         self.archive.as_ref()?.load(id).await
     }
 
@@ -121,6 +124,13 @@ impl Lab {
                 if !changed.is_empty() {
                     if let Err(e) = archive.save(&changed).await {
                         tracing::warn!(error = %e, "runs not archived");
+                    }
+                }
+                let crowded = lab.runs.take_crowded_out();
+                if !crowded.is_empty() {
+                    match archive.delete(&crowded).await {
+                        Ok(()) => lab.runs.deleted(&crowded),
+                        Err(e) => tracing::warn!(error = %e, "crowded-out runs not deleted"),
                     }
                 }
                 let classes = lab.classes.take_changed();

@@ -78,19 +78,20 @@ struct Inner {
 }
 
 impl Inner {
-    /// Files run `id` under `party`, whose oldest run goes past `cap`.
-    fn admit(&mut self, party: String, id: String, cap: usize) {
+    /// Files run `id` under `party`, whose oldest run goes past `cap`;
+    /// says which.
+    fn admit(&mut self, party: String, id: String, cap: usize) -> Option<String> {
         let mine = self.learners.entry(party).or_default();
         mine.push_back(id);
         if mine.len() <= cap {
-            return;
+            return None;
         }
-        if let Some(old) = mine.pop_front() {
-            let gone = self.by_id.remove(&Bounded::<RunState>::key(&old));
-            if let Some(client) = gone.and_then(|r| r.client) {
-                self.by_client.remove(&Bounded::<String>::key(&client.client_id));
-            }
+        let old = mine.pop_front()?;
+        let gone = self.by_id.remove(&Bounded::<RunState>::key(&old));
+        if let Some(client) = gone.and_then(|r| r.client) {
+            self.by_client.remove(&Bounded::<String>::key(&client.client_id));
         }
+        Some(old)
     }
 }
 
@@ -106,6 +107,9 @@ pub struct Runs {
     /// Runs changed since the archive last took them (`take_changed`);
     /// kept only when there is an archive to take them.
     changed: Mutex<HashSet<String>>,
+    /// Runs crowded out by their party's newer ones, until the archive has
+    /// deleted them too (`take_crowded_out`): they are gone, not archived.
+    crowded_out: Mutex<HashSet<String>>,
     tracking: std::sync::atomic::AtomicBool,
 }
 
@@ -122,6 +126,7 @@ impl Runs {
             clocks: AtomicUsize::new(0),
             jwts: AtomicUsize::new(0),
             changed: Mutex::new(HashSet::new()),
+            crowded_out: Mutex::new(HashSet::new()),
             tracking: Default::default(),
         }
     }
@@ -134,6 +139,24 @@ impl Runs {
     fn touch(&self, id: &str) {
         if self.tracking.load(Ordering::Relaxed) {
             self.changed.lock().insert(id.to_string());
+        }
+    }
+
+    /// The runs crowded out since the last call, for the archive to
+    /// delete; `is_crowded_out` says yes for them until `deleted`.
+    pub fn take_crowded_out(&self) -> Vec<String> {
+        self.crowded_out.lock().iter().cloned().collect()
+    }
+
+    pub fn is_crowded_out(&self, id: &str) -> bool {
+        self.crowded_out.lock().contains(id)
+    }
+
+    /// The archive has deleted these runs.
+    pub fn deleted(&self, ids: &[String]) {
+        let mut crowded = self.crowded_out.lock();
+        for id in ids {
+            crowded.remove(id);
         }
     }
 
@@ -194,9 +217,14 @@ impl Runs {
         if jwt {
             self.jwts.fetch_add(1, Ordering::Relaxed);
         }
-        inner.admit(format!("learner:{learner}"), id.clone(), RUNS_PER_LEARNER);
-        inner.admit(format!("from:{requester}"), id.clone(), RUNS_PER_REQUESTER);
+        let gone = [
+            inner.admit(format!("learner:{learner}"), id.clone(), RUNS_PER_LEARNER),
+            inner.admit(format!("from:{requester}"), id.clone(), RUNS_PER_REQUESTER),
+        ];
         drop(inner);
+        if self.tracking.load(Ordering::Relaxed) {
+            self.crowded_out.lock().extend(gone.into_iter().flatten());
+        }
         self.touch(&id);
         Some(())
     }

@@ -3,7 +3,8 @@
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use leptos::prelude::LeptosOptions;
-use oauth2_lab::web::{app, config::Config};
+use oauth2_lab::lab::archive::{Archive, Limits};
+use oauth2_lab::web::{app_with_archive, config::Config};
 use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
 use reqwest::{redirect::Policy, StatusCode};
 use serde_json::Value;
@@ -53,12 +54,41 @@ pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Lab {
     let mut config = Config::new(&base, &base);
     tweak(&mut config);
     let options = LeptosOptions::builder().output_name("oauth2-lab").site_addr(addr).build();
-    let router = app(config, options);
+    let router = app_with_archive(config, options, database().await);
     tokio::spawn(async move {
         axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
     });
     let http = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
     Lab { base, http }
+}
+
+/// The database the lab under test keeps its state in: none (memory), or,
+/// with `LAB_TEST_DATABASE`, a new SQLite file (`sqlite`) or a new
+/// database on a PostgreSQL server (`postgres://…`, whose user may create
+/// databases) for each lab started, so the whole suite runs on each
+/// backend.
+async fn database() -> Option<std::sync::Arc<Archive>> {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let which = std::env::var("LAB_TEST_DATABASE").ok().filter(|v| !v.is_empty() && v != "memory")?;
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = format!("lab_it_{}_{n}", std::process::id());
+    let url = if which == "sqlite" {
+        format!("sqlite:{}", std::env::temp_dir().join(format!("{name}.db")).display())
+    } else {
+        postgres_database(&which, &name).await
+    };
+    let limits = Limits { keep: std::time::Duration::from_secs(3600), max_runs: 10_000, max_bytes: 1 << 30 };
+    Some(std::sync::Arc::new(Archive::open(&url, limits).await.expect("the test database opens")))
+}
+
+/// A new, empty database `name` on the server at `server`; its URL.
+pub async fn postgres_database(server: &str, name: &str) -> String {
+    use sqlx::{Connection, Executor};
+    let mut admin = sqlx::PgConnection::connect(server).await.expect("the PostgreSQL server answers");
+    admin.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("a test database is created");
+    let mut url = url::Url::parse(server).expect("a postgres:// URL");
+    url.set_path(&format!("/{name}"));
+    url.to_string()
 }
 
 pub async fn reply(res: reqwest::Response) -> Reply {

@@ -263,7 +263,12 @@ pub async fn show(State(s): State<Arc<AuthServer>>, headers: HeaderMap, RawQuery
 
 /// The pending request a posted form answers, taken out of the store, if
 /// the form comes from the browser that was shown it with its CSRF token.
-async fn take_pending(s: &AuthServer, headers: &HeaderMap, request_id: &str, csrf: &str) -> Result<Pending, Box<Response>> {
+async fn take_pending(
+    s: &AuthServer,
+    headers: &HeaderMap,
+    request_id: &str,
+    csrf: &str,
+) -> Result<Pending, Box<Response>> {
     let Some(pending) = s.pending.take(request_id).await else {
         return Err(Box::new(error_page(
             StatusCode::BAD_REQUEST,

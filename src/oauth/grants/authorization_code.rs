@@ -154,13 +154,15 @@ impl TokenGrant for AuthorizationCode {
             Redeem::Fresh(grant) => grant,
         };
         let with_refresh = client.allows_grant(GrantType::RefreshToken);
-        servers.issue_tokens(
-            client,
-            Some(&grant.username),
-            &grant.scopes,
-            grant.family,
-            with_refresh.then_some(&grant.scopes[..]),
-        ).await
+        servers
+            .issue_tokens(
+                client,
+                Some(&grant.username),
+                &grant.scopes,
+                grant.family,
+                with_refresh.then_some(&grant.scopes[..]),
+            )
+            .await
     }
 }
 

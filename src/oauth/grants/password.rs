@@ -44,6 +44,8 @@ impl TokenGrant for Password {
         };
         servers.users.record_success(username, who);
         let with_refresh = client.allows_grant(GrantType::RefreshToken);
-        servers.issue_tokens(client, Some(&user.username), &scopes, new_family(), with_refresh.then_some(&scopes[..])).await
+        servers
+            .issue_tokens(client, Some(&user.username), &scopes, new_family(), with_refresh.then_some(&scopes[..]))
+            .await
     }
 }

@@ -5,8 +5,12 @@
 //! integers for booleans, `ON CONFLICT` and `RETURNING`.
 //!
 //! Secrets are keyed by their SHA-256, as in memory. Caps hold per store
-//! in rows: the background sweep removes what has expired, then the oldest
-//! rows past the cap, and each client's oldest tokens past its own cap.
+//! in rows, as in memory: an insert into a full table is refused (after
+//! one sweep of its expired rows a second at most), and past a client's
+//! own cap its oldest tokens make way. Rows are counted once and then
+//! tallied by this process; the background sweep removes what has expired
+//! and counts again, so the tallies take in other replicas' rows within a
+//! sweep.
 //! Registered clients are cached in this process once read, since a
 //! client's record never changes; each one leaves the cache when it
 //! expires.
@@ -90,7 +94,49 @@ pub struct Sql {
     cache: MemoryClients,
     /// A sweep is under way: the next tick skips rather than piles up.
     sweeping: Arc<AtomicBool>,
+    tally: Arc<Tally>,
 }
+
+/// The capped tables' rows, as last counted and added to since.
+#[derive(Default)]
+struct Tally {
+    rows: parking_lot::Mutex<std::collections::HashMap<&'static str, i64>>,
+    /// Rows this process has added to each table, ever: a count taken
+    /// while inserts go on is topped up with those it may have missed.
+    added: parking_lot::Mutex<std::collections::HashMap<&'static str, i64>>,
+    /// Each client's live tokens, likewise; forgotten at each sweep.
+    per_client: parking_lot::Mutex<std::collections::HashMap<String, i64>>,
+    /// When each table, full, last swept its expired rows.
+    swept_when_full: parking_lot::Mutex<std::collections::HashMap<&'static str, Instant>>,
+    /// The server's own clients, which count towards the clients' cap.
+    seeds: std::sync::atomic::AtomicUsize,
+}
+
+/// What is live in a table: rows not yet gone.
+fn live(table: &str) -> String {
+    match table {
+        "clients" => "expires_at > $1".to_string(),
+        _ => "gone_ms > $1".to_string(),
+    }
+}
+
+fn live_since(table: &str) -> i64 {
+    if table == "clients" {
+        secs(now_secs())
+    } else {
+        now_ms()
+    }
+}
+
+async fn count(p: &AnyPool, table: &str) -> Result<i64, sqlx::Error> {
+    let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table} WHERE {}", live(table)))
+        .bind(live_since(table))
+        .fetch_one(p)
+        .await?;
+    Ok(n)
+}
+
+const FULL_SWEEP_EVERY: Duration = Duration::from_secs(1);
 
 impl Sql {
     pub fn new(pool: AnyPool, caps: Caps) -> Arc<Self> {
@@ -99,7 +145,92 @@ impl Sql {
             cache: MemoryClients::new(caps.clients, caps.clients_per_owner),
             caps,
             sweeping: Arc::new(AtomicBool::new(false)),
+            tally: Arc::default(),
         })
+    }
+
+    /// Whether `table` has room for one more row under `cap`, which it
+    /// then counts.
+    async fn room(&self, table: &'static str, cap: usize) -> bool {
+        let cap = cap as i64;
+        let known = self.tally.rows.lock().get(table).copied();
+        let n = match known {
+            Some(n) => n,
+            None => match count(&self.pool, table).await {
+                Ok(n) => *self.tally.rows.lock().entry(table).or_insert(n),
+                Err(e) => {
+                    warn("a table was not counted", &e);
+                    return false;
+                }
+            },
+        };
+        if n < cap {
+            *self.tally.rows.lock().entry(table).or_insert(n) += 1;
+            *self.tally.added.lock().entry(table).or_default() += 1;
+            return true;
+        }
+        {
+            let mut swept = self.tally.swept_when_full.lock();
+            if swept.get(table).is_some_and(|t| t.elapsed() < FULL_SWEEP_EVERY) {
+                return false;
+            }
+            swept.insert(table, Instant::now());
+        }
+        let gone = format!("DELETE FROM {table} WHERE NOT ({})", live(table));
+        let _ = sqlx::query(&gone).bind(live_since(table)).execute(&self.pool).await;
+        let Ok(n) = count(&self.pool, table).await else { return false };
+        self.tally.rows.lock().insert(table, n + i64::from(n < cap));
+        if n < cap {
+            *self.tally.added.lock().entry(table).or_default() += 1;
+        }
+        n < cap
+    }
+
+    /// A row of `table` was not written after all.
+    fn unroom(&self, table: &'static str) {
+        if let Some(n) = self.tally.rows.lock().get_mut(table) {
+            *n -= 1;
+        }
+    }
+
+    /// One more token for `client_id`; past its cap, its oldest tokens (a
+    /// tenth of the cap more, so this is not done on every insert) go.
+    async fn make_way(&self, client_id: &str) {
+        let cap = self.caps.tokens_per_client as i64;
+        let known = self.tally.per_client.lock().get(client_id).copied();
+        let n = match known {
+            Some(n) => n,
+            None => {
+                let counted: Result<(i64,), _> =
+                    sqlx::query_as("SELECT COUNT(*) FROM tokens WHERE client_id = $1 AND gone_ms > $2")
+                        .bind(client_id)
+                        .bind(now_ms())
+                        .fetch_one(&self.pool)
+                        .await;
+                counted.map(|(n,)| n).unwrap_or(0)
+            }
+        };
+        let mut n = n + 1;
+        if n > cap {
+            let excess = n - cap + cap / 10;
+            let gone = sqlx::query(
+                "DELETE FROM tokens WHERE key IN (SELECT key FROM tokens WHERE client_id = $1 ORDER BY created_ms LIMIT $2)",
+            )
+            .bind(client_id)
+            .bind(excess)
+            .execute(&self.pool)
+            .await;
+            match gone {
+                Ok(r) => {
+                    n -= r.rows_affected() as i64;
+                    if let Some(rows) = self.tally.rows.lock().get_mut("tokens") {
+                        *rows -= r.rows_affected() as i64;
+                    }
+                }
+                Err(e) => warn("a client's oldest tokens were not removed", &e),
+            }
+        }
+        self.tally.per_client.lock().insert(client_id.to_string(), n);
     }
 
     /// The server's stores, all on this database.
@@ -115,8 +246,9 @@ impl Sql {
     }
 }
 
-/// Removes what has expired, then the rows past each cap.
-async fn sweep(p: &AnyPool, caps: Caps) -> Result<(), sqlx::Error> {
+/// Removes what has expired, then the rows past each cap, and counts
+/// again.
+async fn sweep(p: &AnyPool, caps: Caps, tally: &Tally) -> Result<(), sqlx::Error> {
     let now = now_ms();
     for table in ["codes", "tokens", "revoked_families", "pending", "devices"] {
         sqlx::query(&format!("DELETE FROM {table} WHERE gone_ms <= $1")).bind(now).execute(p).await?;
@@ -126,7 +258,8 @@ async fn sweep(p: &AnyPool, caps: Caps) -> Result<(), sqlx::Error> {
         .execute(p)
         .await?;
     sqlx::query("DELETE FROM clients WHERE expires_at <= $1").bind(secs(now_secs())).execute(p).await?;
-    // Past a cap, the rows that would go first.
+    // Past a cap (replicas inserting at once may overshoot it a little),
+    // the rows that would go first.
     let capped = [
         ("codes", "key", "gone_ms", caps.codes),
         ("tokens", "key", "gone_ms", caps.tokens),
@@ -142,13 +275,13 @@ async fn sweep(p: &AnyPool, caps: Caps) -> Result<(), sqlx::Error> {
         .execute(p)
         .await?;
     }
-    // Each client's oldest tokens past its own cap.
-    sqlx::query(
-        "DELETE FROM tokens WHERE key IN (SELECT key FROM (SELECT key, ROW_NUMBER() OVER (PARTITION BY client_id ORDER BY gone_ms DESC) AS n FROM tokens) AS ranked WHERE n > $1)",
-    )
-    .bind(caps.tokens_per_client as i64)
-    .execute(p)
-    .await?;
+    for table in ["codes", "tokens", "pending", "devices", "clients"] {
+        let added = |t: &Tally| t.added.lock().get(table).copied().unwrap_or(0);
+        let before = added(tally);
+        let n = count(p, table).await?;
+        tally.rows.lock().insert(table, n + added(tally) - before);
+    }
+    tally.per_client.lock().clear();
     Ok(())
 }
 
@@ -158,9 +291,9 @@ impl Sweep for Sql {
         if self.sweeping.swap(true, Ordering::AcqRel) {
             return;
         }
-        let (pool, caps, sweeping) = (self.pool.clone(), self.caps, self.sweeping.clone());
+        let (pool, caps, sweeping, tally) = (self.pool.clone(), self.caps, self.sweeping.clone(), self.tally.clone());
         tokio::spawn(async move {
-            if let Err(e) = sweep(&pool, caps).await {
+            if let Err(e) = sweep(&pool, caps, &tally).await {
                 warn("the database was not swept", &e);
             }
             sweeping.store(false, Ordering::Release);
@@ -205,6 +338,10 @@ impl ClientStore for Sql {
         let expires_at = now_secs().saturating_add(left);
         let row = ClientRow { client: client.clone(), owner: owner.to_string(), expires_at };
         let json = serde_json::to_string(&row).map_err(|_| StoreFull)?;
+        let seeds = self.tally.seeds.load(Ordering::Relaxed);
+        if !self.room("clients", self.caps.clients.saturating_sub(seeds)).await {
+            return Err(StoreFull);
+        }
         let saved = sqlx::query(
             "INSERT INTO clients (client_id, record, expires_at, owner, created_ms) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (client_id) DO UPDATE SET record = excluded.record, expires_at = excluded.expires_at, owner = excluded.owner, created_ms = excluded.created_ms",
         )
@@ -217,6 +354,7 @@ impl ClientStore for Sql {
         .await;
         if let Err(e) = saved {
             warn("a client was not saved", &e);
+            self.unroom("clients");
             return Err(StoreFull);
         }
         // Past the owner's cap, their oldest client goes, on every replica.
@@ -232,6 +370,7 @@ impl ClientStore for Sql {
     }
 
     fn seed(&self, client: Client) {
+        self.tally.seeds.fetch_add(1, Ordering::Relaxed);
         let _ = self.cache.insert(client, None, None);
     }
 }
@@ -240,6 +379,9 @@ impl ClientStore for Sql {
 impl CodeStore for Sql {
     async fn insert(&self, code: &str, grant: CodeGrant, expires: Instant) -> Result<(), StoreFull> {
         let json = serde_json::to_string(&grant).map_err(|_| StoreFull)?;
+        if !self.room("codes", self.caps.codes).await {
+            return Err(StoreFull);
+        }
         sqlx::query("INSERT INTO codes (key, record, spent, gone_ms) VALUES ($1, $2, 0, $3)")
             .bind(key(code))
             .bind(json)
@@ -300,8 +442,12 @@ fn kind_id(kind: TokenKind) -> i64 {
 impl TokenStore for Sql {
     async fn insert(&self, token: &str, record: TokenRecord, expires: Instant) -> Result<(), StoreFull> {
         let scopes = record.scopes.join(" ");
+        self.make_way(&record.client_id).await;
+        if !self.room("tokens", self.caps.tokens).await {
+            return Err(StoreFull);
+        }
         sqlx::query(
-            "INSERT INTO tokens (key, kind, client_id, username, scopes, family, issued_at, expires_at, revoked, rotated, gone_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $9 = 1 OR EXISTS (SELECT 1 FROM revoked_families WHERE family = $6) THEN 1 ELSE 0 END, $10, $11)",
+            "INSERT INTO tokens (key, kind, client_id, username, scopes, family, issued_at, expires_at, revoked, rotated, created_ms, gone_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $9 = 1 OR EXISTS (SELECT 1 FROM revoked_families WHERE family = $6) THEN 1 ELSE 0 END, $10, $11, $12)",
         )
         .bind(key(token))
         .bind(kind_id(record.kind))
@@ -313,12 +459,16 @@ impl TokenStore for Sql {
         .bind(secs(record.expires_at))
         .bind(i64::from(record.revoked))
         .bind(i64::from(record.rotated))
+        .bind(now_ms())
         .bind(epoch_ms(expires))
         .execute(&self.pool)
         .await
         .map(|_| ())
-        .map_err(|e| warn("a token was not saved", &e))
-        .map_err(|_| StoreFull)
+        .map_err(|e| {
+            warn("a token was not saved", &e);
+            self.unroom("tokens");
+            StoreFull
+        })
     }
 
     async fn get(&self, token: &str) -> Option<TokenRecord> {
@@ -356,7 +506,8 @@ impl TokenStore for Sql {
     }
 
     async fn revoke(&self, token: &str) {
-        let done = sqlx::query("UPDATE tokens SET revoked = 1 WHERE key = $1").bind(key(token)).execute(&self.pool).await;
+        let done =
+            sqlx::query("UPDATE tokens SET revoked = 1 WHERE key = $1").bind(key(token)).execute(&self.pool).await;
         if let Err(e) = done {
             warn("a token was not revoked", &e);
         }
@@ -383,6 +534,9 @@ impl TokenStore for Sql {
 impl PendingStore for Sql {
     async fn insert(&self, id: &str, pending: Pending, expires: Instant) -> Result<(), StoreFull> {
         let json = serde_json::to_string(&pending).map_err(|_| StoreFull)?;
+        if !self.room("pending", self.caps.pending).await {
+            return Err(StoreFull);
+        }
         sqlx::query(
             "INSERT INTO pending (key, record, gone_ms) VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE SET record = excluded.record, gone_ms = excluded.gone_ms",
         )
@@ -404,6 +558,7 @@ impl PendingStore for Sql {
             .await
             .map_err(|e| warn("a sign-in was not read", &e))
             .ok()??;
+        self.unroom("pending");
         serde_json::from_str(row.try_get::<String, _>(0).ok()?.as_str()).ok()
     }
 
@@ -491,6 +646,9 @@ impl Sql {
 impl DeviceStore for Sql {
     async fn create(&self, device_code: &str, grant: DeviceGrant, keep_until: Instant) -> Result<(), StoreFull> {
         let user = user_key(&grant.user_code);
+        if !self.room("devices", self.caps.pending).await {
+            return Err(StoreFull);
+        }
         // A user code whose own life is over may be drawn again.
         let _ = sqlx::query("UPDATE devices SET user_key = NULL WHERE user_key = $1 AND user_gone_ms <= $2")
             .bind(user.clone())
@@ -507,7 +665,10 @@ impl DeviceStore for Sql {
             .await
             .map(|_| ())
             // A live user code drawn twice: the caller tries again.
-            .map_err(|_| StoreFull)
+            .map_err(|_| {
+                self.unroom("devices");
+                StoreFull
+            })
     }
 
     async fn by_user_code(&self, user_code: &str) -> Option<DeviceGrant> {
