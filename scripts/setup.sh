@@ -55,6 +55,13 @@ if [ "$what" = "test" ]; then
     sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get update -q
     sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
   fi
+  # PostgreSQL for the tests on a shared database; the test script starts
+  # its own server in a temporary directory, never the system service.
+  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    say "installing Debian's PostgreSQL"
+    sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql
+  fi
   # The browser-test packages, from the committed lock file; Playwright's
   # own browser download is never used.
   stamp=end2end/node_modules/.package-lock.json

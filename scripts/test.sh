@@ -26,8 +26,21 @@ cargo clippy --features ssr --all-targets -- -D warnings
 step "clippy, browser build (hydrate, wasm32)"
 cargo clippy --lib --no-default-features --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
-step "cargo test (unit and integration: the real app on loopback ports)"
+# A PostgreSQL server of our own, on a free loopback port in a temporary
+# directory, stopped on exit.
+pg_dir=$(mktemp -d /tmp/oauth2-lab-pg.XXXXXX)
+LAB_TEST_POSTGRES=$(scripts/postgres.sh start "$pg_dir")
+export LAB_TEST_POSTGRES
+trap 'rc=$?; scripts/postgres.sh stop "$pg_dir"; if [ $rc -ne 0 ]; then echo; echo "FAILED at: $current (exit $rc)"; df -h . | tail -1; fi' EXIT
+
+step "cargo test (unit and integration: the real app on loopback ports, state in memory; replicas on PostgreSQL)"
 cargo test --features ssr
+
+step "the integration suite again, with the state in SQLite"
+LAB_TEST_DATABASE=sqlite cargo test --features ssr --test it
+
+step "the integration suite again, with the state in PostgreSQL"
+LAB_TEST_DATABASE="$LAB_TEST_POSTGRES" cargo test --features ssr --test it
 
 step "cargo leptos build --split (server binary, and the wasm split into a chunk per page)"
 cargo leptos build --split

@@ -28,6 +28,8 @@ pub struct Limits {
 
 pub struct Archive {
     pool: AnyPool,
+    /// The database's URL, for PostgreSQL's LISTEN (`listen_classes`).
+    url: String,
     limits: Limits,
     /// The classes that were open at the last stop, read at start, until
     /// the lab takes them (`take_restored_classes`).
@@ -36,7 +38,7 @@ pub struct Archive {
 
 /// A class as the archive keeps it: by the SHA-256 of its id and of its
 /// presenter's key.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ClassRow {
     pub id_hash: [u8; 32],
     pub key_hash: [u8; 32],
@@ -60,6 +62,17 @@ fn unhex(s: &str) -> Option<[u8; 32]> {
         *byte = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
     }
     Some(out)
+}
+
+fn class_row((id, key, owner, view, seq, expires): (String, String, String, String, i64, i64)) -> Option<ClassRow> {
+    Some(ClassRow {
+        id_hash: unhex(&id)?,
+        key_hash: unhex(&key)?,
+        owner,
+        view,
+        seq: u64::try_from(seq).ok()?,
+        expires_at: u64::try_from(expires).ok()?,
+    })
 }
 
 fn status(record: &RunRecord) -> &'static str {
@@ -105,9 +118,51 @@ impl Archive {
             AnyPoolOptions::new().max_connections(16).connect(url).await?
         };
         if sqlite { &SQLITE } else { &POSTGRES }.run(&pool).await?;
-        let archive = Self { pool, limits, restored: Default::default() };
+        let archive = Self { pool, url: url.to_string(), limits, restored: Default::default() };
         *archive.restored.lock() = archive.load_classes().await?;
         Ok(archive)
+    }
+
+    /// Whether this is a PostgreSQL database, which several lab processes
+    /// may share: then classes cross between them (`publish_class`).
+    pub fn shared(&self) -> bool {
+        self.url.starts_with("postgres")
+    }
+
+    /// Writes a class's change and tells every lab process listening on
+    /// this database (PostgreSQL's NOTIFY, on the `lab_classes` channel),
+    /// as `from`.
+    pub async fn publish_class(&self, from: &str, row: &ClassRow) -> Result<(), sqlx::Error> {
+        self.save_classes(std::slice::from_ref(row)).await?;
+        let payload = serde_json::to_string(&(from, row)).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        sqlx::query("SELECT pg_notify('lab_classes', $1)").bind(payload).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The classes other lab processes publish, as (sender, class), until
+    /// the connection fails.
+    pub async fn listen_classes(&self, mut each: impl FnMut(String, ClassRow)) -> Result<(), sqlx::Error> {
+        let mut listener = sqlx::postgres::PgListener::connect(&self.url).await?;
+        listener.listen("lab_classes").await?;
+        loop {
+            let note = listener.recv().await?;
+            if let Ok((from, row)) = serde_json::from_str::<(String, ClassRow)>(note.payload()) {
+                each(from, row);
+            }
+        }
+    }
+
+    /// The class with id hash `id_hash`, if it is open.
+    pub async fn load_class(&self, id_hash: &[u8; 32]) -> Option<ClassRow> {
+        let row: (String, String, String, String, i64, i64) = sqlx::query_as(
+            "SELECT id_hash, key_hash, owner, view, seq, expires_at FROM classes WHERE id_hash = $1 AND expires_at > $2",
+        )
+        .bind(hex(id_hash))
+        .bind(now_secs())
+        .fetch_optional(&self.pool)
+        .await
+        .ok()??;
+        class_row(row)
     }
 
     /// The pool, for the authorization server's stores (`store::sql`).
@@ -126,19 +181,7 @@ impl Archive {
                 .bind(now_secs())
                 .fetch_all(&self.pool)
                 .await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(id, key, owner, view, seq, expires)| {
-                Some(ClassRow {
-                    id_hash: unhex(&id)?,
-                    key_hash: unhex(&key)?,
-                    owner,
-                    view,
-                    seq: u64::try_from(seq).ok()?,
-                    expires_at: u64::try_from(expires).ok()?,
-                })
-            })
-            .collect())
+        Ok(rows.into_iter().filter_map(class_row).collect())
     }
 
     /// Writes the classes as they are now.
@@ -287,6 +330,7 @@ mod tests {
         // Past the byte cap too.
         let small = Archive {
             pool: archive.pool.clone(),
+            url: archive.url.clone(),
             limits: Limits { max_bytes: 1, ..limits },
             restored: Default::default(),
         };

@@ -50,6 +50,9 @@ pub struct Classes {
     /// only once `restore` has made the classes archived.
     changed: Mutex<Vec<ClassRow>>,
     archived: std::sync::atomic::AtomicBool,
+    /// Where each change goes at once, for the other lab processes on a
+    /// shared database (`Lab::keep_archived`).
+    publish: Mutex<Option<tokio::sync::mpsc::UnboundedSender<ClassRow>>>,
 }
 
 /// Classes one requester may hold open; past it, its oldest ends.
@@ -62,6 +65,7 @@ impl Default for Classes {
             by_owner: Mutex::default(),
             changed: Mutex::default(),
             archived: Default::default(),
+            publish: Mutex::default(),
         }
     }
 }
@@ -71,16 +75,51 @@ impl Classes {
     /// views they showed, until their own end.
     pub fn restore(&self, rows: Vec<ClassRow>) {
         self.archived.store(true, std::sync::atomic::Ordering::Relaxed);
+        for row in rows {
+            self.apply(row);
+        }
+    }
+
+    /// From now on, sends each change to `to` as it happens.
+    pub fn publish_to(&self, to: tokio::sync::mpsc::UnboundedSender<ClassRow>) {
+        *self.publish.lock() = Some(to);
+    }
+
+    /// Whether class `id` is open in this process.
+    pub fn knows(&self, id: &str) -> bool {
+        self.inner.lock().get(&Bounded::<Class>::key(id)).is_some()
+    }
+
+    /// A class as another lab process (or the last stop) left it: opened
+    /// here if it is not, else moved to its view unless this one is newer;
+    /// its followers here see the change.
+    pub fn apply(&self, row: ClassRow) {
         let now = now_secs();
+        if row.expires_at <= now {
+            return;
+        }
+        let ends = Instant::now() + Duration::from_secs(row.expires_at - now);
         let mut inner = self.inner.lock();
-        let mut by_owner = self.by_owner.lock();
-        for row in rows.into_iter().filter(|r| r.expires_at > now) {
-            let (view, _) = watch::channel(row.view);
-            let class = Class { key_hash: row.key_hash, owner: row.owner.clone(), view, seq: row.seq.into() };
-            let ends = Instant::now() + Duration::from_secs(row.expires_at - now);
-            if inner.insert(row.id_hash, class, Some(ends)).is_ok() {
-                by_owner.entry(row.owner).or_default().push_back(row.id_hash);
+        if let Some(class) = inner.get(&row.id_hash) {
+            if row.seq > 0 && class.seq.fetch_max(row.seq, std::sync::atomic::Ordering::Relaxed) >= row.seq {
+                return;
             }
+            class.view.send_if_modified(|v| {
+                let changed = *v != row.view;
+                if changed {
+                    v.clone_from(&row.view);
+                }
+                changed
+            });
+            if let Some(class) = inner.remove(&row.id_hash) {
+                let _ = inner.insert(row.id_hash, class, Some(ends));
+            }
+            return;
+        }
+        let (view, _) = watch::channel(row.view);
+        let class = Class { key_hash: row.key_hash, owner: row.owner.clone(), view, seq: row.seq.into() };
+        if inner.insert(row.id_hash, class, Some(ends)).is_ok() {
+            self.by_owner.lock().entry(row.owner).or_default().push_back(row.id_hash);
         }
     }
 
@@ -94,18 +133,34 @@ impl Classes {
         last
     }
 
-    fn changed(&self, id_hash: [u8; 32], class: &Class) {
-        if !self.archived.load(std::sync::atomic::Ordering::Relaxed) {
-            return;
-        }
-        self.changed.lock().push(ClassRow {
+    /// Class `id` as the database keeps it.
+    pub fn row(&self, id: &str) -> Option<ClassRow> {
+        let id_hash = Bounded::<Class>::key(id);
+        self.inner.lock().get(&id_hash).map(|class| Self::row_of(id_hash, class))
+    }
+
+    fn row_of(id_hash: [u8; 32], class: &Class) -> ClassRow {
+        ClassRow {
             id_hash,
             key_hash: class.key_hash,
             owner: class.owner.clone(),
             view: class.view.borrow().clone(),
             seq: class.seq.load(std::sync::atomic::Ordering::Relaxed),
             expires_at: now_secs() + CLASS_TTL.as_secs(),
-        });
+        }
+    }
+
+    fn changed(&self, id_hash: [u8; 32], class: &Class) {
+        if !self.archived.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        let row = Self::row_of(id_hash, class);
+        match &*self.publish.lock() {
+            Some(to) => {
+                let _ = to.send(row);
+            }
+            None => self.changed.lock().push(row),
+        }
     }
 
     pub fn sweep(&self, now: Instant) {
@@ -187,6 +242,7 @@ impl Classes {
 }
 
 async fn events(State(s): State<Arc<Lab>>, Path(id): Path<String>) -> Response {
+    s.find_class(&id).await;
     let rx = match s.classes.inner.lock().get(&Bounded::<Class>::key(&id)) {
         Some(class) => class.view.subscribe(),
         None => {

@@ -99,6 +99,32 @@ impl Lab {
         })
     }
 
+    /// Opens a class for `owner`: its id and the presenter's key. On a
+    /// shared database it is written before the answer, so a follower who
+    /// reaches another lab process at once finds it.
+    pub async fn open_class(&self, owner: &str) -> Option<(String, String)> {
+        let (id, key) = self.classes.open(owner)?;
+        if let (Some(archive), Some(row)) = (self.archive.as_ref().filter(|a| a.shared()), self.classes.row(&id)) {
+            if let Err(e) = archive.save_classes(&[row]).await {
+                tracing::warn!(error = %e, "a class was not written");
+            }
+        }
+        Some((id, key))
+    }
+
+    /// Makes class `id` known here if the database has it open: a class
+    /// opened by another lab process on a shared database, or one this
+    /// process has not heard of yet.
+    pub async fn find_class(&self, id: &str) {
+        let Some(archive) = &self.archive else { return };
+        if self.classes.knows(id) {
+            return;
+        }
+        if let Some(row) = archive.load_class(&crate::oauth::util::sha256(id.as_bytes())).await {
+            self.classes.apply(row);
+        }
+    }
+
     /// A run's record: the live one, else the archive's.
     pub async fn record(&self, id: &str) -> Option<RunRecord> {
         if let Some(record) = self.runs.record(id) {
@@ -114,6 +140,9 @@ impl Lab {
     /// sweeps it every minute, for as long as the lab lives.
     pub fn keep_archived(self: &Arc<Self>) {
         let Some(archive) = self.archive.clone() else { return };
+        if archive.shared() {
+            self.share_classes(archive.clone());
+        }
         let lab = Arc::downgrade(self);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -144,6 +173,44 @@ impl Lab {
                         tracing::warn!(error = %e, "archive not swept");
                     }
                 }
+            }
+        });
+    }
+
+    /// On a database that several lab processes share, each class change
+    /// is written and announced at once, and the changes the others
+    /// announce are applied here, so a presenter on one process and their
+    /// followers on another stay in step.
+    fn share_classes(self: &Arc<Self>, archive: Arc<archive::Archive>) {
+        let me = crate::oauth::util::random_token("lab_");
+        let (to, mut changes) = tokio::sync::mpsc::unbounded_channel();
+        self.classes.publish_to(to);
+        let from = me.clone();
+        let publisher = archive.clone();
+        tokio::spawn(async move {
+            while let Some(row) = changes.recv().await {
+                if let Err(e) = publisher.publish_class(&from, &row).await {
+                    tracing::warn!(error = %e, "a class change was not shared");
+                }
+            }
+        });
+        let lab = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                let heard = archive
+                    .listen_classes(|from, row| {
+                        if let (Some(lab), true) = (lab.upgrade(), from != me) {
+                            lab.classes.apply(row);
+                        }
+                    })
+                    .await;
+                if lab.upgrade().is_none() {
+                    return;
+                }
+                if let Err(e) = heard {
+                    tracing::warn!(error = %e, "not listening for class changes; trying again");
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
             }
         });
     }

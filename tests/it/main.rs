@@ -12,6 +12,8 @@ mod fuzz;
 mod jwt;
 mod limits;
 mod misuse;
+mod process;
+mod replicas;
 mod restart;
 mod runs;
 mod safety;

@@ -192,10 +192,14 @@ pub fn require_grant(client: &Client, grant_type: GrantType) -> OAuthResult<()> 
 }
 
 /// A new token family: every token issued from one grant shares it. A
-/// family is never shown or sent, so a counter will do: no random token
-/// to draw and store for every token issued.
+/// family is never shown or sent, so a counter will do (no random token
+/// to draw and store for every token issued), started at a random point in
+/// each process, 2^31 apart, so that replicas on one database, and a
+/// process and the one before it, never draw the same family. Below 2^63,
+/// for the database's signed integers; never 0.
 pub fn new_family() -> Family {
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    static NEXT: std::sync::LazyLock<std::sync::atomic::AtomicU64> =
+        std::sync::LazyLock::new(|| std::sync::atomic::AtomicU64::new((u64::from(rand::random::<u32>()) << 31) | 1));
     NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
