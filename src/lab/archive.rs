@@ -30,6 +30,8 @@ pub struct Archive {
     pool: AnyPool,
     /// The database's URL, for PostgreSQL's LISTEN (`listen_classes`).
     url: String,
+    /// This process, as the runs it records and its heartbeat name it.
+    process: String,
     limits: Limits,
     /// The classes that were open at the last stop, read at start, until
     /// the lab takes them (`take_restored_classes`).
@@ -83,6 +85,16 @@ fn status(record: &RunRecord) -> &'static str {
     }
 }
 
+/// A lab process not seen for this long is gone (`heartbeat`).
+pub const GONE_AFTER: Duration = Duration::from_secs(30);
+
+fn now_ms() -> i64 {
+    i64::try_from(
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0),
+    )
+    .unwrap_or(i64::MAX)
+}
+
 fn now_secs() -> i64 {
     i64::try_from(crate::oauth::util::now_secs()).unwrap_or(i64::MAX)
 }
@@ -118,9 +130,26 @@ impl Archive {
             AnyPoolOptions::new().max_connections(16).connect(url).await?
         };
         if sqlite { &SQLITE } else { &POSTGRES }.run(&pool).await?;
-        let archive = Self { pool, url: url.to_string(), limits, restored: Default::default() };
+        let process = crate::oauth::util::random_token("lab_");
+        let archive = Self { pool, url: url.to_string(), process, limits, restored: Default::default() };
+        archive.heartbeat().await?;
         *archive.restored.lock() = archive.load_classes().await?;
         Ok(archive)
+    }
+
+    /// Says this process is alive, for the others on a shared database
+    /// (`mark_interrupted`); forgets processes not seen for an hour.
+    pub async fn heartbeat(&self) -> Result<(), sqlx::Error> {
+        let now = now_ms();
+        sqlx::query(
+            "INSERT INTO processes (id, seen_ms) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET seen_ms = excluded.seen_ms",
+        )
+        .bind(&self.process)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        sqlx::query("DELETE FROM processes WHERE seen_ms < $1").bind(now - 3_600_000).execute(&self.pool).await?;
+        Ok(())
     }
 
     /// Whether this is a PostgreSQL database, which several lab processes
@@ -213,9 +242,10 @@ impl Archive {
         for record in records {
             let json = serde_json::to_string(record).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
             sqlx::query(
-                "INSERT INTO runs (id, record, status, bytes, updated_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)
+                "INSERT INTO runs (id, record, status, bytes, updated_at, expires_at, process) VALUES ($1, $2, $3, $4, $5, $6, $7)
                  ON CONFLICT (id) DO UPDATE SET record = excluded.record, status = excluded.status,
-                 bytes = excluded.bytes, updated_at = excluded.updated_at, expires_at = excluded.expires_at",
+                 bytes = excluded.bytes, updated_at = excluded.updated_at, expires_at = excluded.expires_at,
+                 process = excluded.process",
             )
             .bind(&record.id)
             .bind(&json)
@@ -223,6 +253,7 @@ impl Archive {
             .bind(i64::try_from(json.len()).unwrap_or(i64::MAX))
             .bind(now)
             .bind(expires)
+            .bind(&self.process)
             .execute(&mut *tx)
             .await?;
         }
@@ -249,10 +280,23 @@ impl Archive {
         serde_json::from_str(row.get::<String, _>(0).as_str()).ok()
     }
 
-    /// Marks the runs that were still recording when the lab stopped as
-    /// interrupted, keeping what they recorded; says how many.
+    /// Marks the runs that were still recording when their lab process
+    /// stopped as interrupted, keeping what they recorded; says how many.
+    /// In a SQLite file, which one process uses, that is every run still
+    /// recording at start; on a shared database, those of processes not
+    /// seen for `GONE_AFTER`.
     pub async fn mark_interrupted(&self) -> Result<usize, sqlx::Error> {
-        let rows = sqlx::query("SELECT record FROM runs WHERE status = 'waiting'").fetch_all(&self.pool).await?;
+        let rows = if self.shared() {
+            sqlx::query(
+                "SELECT record FROM runs WHERE status = 'waiting' AND process <> $1 AND process NOT IN (SELECT id FROM processes WHERE seen_ms > $2)",
+            )
+            .bind(&self.process)
+            .bind(now_ms() - GONE_AFTER.as_millis() as i64)
+            .fetch_all(&self.pool)
+            .await?
+        } else {
+            sqlx::query("SELECT record FROM runs WHERE status = 'waiting'").fetch_all(&self.pool).await?
+        };
         let mut cut: Vec<RunRecord> = rows
             .iter()
             .filter_map(|row| serde_json::from_str::<RunRecord>(row.get::<String, _>(0).as_str()).ok())
@@ -331,6 +375,7 @@ mod tests {
         let small = Archive {
             pool: archive.pool.clone(),
             url: archive.url.clone(),
+            process: archive.process.clone(),
             limits: Limits { max_bytes: 1, ..limits },
             restored: Default::default(),
         };

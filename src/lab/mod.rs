@@ -168,9 +168,21 @@ impl Lab {
                         tracing::warn!(error = %e, "classes not archived");
                     }
                 }
+                if n % 5 == 0 && archive.shared() {
+                    if let Err(e) = archive.heartbeat().await {
+                        tracing::warn!(error = %e, "no heartbeat written");
+                    }
+                }
                 if n % 60 == 0 {
                     if let Err(e) = archive.sweep().await {
                         tracing::warn!(error = %e, "archive not swept");
+                    }
+                    // A replica that died mid-run: its runs, once it is
+                    // gone.
+                    if archive.shared() {
+                        if let Err(e) = archive.mark_interrupted().await {
+                            tracing::warn!(error = %e, "runs of a gone replica not marked");
+                        }
                     }
                 }
             }

@@ -2,7 +2,8 @@
 //! load balancer would be: a run started on A opens on B; a token issued
 //! on A works at B's resource server and is revoked through B; a client
 //! registered on A authenticates on B; a class presented on A is followed
-//! on B, step by step.
+//! on B, step by step; and B starting up leaves A's run that is still
+//! recording as it is (only a gone process's runs are marked interrupted).
 //!
 //! The PostgreSQL server is `LAB_TEST_POSTGRES` (a `postgres://` URL whose
 //! user may create databases) when set, as the test script sets it; else
@@ -116,7 +117,14 @@ async fn two_replicas_on_one_postgres_share_runs_tokens_clients_and_classes() {
     let database = postgres_database(&pg.url, &format!("lab_replicas_{}", std::process::id())).await;
     let http = reqwest::Client::new();
     let a = replica(&http, &database).await;
+    // A guided run waits for its learner: still recording on A when B
+    // starts, and written to the database within a second.
+    let guided = start_run(&http, &a.base, "Guided").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     let b = replica(&http, &database).await;
+    let (status, seen) = record(&http, &b.base, &guided).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(seen["status"], "Waiting", "a live replica's run is not taken for interrupted");
 
     // A run started on A opens on B, once A has written it (every second).
     let run = start_run(&http, &a.base, "Autoplay").await;
