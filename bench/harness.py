@@ -8,6 +8,11 @@ Each server runs pinned to core 0 (Rust servers with one tokio worker); the
 load generator, oha, runs pinned to core 1 with one worker thread. Rounds
 are interleaved and the median round is reported, because a shared VM
 drifts from one minute to the next.
+
+The lab runs as `make run` runs it: its default log level, its output to a
+log file, and its own state in memory, in a new SQLite file, or in a new
+PostgreSQL database (LAB_BENCH_POSTGRES, a server URL whose user may
+create databases; bench/run.sh starts one with scripts/postgres.sh).
 """
 
 import argparse
@@ -15,6 +20,7 @@ import datetime
 import json
 import os
 import platform
+import shutil
 import socket
 import statistics
 import subprocess
@@ -31,6 +37,7 @@ FORM = "application/x-www-form-urlencoded"
 # Token-endpoint targets (docs/PERFORMANCE.md).
 TARGET_VS_OXIDE = 1.2
 TARGET_VS_FLOOR = 0.7
+TARGET_SQLITE_RPS = 10_000
 TARGET_P99_MS = 1.0
 TARGET_RUN_MS = 20.0
 TARGET_1000_RUNS_MB = 200.0
@@ -98,7 +105,6 @@ class Server:
         env = dict(os.environ)
         env.update({k: v.replace("{port}", str(self.port)) for k, v in self.extra_env.items()})
         env["PORT"] = str(self.port)
-        env["RUST_LOG"] = "warn"
         if self.rust:
             env["TOKIO_WORKER_THREADS"] = "1"
         argv = ["taskset", "-c", "0"] + [a.replace("{port}", str(self.port)) for a in self.argv]
@@ -146,19 +152,54 @@ def oha_env():
     return env
 
 
-def lab_argv(*extra):
-    # In memory, as every figure of docs/PERFORMANCE.md is measured unless
-    # it names a database.
-    return [str(ROOT / "target" / "release" / "oauth2-lab"), "--addr", "127.0.0.1:{port}", "--database", "memory", *extra]
+def lab_argv(*extra, database="memory"):
+    return [str(ROOT / "target" / "release" / "oauth2-lab"), "--addr", "127.0.0.1:{port}", "--database", database, *extra]
+
+
+SCRATCH = Path(os.environ.get("TMPDIR", "/tmp")) / f"oauth2-lab-bench-{os.getpid()}"
+_databases = [0]
+
+
+def new_database(backend):
+    """A new, empty database for one start of the lab: `memory`, a new
+    SQLite file, or a new PostgreSQL database."""
+    _databases[0] += 1
+    n = _databases[0]
+    if backend == "memory":
+        return "memory"
+    if backend == "sqlite":
+        SCRATCH.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:{SCRATCH / f'lab-{n}.db'}"
+    server = os.environ["LAB_BENCH_POSTGRES"]
+    name = f"lab_bench_{os.getpid()}_{n}"
+    subprocess.run(["psql", server, "-q", "-c", f"CREATE DATABASE {name}"], check=True, capture_output=True)
+    return server.rsplit("/", 1)[0] + "/" + name
+
+
+def backends():
+    return ["memory", "sqlite"] + (["postgres"] if os.environ.get("LAB_BENCH_POSTGRES") else [])
+
+
+class Lab(Server):
+    """The lab, on a new database of `backend` at each start."""
+
+    def __init__(self, backend, extra, path, auth):
+        name = "oauth2-lab" if backend == "memory" else f"oauth2-lab ({backend})"
+        super().__init__(name, [], path, auth, log=str(SCRATCH / f"{backend}.log"))
+        self.backend, self.extra = backend, extra
+
+    def start(self):
+        SCRATCH.mkdir(parents=True, exist_ok=True)
+        self.database = new_database(self.backend)
+        self.argv = lab_argv(*self.extra, database=self.database)
+        return super().start()
 
 
 def token_servers():
     basic = f"bench-client:{SECRET}"
-    lab = Server("oauth2-lab", lab_argv("--rate-per-minute", "0", "--max-tokens", "5000000",
-                                        "--memory-ceiling-mib", "0"),
-                 "/oauth/token", "service:service-secret")
+    labs = [Lab(b, [], "/oauth/token", "service:service-secret") for b in backends()]
     return [
-        lab,
+        *labs,
         Server("oxide-auth", [str(PEERS / "target" / "release" / "oxide")], "/token", basic),
         Server("node-oauth2-server", ["node", "server.js"], "/token", basic, cwd=PEERS / "node",
                env={"NODE_ENV": "production"}, rust=False),
@@ -200,27 +241,56 @@ def start_run_body(lifecycle):
     return f"grant=AuthorizationCode&mode=Autoplay&lifecycle={'true' if lifecycle else 'false'}"
 
 
+def stored_bytes(lab):
+    """Runs stored, their records' bytes, and the bytes the database takes
+    for the runs table (SQLite: the file and its WAL; PostgreSQL: the
+    table with its indexes and TOAST)."""
+    if lab.backend == "sqlite":
+        path = lab.database.removeprefix("sqlite:")
+        q = "SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM runs"
+        out = subprocess.run(["python3", "-c", f"import sqlite3; print(*sqlite3.connect({path!r}).execute({q!r}).fetchone())"],
+                             capture_output=True, text=True, check=True).stdout.split()
+        disk = sum(os.path.getsize(path + s) for s in ("", "-wal") if os.path.exists(path + s))
+    else:
+        q = "SELECT COUNT(*), COALESCE(SUM(bytes), 0), pg_total_relation_size('runs') FROM runs"
+        out = subprocess.run(["psql", lab.database, "-tAF", " ", "-c", q], capture_output=True, text=True,
+                             check=True).stdout.split()
+        disk = int(out[2])
+    rows, record_bytes = int(out[0]), int(out[1])
+    return {"rows": rows, "record_bytes_per_run": record_bytes / rows if rows else 0,
+            "disk_bytes_per_run": disk / rows if rows else 0}
+
+
 def bench_runs(seconds):
     """Complete authorization-code runs: register, authorize, sign in,
-    consent, token, API call, all over loopback HTTP with capture on."""
-    lab = Server("oauth2-lab", lab_argv("--rate-per-minute", "0", "--max-runs", "1000000",
-                                        "--memory-ceiling-mib", "0"), "/lab/fn/start_run", None)
-    lab.start()
-    try:
-        body = start_run_body(False)
-        oha(lab.url(), seconds=1, conns=1, body=body)
-        serial = oha(lab.url(), seconds=seconds, conns=1, body=body)
-        parallel = oha(lab.url(), seconds=seconds, conns=8, body=body)
-    finally:
-        lab.stop()
-    return {"serial": serial, "parallel": parallel}
+    consent, token, API call, all over loopback HTTP with capture on; for
+    each backend, and with a database the bytes each stored run takes."""
+    results = {}
+    for backend in backends():
+        lab = Lab(backend, ["--rate-per-minute", "0", "--max-runs", "1000000", "--memory-ceiling-mib", "0"],
+                  "/lab/fn/start_run", None)
+        lab.start()
+        try:
+            body = start_run_body(False)
+            oha(lab.url(), seconds=1, conns=1, body=body)
+            serial = oha(lab.url(), seconds=seconds, conns=1, body=body)
+            parallel = oha(lab.url(), seconds=seconds, conns=8, body=body)
+            # The archive writes what changed every second.
+            time.sleep(2.5)
+            stored = stored_bytes(lab) if backend != "memory" else None
+        finally:
+            lab.stop()
+        results[lab.name] = {"serial": serial, "parallel": parallel, "stored": stored}
+        print(f"  {lab.name}: {serial['rps']:.0f} runs/s serial (p50 {serial['p50_ms']:.1f} ms), "
+              f"{parallel['rps']:.0f} at 8 connections; stored {stored}", flush=True)
+    return results
 
 
 def bench_memory(runs):
     """RSS before and after `runs` complete runs (refresh and revoke too),
     each by a new learner, all held in the store."""
-    lab = Server("oauth2-lab", lab_argv("--rate-per-minute", "0", "--max-runs", "1000000",
-                                        "--memory-ceiling-mib", "0"), "/lab/fn/start_run", None)
+    lab = Lab("memory", ["--rate-per-minute", "0", "--max-runs", "1000000", "--memory-ceiling-mib", "0"],
+              "/lab/fn/start_run", None)
     lab.start()
     try:
         # Warm the allocator and the code paths, then measure from there.
@@ -249,7 +319,9 @@ def report(tokens, runs, memory, args):
         "",
         f"Measured {datetime.date.today().isoformat()} on {platform.node()} ({os.cpu_count()} cores), "
         f"`make bench` (bench/run.sh → bench/harness.py). Each server on core 0, oha on core 1, "
-        f"{args.rounds} interleaved rounds of {args.seconds} s at 16 connections; the median round is shown.",
+        f"{args.rounds} interleaved rounds of {args.seconds} s at 16 connections; the median round is shown. "
+        "The lab runs as `make run` runs it (default log level, output to a file), with its state in memory, "
+        "in SQLite or in PostgreSQL.",
         "",
         "## client_credentials token requests",
         "",
@@ -263,7 +335,8 @@ def report(tokens, runs, memory, args):
                      f"{', '.join(map(str, r['all_rps']))} | {r['cpu_us_median']:.1f} | {cpu_ratio:.2f} |")
     vs_oxide = lab["rps"] / oxide["rps"]
     vs_floor = lab["rps"] / floor["rps"]
-    serial, parallel = runs["serial"], runs["parallel"]
+    memory_runs = runs["oauth2-lab"]
+    serial = memory_runs["serial"]
     per_run_kb = memory["per_run"] / 1024
     projected_mb = (memory["rss_before"] + 1000 * memory["per_run"]) / 1e6
     lines += [
@@ -272,23 +345,36 @@ def report(tokens, runs, memory, args):
         "",
         "| measure | figure | target | |",
         "|---|---:|---:|---|",
-        f"| lab ÷ oxide-auth, token req/s | {vs_oxide:.2f} | ≥ {TARGET_VS_OXIDE} | {verdict(vs_oxide >= TARGET_VS_OXIDE)} |",
-        f"| lab ÷ floor, token req/s | {vs_floor:.2f} | ≥ {TARGET_VS_FLOOR} | {verdict(vs_floor >= TARGET_VS_FLOOR)} |",
+        f"| lab (memory) ÷ oxide-auth, token req/s | {vs_oxide:.2f} | ≥ {TARGET_VS_OXIDE} | {verdict(vs_oxide >= TARGET_VS_OXIDE)} |",
+        f"| lab (memory) ÷ floor, token req/s | {vs_floor:.2f} | ≥ {TARGET_VS_FLOOR} | {verdict(vs_floor >= TARGET_VS_FLOOR)} |",
         f"| for reference: oxide-auth ÷ lab, server CPU per request | {oxide['cpu_us_median'] / lab['cpu_us_median']:.2f} | ≥ {TARGET_VS_OXIDE} | ({verdict(oxide['cpu_us_median'] / lab['cpu_us_median'] >= TARGET_VS_OXIDE).lower()}) |",
         f"| for reference: floor ÷ lab, server CPU per request | {floor['cpu_us_median'] / lab['cpu_us_median']:.2f} | ≥ {TARGET_VS_FLOOR} | ({verdict(floor['cpu_us_median'] / lab['cpu_us_median'] >= TARGET_VS_FLOOR).lower()}) |",
-        f"| lab p99 at 16 connections | {lab['p99_ms']:.3f} ms | ≤ {TARGET_P99_MS} ms | {verdict(lab['p99_ms'] <= TARGET_P99_MS)} |",
-        f"| complete autoplay run, server time (1 at a time, p50) | {serial['p50_ms']:.1f} ms | ≤ {TARGET_RUN_MS} ms | {verdict(serial['p50_ms'] <= TARGET_RUN_MS)} |",
+        f"| lab (memory) p99 at 16 connections | {lab['p99_ms']:.3f} ms | ≤ {TARGET_P99_MS} ms | {verdict(lab['p99_ms'] <= TARGET_P99_MS)} |",
+    ]
+    if "oauth2-lab (sqlite)" in tokens:
+        sq = tokens["oauth2-lab (sqlite)"]["rps"]
+        lines.append(f"| lab (sqlite), token req/s | {sq:.0f} | ≥ {TARGET_SQLITE_RPS:,} | {verdict(sq >= TARGET_SQLITE_RPS)} |")
+    lines += [
+        f"| complete autoplay run, server time (1 at a time, p50, memory) | {serial['p50_ms']:.1f} ms | ≤ {TARGET_RUN_MS} ms | {verdict(serial['p50_ms'] <= TARGET_RUN_MS)} |",
         f"| 1,000 learners' runs held, RSS | {projected_mb:.0f} MB | ≤ {TARGET_1000_RUNS_MB:.0f} MB | {verdict(projected_mb <= TARGET_1000_RUNS_MB)} |",
         "",
         "## Complete authorization-code runs (capture on)",
         "",
         "Register → authorize → sign in → consent → token → API calls, each a real loopback HTTP exchange "
-        "recorded by the capture layer; one `POST /lab/fn/start_run` returns when the run is done.",
+        "recorded by the capture layer; one `POST /lab/fn/start_run` returns when the run is done. "
+        "With a database, bytes per stored run are its record's JSON and what the database takes for the "
+        "runs table (SQLite: the file and its WAL; PostgreSQL: the table, its indexes and TOAST).",
         "",
-        "| connections | runs/s | p50 ms | p99 ms | statuses |",
-        "|---:|---:|---:|---:|---|",
-        f"| 1 | {serial['rps']:.0f} | {serial['p50_ms']:.1f} | {serial['p99_ms']:.1f} | {serial['codes']} |",
-        f"| 8 | {parallel['rps']:.0f} | {parallel['p50_ms']:.1f} | {parallel['p99_ms']:.1f} | {parallel['codes']} |",
+        "| backend | runs/s, 1 connection | p50 ms | p99 ms | runs/s, 8 connections | p50 ms | p99 ms | runs stored | JSON bytes/run | database bytes/run |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in runs.items():
+        se, pa, st = r["serial"], r["parallel"], r["stored"]
+        stored = (f"{st['rows']} | {st['record_bytes_per_run']:.0f} | {st['disk_bytes_per_run']:.0f}" if st
+                  else "in memory | | ")
+        lines.append(f"| {name} | {se['rps']:.0f} | {se['p50_ms']:.1f} | {se['p99_ms']:.1f} | {pa['rps']:.0f} | "
+                     f"{pa['p50_ms']:.1f} | {pa['p99_ms']:.1f} | {stored} |")
+    lines += [
         "",
         "## Memory per stored run",
         "",
@@ -318,6 +404,7 @@ def main():
     print("memory per run:", flush=True)
     memory = bench_memory(args.memory_runs)
     report(tokens, runs, memory, args)
+    shutil.rmtree(SCRATCH, ignore_errors=True)
 
 
 if __name__ == "__main__":

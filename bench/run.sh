@@ -29,4 +29,11 @@ cargo build --release --locked --manifest-path bench/peers/Cargo.toml
 echo "bench: installing the node and Python peers"
 bench/peers/setup-node-authlib.sh
 
-exec python3 bench/harness.py "$@"
+# PostgreSQL for the lab's postgres backend, on the servers' core like
+# the servers themselves, in a temporary directory; stopped on exit.
+pg_dir=$(mktemp -d /tmp/oauth2-lab-bench-pg.XXXXXX)
+LAB_BENCH_POSTGRES=$(taskset -c 0 scripts/postgres.sh start "$pg_dir")
+export LAB_BENCH_POSTGRES
+trap 'scripts/postgres.sh stop "$pg_dir"' EXIT
+
+python3 bench/harness.py "$@"

@@ -17,10 +17,15 @@ async fn main() -> anyhow::Result<()> {
     use std::net::SocketAddr;
     use tracing_subscriber::EnvFilter;
 
+    // The log is written by a thread of its own, in batches, so a request
+    // only formats its line; colours only on a terminal.
+    let (log, _flush_at_exit) = tracing_appender::non_blocking(std::io::stdout());
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("oauth2_lab=info,tower_http=warn")),
         )
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        .with_writer(log)
         .init();
     let args = Args::parse();
 

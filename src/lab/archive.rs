@@ -116,8 +116,11 @@ impl Archive {
                 std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
             }
             options.connect().await?.close().await?;
+            // One connection: SQLite takes one writer at a time, and
+            // writers on several connections would wait for each other in
+            // its busy handler, which sleeps in milliseconds.
             AnyPoolOptions::new()
-                .max_connections(4)
+                .max_connections(1)
                 .after_connect(|conn, _| {
                     Box::pin(async move {
                         conn.execute("PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000").await?;
@@ -133,8 +136,36 @@ impl Archive {
         let process = crate::oauth::util::random_token("lab_");
         let archive = Self { pool, url: url.to_string(), process, limits, restored: Default::default() };
         archive.heartbeat().await?;
+        archive.share_signing_key().await?;
         *archive.restored.lock() = archive.load_classes().await?;
         Ok(archive)
+    }
+
+    /// Signs JWT access tokens with the database's key, made by the first
+    /// process to ask: every replica verifies every other's tokens, and
+    /// they stay valid across a restart.
+    async fn share_signing_key(&self) -> Result<(), sqlx::Error> {
+        let stored = || async {
+            sqlx::query_as::<_, (Vec<u8>,)>("SELECT der FROM signing_keys WHERE name = 'jwt'")
+                .fetch_optional(&self.pool)
+                .await
+        };
+        let der = match stored().await? {
+            Some((der,)) => der,
+            None => {
+                let Some(new) = crate::oauth::jwt::new_key() else { return Ok(()) };
+                sqlx::query("INSERT INTO signing_keys (name, der) VALUES ('jwt', $1) ON CONFLICT (name) DO NOTHING")
+                    .bind(new)
+                    .execute(&self.pool)
+                    .await?;
+                // Another process may have won the race: its key, then.
+                stored().await?.map(|(der,)| der).unwrap_or_default()
+            }
+        };
+        if !crate::oauth::jwt::install(&der) {
+            tracing::warn!("the database's JWT signing key was not installed; this process signs with its own");
+        }
+        Ok(())
     }
 
     /// Says this process is alive, for the others on a shared database

@@ -42,20 +42,37 @@ pub struct Signer {
 
 static SIGNER: OnceLock<Option<Signer>> = OnceLock::new();
 
-/// The process's signing key, made on first use. `None` only if the
-/// system's random source fails, and then tokens stay opaque.
+/// The process's signing key: the one `install`ed from the database, or
+/// one made on first use. `None` only if the system's random source
+/// fails, and then tokens stay opaque.
 pub fn signer() -> Option<&'static Signer> {
-    SIGNER
-        .get_or_init(|| {
-            let key = RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).ok()?;
-            let der = key.to_pkcs1_der().ok()?;
-            let n = URL_SAFE_NO_PAD.encode(key.n().to_bytes_be());
-            let e = URL_SAFE_NO_PAD.encode(key.e().to_bytes_be());
-            let kid = URL_SAFE_NO_PAD.encode(&sha256(n.as_bytes())[..12]);
-            let decoding = DecodingKey::from_rsa_components(&n, &e).ok()?;
-            Some(Signer { kid, encoding: EncodingKey::from_rsa_der(der.as_bytes()), decoding, n, e })
-        })
-        .as_ref()
+    SIGNER.get_or_init(|| new_key().and_then(|der| from_der(&der))).as_ref()
+}
+
+/// A new 2048-bit RSA key, as PKCS #1 DER.
+pub fn new_key() -> Option<Vec<u8>> {
+    let key = RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).ok()?;
+    Some(key.to_pkcs1_der().ok()?.as_bytes().to_vec())
+}
+
+fn from_der(der: &[u8]) -> Option<Signer> {
+    use rsa::pkcs1::DecodeRsaPrivateKey;
+    let key = RsaPrivateKey::from_pkcs1_der(der).ok()?;
+    let n = URL_SAFE_NO_PAD.encode(key.n().to_bytes_be());
+    let e = URL_SAFE_NO_PAD.encode(key.e().to_bytes_be());
+    let kid = URL_SAFE_NO_PAD.encode(&sha256(n.as_bytes())[..12]);
+    let decoding = DecodingKey::from_rsa_components(&n, &e).ok()?;
+    Some(Signer { kid, encoding: EncodingKey::from_rsa_der(der), decoding, n, e })
+}
+
+/// Signs with the key `der` (PKCS #1) from now on, the key every lab
+/// process on one database shares. False if a key is in use already or
+/// `der` is no key.
+pub fn install(der: &[u8]) -> bool {
+    match from_der(der) {
+        Some(signer) => SIGNER.set(Some(signer)).is_ok(),
+        None => false,
+    }
 }
 
 /// The resource server's audience: RFC 9068 §2.2 `aud`.

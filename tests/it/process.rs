@@ -12,8 +12,14 @@ pub fn free_port() -> u16 {
 
 /// The lab binary on `port`, keeping its state in `database`.
 pub fn spawn(database: &str, port: u16) -> Child {
+    spawn_with(database, port, &[])
+}
+
+/// The same, with more flags.
+pub fn spawn_with(database: &str, port: u16, flags: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_oauth2-lab"))
         .args(["--addr", &format!("127.0.0.1:{port}"), "--database", database])
+        .args(flags)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -10,7 +10,7 @@
 //! this test starts one of its own with `scripts/postgres.sh`.
 
 use crate::common::postgres_database;
-use crate::process::{free_port, ready, record, server_fn, spawn, start_run};
+use crate::process::{free_port, ready, record, server_fn, spawn_with, start_run};
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::process::{Child, Command};
@@ -58,10 +58,12 @@ impl Drop for Replica {
     }
 }
 
-async fn replica(http: &reqwest::Client, database: &str) -> Replica {
+/// A replica on a port of its own, known by `public_url`, the address in
+/// front of all of them, as behind a load balancer.
+async fn replica(http: &reqwest::Client, database: &str, public_url: &str) -> Replica {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let child = spawn(database, port);
+    let child = spawn_with(database, port, &["--public-url", public_url]);
     let replica = Replica { base, child };
     ready(http, &replica.base).await;
     replica
@@ -116,12 +118,15 @@ async fn two_replicas_on_one_postgres_share_runs_tokens_clients_and_classes() {
     let pg = Postgres::get();
     let database = postgres_database(&pg.url, &format!("lab_replicas_{}", std::process::id())).await;
     let http = reqwest::Client::new();
-    let a = replica(&http, &database).await;
+    // The one address in front of both, as a load balancer's would be;
+    // the test reaches each replica directly.
+    let front = format!("http://127.0.0.1:{}", free_port());
+    let a = replica(&http, &database, &front).await;
     // A guided run waits for its learner: still recording on A when B
     // starts, and written to the database within a second.
     let guided = start_run(&http, &a.base, "Guided").await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let b = replica(&http, &database).await;
+    let b = replica(&http, &database, &front).await;
     let (status, seen) = record(&http, &b.base, &guided).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(seen["status"], "Waiting", "a live replica's run is not taken for interrupted");
@@ -155,6 +160,23 @@ async fn two_replicas_on_one_postgres_share_runs_tokens_clients_and_classes() {
     assert_eq!(revoked.status(), StatusCode::OK);
     assert_eq!(api(&http, &b.base, &t).await, StatusCode::UNAUTHORIZED);
     assert_eq!(api(&http, &a.base, &t).await, StatusCode::UNAUTHORIZED, "revoked through B, refused by A");
+
+    // A JWT access token signed on A verifies on B: one signing key for
+    // all, kept in the database.
+    let (status, view) =
+        server_fn(&http, &a.base, "start_run", "grant=ClientCredentials&mode=Autoplay&lifecycle=false&jwt=true").await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    let jwt_run = serde_json::from_str::<Value>(&view).unwrap()["id"].as_str().unwrap().to_string();
+    let (_, jwt_record) = record(&http, &a.base, &jwt_run).await;
+    let artifacts = jwt_record["artifacts"].as_array().unwrap();
+    let jwt = artifacts.iter().find(|a| a["name"] == "access_token").unwrap()["value"].as_str().unwrap();
+    assert_eq!(jwt.matches('.').count(), 2, "a JWT: {jwt}");
+    assert_eq!(api(&http, &b.base, jwt).await, StatusCode::OK);
+    let jwks = |base: String| {
+        let http = http.clone();
+        async move { http.get(format!("{base}/oauth/jwks")).send().await.unwrap().text().await.unwrap() }
+    };
+    assert_eq!(jwks(a.base.clone()).await, jwks(b.base.clone()).await, "one key in both JWKS");
 
     // A client registered on A authenticates on B at once.
     let registered: Value = http

@@ -62,7 +62,9 @@ async fn issue(s: &AuthServer, client: &Client, params: &Params, who: &Requester
         )
     })?;
     let body = grant.exchange(s, client, params, &who.0).await?;
-    tracing::info!(grant_type, client_id = %client.client_id, scope = %body.scope, "token issued");
+    // The access line says the request was answered; what was issued is
+    // for debugging.
+    tracing::debug!(grant_type, client_id = %client.client_id, scope = %body.scope, "token issued");
     Ok(no_store(token_json(&body)))
 }
 
