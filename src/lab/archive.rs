@@ -251,7 +251,8 @@ impl Archive {
             sqlx::query(
                 "INSERT INTO classes (id_hash, key_hash, owner, view, seq, expires_at) VALUES ($1, $2, $3, $4, $5, $6)
                  ON CONFLICT (id_hash) DO UPDATE SET view = excluded.view, seq = excluded.seq,
-                 expires_at = excluded.expires_at",
+                 expires_at = excluded.expires_at
+                 WHERE excluded.seq = 0 OR excluded.seq >= classes.seq",
             )
             .bind(hex(&c.id_hash))
             .bind(hex(&c.key_hash))

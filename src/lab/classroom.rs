@@ -52,7 +52,7 @@ pub struct Classes {
     archived: std::sync::atomic::AtomicBool,
     /// Where each change goes at once, for the other lab processes on a
     /// shared database (`Lab::keep_archived`).
-    publish: Mutex<Option<tokio::sync::mpsc::UnboundedSender<ClassRow>>>,
+    publish: Mutex<Option<tokio::sync::mpsc::Sender<ClassRow>>>,
 }
 
 /// Classes one requester may hold open; past it, its oldest ends.
@@ -81,7 +81,7 @@ impl Classes {
     }
 
     /// From now on, sends each change to `to` as it happens.
-    pub fn publish_to(&self, to: tokio::sync::mpsc::UnboundedSender<ClassRow>) {
+    pub fn publish_to(&self, to: tokio::sync::mpsc::Sender<ClassRow>) {
         *self.publish.lock() = Some(to);
     }
 
@@ -95,11 +95,14 @@ impl Classes {
     /// its followers here see the change.
     pub fn apply(&self, row: ClassRow) {
         let now = now_secs();
+        let mut inner = self.inner.lock();
         if row.expires_at <= now {
+            // A class ended where it was opened (its owner opened too
+            // many): it ends here too.
+            inner.remove(&row.id_hash);
             return;
         }
         let ends = Instant::now() + Duration::from_secs(row.expires_at - now);
-        let mut inner = self.inner.lock();
         if let Some(class) = inner.get(&row.id_hash) {
             if row.seq > 0 && class.seq.fetch_max(row.seq, std::sync::atomic::Ordering::Relaxed) >= row.seq {
                 return;
@@ -118,8 +121,11 @@ impl Classes {
         }
         let (view, _) = watch::channel(row.view);
         let class = Class { key_hash: row.key_hash, owner: row.owner.clone(), view, seq: row.seq.into() };
+        let mut by_owner = self.by_owner.lock();
+        let mine = by_owner.entry(row.owner).or_default();
+        inner.make_way(mine, CLASSES_PER_REQUESTER);
         if inner.insert(row.id_hash, class, Some(ends)).is_ok() {
-            self.by_owner.lock().entry(row.owner).or_default().push_back(row.id_hash);
+            mine.push_back(row.id_hash);
         }
     }
 
@@ -154,10 +160,17 @@ impl Classes {
         if !self.archived.load(std::sync::atomic::Ordering::Relaxed) {
             return;
         }
-        let row = Self::row_of(id_hash, class);
+        self.record(Self::row_of(id_hash, class));
+    }
+
+    /// Hands a class's new state to the database: at once on a shared
+    /// one, else with the next second's writes.
+    fn record(&self, row: ClassRow) {
         match &*self.publish.lock() {
             Some(to) => {
-                let _ = to.send(row);
+                if to.try_send(row).is_err() {
+                    tracing::warn!("class changes are arriving faster than the database takes them; one is not shared");
+                }
             }
             None => self.changed.lock().push(row),
         }
@@ -198,11 +211,25 @@ impl Classes {
         let mut inner = self.inner.lock();
         let mut by_owner = self.by_owner.lock();
         let mine = by_owner.entry(owner.to_string()).or_default();
+        // The owner's oldest classes that make way end in the database
+        // too, so no other process opens them again.
+        let ending = mine.len().saturating_sub(CLASSES_PER_REQUESTER - 1);
+        let ended: Vec<ClassRow> = mine
+            .iter()
+            .take(ending)
+            .filter_map(|k| inner.get(k).map(|c| (k, c)))
+            .map(|(k, c)| ClassRow { seq: i64::MAX as u64, expires_at: 0, view: String::new(), ..Self::row_of(*k, c) })
+            .collect();
         inner.make_way(mine, CLASSES_PER_REQUESTER);
         inner.insert(class_key, class, Some(Instant::now() + CLASS_TTL)).ok()?;
         mine.push_back(class_key);
         if let Some(class) = inner.get(&class_key) {
             self.changed(class_key, class);
+        }
+        if self.archived.load(std::sync::atomic::Ordering::Relaxed) {
+            for row in ended {
+                self.record(row);
+            }
         }
         Some((id, key))
     }

@@ -195,7 +195,7 @@ impl Lab {
     /// followers on another stay in step.
     fn share_classes(self: &Arc<Self>, archive: Arc<archive::Archive>) {
         let me = crate::oauth::util::random_token("lab_");
-        let (to, mut changes) = tokio::sync::mpsc::unbounded_channel();
+        let (to, mut changes) = tokio::sync::mpsc::channel(1024);
         self.classes.publish_to(to);
         let from = me.clone();
         let publisher = archive.clone();

@@ -119,6 +119,19 @@ impl OAuthError {
         e
     }
 
+    /// The store could not record a change just now (its database did not
+    /// answer): 503, and the client may try again (RFC 6749 section 5.2
+    /// leaves this to the server; RFC 7009 section 2.2.1 names 503 for
+    /// revocation).
+    pub fn unavailable(what: &str) -> Self {
+        let mut e = Self::new(
+            ErrorCode::TemporarilyUnavailable,
+            format!("This server could not record the {what} just now, so nothing changed. Try again in a moment."),
+        );
+        e.status = Some(StatusCode::SERVICE_UNAVAILABLE);
+        e
+    }
+
     pub fn bearer(mut self, scope: Option<String>) -> Self {
         self.channel = Channel::Bearer { scope };
         self

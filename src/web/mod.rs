@@ -231,15 +231,18 @@ pub fn app_with_archive(
     // the response as it leaves.
     let service = ServiceBuilder::new()
         .layer(
-            // One line per request: method, path (never the query, which
-            // can carry codes), status and latency.
+            // One line per request at debug level, as tower-http has it
+            // (`RUST_LOG=oauth2_lab=debug`): method, path (never the
+            // query, which can carry codes), status and latency. At the
+            // default level a request costs no logging at all; a line each
+            // halves the token endpoint's throughput (docs/PERFORMANCE.md).
             TraceLayer::new_for_http()
                 .make_span_with(
-                    |req: &Request<_>| tracing::info_span!("http", method = %req.method(), path = %req.uri().path()),
+                    |req: &Request<_>| tracing::debug_span!("http", method = %req.method(), path = %req.uri().path()),
                 )
                 .on_request(())
                 .on_response(|res: &axum::http::Response<_>, latency: Duration, _span: &tracing::Span| {
-                    tracing::info!(
+                    tracing::debug!(
                         status = res.status().as_u16(),
                         latency_ms = latency.as_secs_f64() * 1000.0,
                         "response"

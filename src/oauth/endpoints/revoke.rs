@@ -26,12 +26,14 @@ pub async fn revoke(State(s): State<Arc<AuthServer>>, req: ClientRequest) -> OAu
             "This token was issued to another client; a client may revoke only its own tokens (RFC 7009 section 2.1).",
         ));
     }
-    match record.kind {
+    let revoked = match record.kind {
         // §2.1: revoking a refresh token SHOULD also revoke the access
         // tokens of the same grant; this server does.
         TokenKind::Refresh => s.tokens.revoke_family(record.family).await,
         TokenKind::Access => s.tokens.revoke(token).await,
-    }
+    };
+    // §2.2.1: the server could not revoke it now; the client may retry.
+    revoked.map_err(|_| OAuthError::unavailable("revocation"))?;
     tracing::info!(client_id = %req.client.client_id, kind = ?record.kind, "token revoked");
     Ok(StatusCode::OK)
 }

@@ -143,7 +143,9 @@ impl TokenGrant for AuthorizationCode {
             Redeem::Replayed(grant) => {
                 // §4.1.2, RFC 9700 §4.2.4: a second use means the code
                 // leaked, so everything issued from it is revoked.
-                servers.tokens.revoke_family(grant.family).await;
+                // Refused either way; a revocation that could not be
+                // written has been logged by the store.
+                let _ = servers.tokens.revoke_family(grant.family).await;
                 return Err(OAuthError::invalid_grant(
                     "This authorization code was already used. A code is single-use; because it was replayed, every token issued from it has now been revoked (RFC 6749 section 4.1.2).",
                 ));

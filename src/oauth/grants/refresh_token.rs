@@ -69,7 +69,8 @@ impl TokenGrant for RefreshToken {
                 }
             }
         };
-        if !servers.tokens.rotate(token).await && !vulnerable {
+        let rotated = servers.tokens.rotate(token).await.map_err(|_| OAuthError::unavailable("refresh"))?;
+        if !rotated && !vulnerable {
             return Err(reused(servers, record.family).await);
         }
         // §6: the new refresh token keeps the original scope, even when this
@@ -79,7 +80,9 @@ impl TokenGrant for RefreshToken {
 }
 
 async fn reused(servers: &AuthServer, family: crate::oauth::store::Family) -> OAuthError {
-    servers.tokens.revoke_family(family).await;
+    // Refused either way; if the revocation could not be written, the
+    // store has logged why.
+    let _ = servers.tokens.revoke_family(family).await;
     OAuthError::invalid_grant(
         "This refresh token was already used and replaced by a newer one. Reusing it suggests it was stolen, so every token of this grant has been revoked (RFC 9700 section 4.14.2).",
     )

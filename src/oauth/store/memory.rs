@@ -254,23 +254,24 @@ impl TokenStore for MemoryTokens {
         record.revoked |= self.family_revoked(record.family);
         Some(record)
     }
-    async fn rotate(&self, token: &str) -> bool {
+    async fn rotate(&self, token: &str) -> Result<bool, StoreFull> {
         let mut inner = self.inner.lock();
-        match inner.by_key.get_mut(&Bounded::<TokenRecord>::key(token)) {
+        Ok(match inner.by_key.get_mut(&Bounded::<TokenRecord>::key(token)) {
             Some(r) if !r.rotated => {
                 r.rotated = true;
                 true
             }
             _ => false,
-        }
+        })
     }
-    async fn revoke(&self, token: &str) {
+    async fn revoke(&self, token: &str) -> Result<(), StoreFull> {
         if let Some(r) = self.inner.lock().by_key.get_mut(&Bounded::<TokenRecord>::key(token)) {
             r.revoked = true;
         }
+        Ok(())
     }
-    async fn revoke_family(&self, family: Family) {
-        let _ = self.revoked_families.lock().insert(family_key(family), (), Some(Instant::now() + FAMILY_MEMORY));
+    async fn revoke_family(&self, family: Family) -> Result<(), StoreFull> {
+        self.revoked_families.lock().insert(family_key(family), (), Some(Instant::now() + FAMILY_MEMORY))
     }
 }
 

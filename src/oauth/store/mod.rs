@@ -162,10 +162,10 @@ pub trait TokenStore: Send + Sync {
     async fn insert(&self, token: &str, record: TokenRecord, expires: Instant) -> Result<(), StoreFull>;
     async fn get(&self, token: &str) -> Option<TokenRecord>;
     /// Marks a refresh token as exchanged; false if it already was, which
-    /// is a reuse.
-    async fn rotate(&self, token: &str) -> bool;
-    async fn revoke(&self, token: &str);
-    async fn revoke_family(&self, family: Family);
+    /// is a reuse. `Err` when the store could not record it.
+    async fn rotate(&self, token: &str) -> Result<bool, StoreFull>;
+    async fn revoke(&self, token: &str) -> Result<(), StoreFull>;
+    async fn revoke_family(&self, family: Family) -> Result<(), StoreFull>;
 }
 
 /// Authorization requests waiting for the user's decision on the sign-in

@@ -119,11 +119,22 @@ struct Tally {
     seeds: std::sync::atomic::AtomicUsize,
 }
 
-/// What is live in a table: rows not yet gone.
-fn live(table: &str) -> String {
+/// What counts towards a table's cap: its rows not yet gone, and of the
+/// codes only those not yet spent (spent ones are remembered apart, to
+/// catch a replay, and never crowd out new ones).
+fn live(table: &str) -> &'static str {
     match table {
-        "clients" => "expires_at > $1".to_string(),
-        _ => "gone_ms > $1".to_string(),
+        "clients" => "expires_at > $1",
+        "codes" => "gone_ms > $1 AND spent = 0",
+        _ => "gone_ms > $1",
+    }
+}
+
+/// A table's rows that are gone.
+fn expired(table: &str) -> &'static str {
+    match table {
+        "clients" => "expires_at <= $1",
+        _ => "gone_ms <= $1",
     }
 }
 
@@ -188,7 +199,7 @@ impl Sql {
             }
             swept.insert(table, Instant::now());
         }
-        let gone = format!("DELETE FROM {table} WHERE NOT ({})", live(table));
+        let gone = format!("DELETE FROM {table} WHERE {}", expired(table));
         let _ = sqlx::query(&gone).bind(live_since(table)).execute(&self.pool).await;
         let Ok(n) = count(&self.pool, table).await else { return false };
         self.tally.rows.lock().insert(table, n + i64::from(n < cap));
@@ -275,15 +286,16 @@ async fn sweep(p: &AnyPool, caps: Caps, tally: &Tally) -> Result<(), sqlx::Error
     // Past a cap (replicas inserting at once may overshoot it a little),
     // the rows that would go first.
     let capped = [
-        ("codes", "key", "gone_ms", caps.codes),
-        ("tokens", "key", "gone_ms", caps.tokens),
-        ("pending", "key", "gone_ms", caps.pending),
-        ("devices", "key", "gone_ms", caps.pending),
-        ("clients", "client_id", "created_ms", caps.clients),
+        ("codes", "key", "spent = 0", "gone_ms", caps.codes),
+        ("codes", "key", "spent = 1", "gone_ms", caps.tokens),
+        ("tokens", "key", "1 = 1", "gone_ms", caps.tokens),
+        ("pending", "key", "1 = 1", "gone_ms", caps.pending),
+        ("devices", "key", "1 = 1", "gone_ms", caps.pending),
+        ("clients", "client_id", "1 = 1", "created_ms", caps.clients),
     ];
-    for (table, id, order, cap) in capped {
+    for (table, id, which, order, cap) in capped {
         sqlx::query(&format!(
-            "DELETE FROM {table} WHERE {id} IN (SELECT {id} FROM {table} ORDER BY {order} DESC LIMIT 1000000000 OFFSET $1)"
+            "DELETE FROM {table} WHERE {id} IN (SELECT {id} FROM {table} WHERE {which} ORDER BY {order} DESC LIMIT 1000000000 OFFSET $1)"
         ))
         .bind(cap as i64)
         .execute(p)
@@ -340,8 +352,14 @@ impl ClientStore for Sql {
             .ok()??;
         let row: ClientRow = serde_json::from_str(row.try_get::<String, _>(0).ok()?.as_str()).ok()?;
         let left = row.expires_at.saturating_sub(now_secs());
-        let _ = self.cache.insert(row.client, Some(Instant::now() + Duration::from_secs(left)), Some(&row.owner));
-        self.cache.get(client_id)
+        // A full cache still answers: the row is the truth.
+        let client = Arc::new(row.client);
+        let _ = self.cache.insert(
+            Client::clone(&client),
+            Some(Instant::now() + Duration::from_secs(left)),
+            Some(&row.owner),
+        );
+        Some(client)
     }
 
     async fn insert(&self, client: Client, expires: Option<Instant>, owner: Option<&str>) -> Result<(), StoreFull> {
@@ -380,7 +398,9 @@ impl ClientStore for Sql {
         .execute(&self.pool)
         .await
         .map_err(|e| warn("an owner's clients were not capped", &e));
-        self.cache.insert(client, expires, Some(owner))
+        // Saved: registered, even if this process's cache is full.
+        let _ = self.cache.insert(client, expires, Some(owner));
+        Ok(())
     }
 
     fn seed(&self, client: Client) {
@@ -403,8 +423,11 @@ impl CodeStore for Sql {
             .execute(&self.pool)
             .await
             .map(|_| ())
-            .map_err(|e| warn("a code was not saved", &e))
-            .map_err(|_| StoreFull)
+            .map_err(|e| {
+                warn("a code was not saved", &e);
+                self.unroom("codes");
+                StoreFull
+            })
     }
 
     async fn redeem(&self, code: &str, accept: &mut (dyn for<'g> FnMut(&'g CodeGrant) -> bool + Send)) -> Redeem {
@@ -557,24 +580,28 @@ impl TokenStore for Sql {
         })
     }
 
-    async fn rotate(&self, token: &str) -> bool {
+    async fn rotate(&self, token: &str) -> Result<bool, StoreFull> {
         sqlx::query("UPDATE tokens SET rotated = 1 WHERE key = $1 AND rotated = 0")
             .bind(key(token))
             .execute(&self.pool)
             .await
-            .map_err(|e| warn("a token was not rotated", &e))
-            .is_ok_and(|r| r.rows_affected() == 1)
+            .map(|r| r.rows_affected() == 1)
+            .map_err(|e| {
+                warn("a token was not rotated", &e);
+                StoreFull
+            })
     }
 
-    async fn revoke(&self, token: &str) {
+    async fn revoke(&self, token: &str) -> Result<(), StoreFull> {
         let done =
             sqlx::query("UPDATE tokens SET revoked = 1 WHERE key = $1").bind(key(token)).execute(&self.pool).await;
-        if let Err(e) = done {
+        done.map(|_| ()).map_err(|e| {
             warn("a token was not revoked", &e);
-        }
+            StoreFull
+        })
     }
 
-    async fn revoke_family(&self, family: Family) {
+    async fn revoke_family(&self, family: Family) -> Result<(), StoreFull> {
         // Remembered as long as any token of the family can live, so one
         // issued into it later (a race with a replay) is born revoked.
         let until = epoch_ms(Instant::now() + self.caps.remember_spent);
@@ -585,9 +612,10 @@ impl TokenStore for Sql {
         .bind(until)
         .execute(&self.pool)
         .await;
-        if let Err(e) = done {
+        done.map(|_| ()).map_err(|e| {
             warn("a token family was not revoked", &e);
-        }
+            StoreFull
+        })
     }
 }
 
@@ -607,8 +635,11 @@ impl PendingStore for Sql {
         .execute(&self.pool)
         .await
         .map(|_| ())
-        .map_err(|e| warn("a sign-in was not saved", &e))
-        .map_err(|_| StoreFull)
+        .map_err(|e| {
+            warn("a sign-in was not saved", &e);
+            self.unroom("pending");
+            StoreFull
+        })
     }
 
     async fn take(&self, id: &str) -> Option<Pending> {
