@@ -241,10 +241,28 @@ def start_run_body(lifecycle):
     return f"grant=AuthorizationCode&mode=Autoplay&lifecycle={'true' if lifecycle else 'false'}"
 
 
-def stored_bytes(lab):
-    """Runs stored, their records' bytes, and the bytes the database takes
-    for the runs table (SQLite: the file and its WAL; PostgreSQL: the
-    table with its indexes and TOAST)."""
+LAB_TABLES = ["runs", "classes", "clients", "codes", "tokens", "revoked_families", "pending", "devices",
+              "processes", "signing_keys"]
+
+
+def stored_bytes(backend, runs=80):
+    """`runs` complete runs on a new database (fewer than one address may
+    keep, so none is crowded out), then the runs stored, their records'
+    bytes, and what the database takes for them, every table of the lab
+    included (SQLite: the file and its WAL; PostgreSQL: the lab's tables
+    with their indexes and TOAST)."""
+    lab = Lab(backend, ["--rate-per-minute", "0", "--memory-ceiling-mib", "0"], "/lab/fn/start_run", None)
+    lab.start()
+    try:
+        oha(lab.url(), requests=runs, conns=1, body=start_run_body(True))
+        # The archive writes what changed every second.
+        time.sleep(2.5)
+        return measure_stored(lab)
+    finally:
+        lab.stop()
+
+
+def measure_stored(lab):
     if lab.backend == "sqlite":
         path = lab.database.removeprefix("sqlite:")
         q = "SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM runs"
@@ -252,7 +270,8 @@ def stored_bytes(lab):
                              capture_output=True, text=True, check=True).stdout.split()
         disk = sum(os.path.getsize(path + s) for s in ("", "-wal") if os.path.exists(path + s))
     else:
-        q = "SELECT COUNT(*), COALESCE(SUM(bytes), 0), pg_total_relation_size('runs') FROM runs"
+        sizes = " + ".join(f"pg_total_relation_size('{t}')" for t in LAB_TABLES)
+        q = f"SELECT COUNT(*), COALESCE(SUM(bytes), 0), {sizes} FROM runs"
         out = subprocess.run(["psql", lab.database, "-tAF", " ", "-c", q], capture_output=True, text=True,
                              check=True).stdout.split()
         disk = int(out[2])
@@ -275,11 +294,9 @@ def bench_runs(seconds):
             oha(lab.url(), seconds=1, conns=1, body=body)
             serial = oha(lab.url(), seconds=seconds, conns=1, body=body)
             parallel = oha(lab.url(), seconds=seconds, conns=8, body=body)
-            # The archive writes what changed every second.
-            time.sleep(2.5)
-            stored = stored_bytes(lab) if backend != "memory" else None
         finally:
             lab.stop()
+        stored = stored_bytes(backend) if backend != "memory" else None
         results[lab.name] = {"serial": serial, "parallel": parallel, "stored": stored}
         print(f"  {lab.name}: {serial['rps']:.0f} runs/s serial (p50 {serial['p50_ms']:.1f} ms), "
               f"{parallel['rps']:.0f} at 8 connections; stored {stored}", flush=True)
