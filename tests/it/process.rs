@@ -38,6 +38,22 @@ pub async fn ready(http: &reqwest::Client, base: &str) {
     panic!("the lab did not start at {base}");
 }
 
+/// A client a learner's own program registers (RFC 7591): its id and
+/// secret.
+pub async fn register_bot(http: &reqwest::Client, base: &str) -> (String, String) {
+    let registered: Value = http
+        .post(format!("{base}/oauth/register"))
+        .json(&serde_json::json!({"client_name": "My bot", "grant_types": ["client_credentials"], "scope": "read"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let field = |k: &str| registered[k].as_str().unwrap().to_string();
+    (field("client_id"), field("client_secret"))
+}
+
 pub async fn start_run(http: &reqwest::Client, base: &str, mode: &str) -> String {
     let body = format!("grant=AuthorizationCode&mode={mode}&lifecycle=true");
     let (status, view) = server_fn(http, base, "start_run", &body).await;

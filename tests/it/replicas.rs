@@ -10,7 +10,7 @@
 //! this test starts one of its own with `scripts/postgres.sh`.
 
 use crate::common::postgres_database;
-use crate::process::{free_port, ready, record, server_fn, spawn_with, start_run};
+use crate::process::{free_port, ready, record, register_bot, server_fn, spawn_with, start_run};
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::process::{Child, Command};
@@ -179,17 +179,8 @@ async fn two_replicas_on_one_postgres_share_runs_tokens_clients_and_classes() {
     assert_eq!(jwks(a.base.clone()).await, jwks(b.base.clone()).await, "one key in both JWKS");
 
     // A client registered on A authenticates on B at once.
-    let registered: Value = http
-        .post(format!("{}/oauth/register", a.base))
-        .json(&serde_json::json!({"client_name": "My bot", "grant_types": ["client_credentials"], "scope": "read"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let (id, secret) = (registered["client_id"].as_str().unwrap(), registered["client_secret"].as_str().unwrap());
-    let mine = token(&http, &b.base, id, secret).await;
+    let (id, secret) = register_bot(&http, &a.base).await;
+    let mine = token(&http, &b.base, &id, &secret).await;
     assert_eq!(api(&http, &a.base, &mine).await, StatusCode::OK);
 
     // A class presented on A, followed on B: each step arrives.

@@ -4,9 +4,8 @@
 //! finished run whole, the cut-off one marked interrupted with what it had
 //! recorded.
 
-use crate::process::{first_view, free_port, ready, record, server_fn, spawn, start_run};
+use crate::process::{first_view, free_port, ready, record, register_bot, server_fn, spawn, start_run};
 use reqwest::StatusCode;
-use serde_json::Value;
 use std::time::Duration;
 
 #[tokio::test]
@@ -39,19 +38,7 @@ async fn killed_mid_run_and_restarted_every_permalink_still_opens() {
     let moved = format!("id={class_id}&key={key}&view={}&seq=1", enc(&shown));
     assert_eq!(server_fn(&http, &base, "move_class", &moved).await.0, StatusCode::OK);
     // A client registered by a learner's own program.
-    let registered: Value = http
-        .post(format!("{base}/oauth/register"))
-        .json(&serde_json::json!({"client_name": "My bot", "grant_types": ["client_credentials"], "scope": "read"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let (client_id, secret) = (
-        registered["client_id"].as_str().unwrap().to_string(),
-        registered["client_secret"].as_str().unwrap().to_string(),
-    );
+    let (client_id, secret) = register_bot(&http, &base).await;
     // The archive writes what changed every second.
     tokio::time::sleep(Duration::from_millis(2500)).await;
     lab.kill().unwrap();

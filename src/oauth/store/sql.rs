@@ -104,10 +104,7 @@ pub struct Sql {
 /// The capped tables' rows, as last counted and added to since.
 #[derive(Default)]
 struct Tally {
-    rows: parking_lot::Mutex<std::collections::HashMap<&'static str, i64>>,
-    /// Rows this process has added to each table, ever: a count taken
-    /// while inserts go on is topped up with those it may have missed.
-    added: parking_lot::Mutex<std::collections::HashMap<&'static str, i64>>,
+    rows: parking_lot::Mutex<std::collections::HashMap<&'static str, Count>>,
     /// Each client's live tokens, likewise; forgotten at each sweep.
     per_client: parking_lot::Mutex<std::collections::HashMap<String, i64>>,
     /// Clients whose oldest tokens are being removed: one removal at a
@@ -156,6 +153,43 @@ async fn count(p: &AnyPool, table: &str) -> Result<i64, sqlx::Error> {
 
 const FULL_SWEEP_EVERY: Duration = Duration::from_secs(1);
 
+/// A table's rows as this process reckons them, and its inserts started
+/// and finished, ever: a count taken while inserts go on is topped up with
+/// every insert that had not finished when it began (`recount`), so the
+/// reckoning errs high, never low.
+#[derive(Clone, Copy, Default)]
+struct Count {
+    rows: i64,
+    started: i64,
+    finished: i64,
+    counted: bool,
+}
+
+impl Tally {
+    /// Counts `table` again.
+    async fn recount(&self, p: &AnyPool, table: &'static str) -> Result<(), sqlx::Error> {
+        let finished = self.rows.lock().get(table).map_or(0, |c| c.finished);
+        let n = count(p, table).await?;
+        let mut rows = self.rows.lock();
+        let c = rows.entry(table).or_default();
+        c.rows = n + c.started - finished;
+        c.counted = true;
+        Ok(())
+    }
+
+    /// One more row in `table` if it stays within `cap`.
+    fn take_room(&self, table: &'static str, cap: i64) -> bool {
+        let mut rows = self.rows.lock();
+        let c = rows.entry(table).or_default();
+        let room = c.rows < cap;
+        if room {
+            c.rows += 1;
+            c.started += 1;
+        }
+        room
+    }
+}
+
 impl Sql {
     /// Must be called inside a tokio runtime: the token writer runs on it.
     pub fn new(pool: AnyPool, caps: Caps) -> Arc<Self> {
@@ -172,24 +206,31 @@ impl Sql {
         })
     }
 
+    /// The `record` column of the row `sql` finds for `key` ($1) while it
+    /// lives (now, in milliseconds, as $2).
+    async fn record(&self, sql: &str, key: Vec<u8>) -> Option<String> {
+        let row = sqlx::query(sql)
+            .bind(key)
+            .bind(now_ms())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| warn("a row was not read", &e))
+            .ok()??;
+        row.try_get(0).ok()
+    }
+
     /// Whether `table` has room for one more row under `cap`, which it
-    /// then counts.
+    /// then counts; `finished` says when the row is written or not.
     async fn room(&self, table: &'static str, cap: usize) -> bool {
         let cap = cap as i64;
-        let known = self.tally.rows.lock().get(table).copied();
-        let n = match known {
-            Some(n) => n,
-            None => match count(&self.pool, table).await {
-                Ok(n) => *self.tally.rows.lock().entry(table).or_insert(n),
-                Err(e) => {
-                    warn("a table was not counted", &e);
-                    return false;
-                }
-            },
-        };
-        if n < cap {
-            *self.tally.rows.lock().entry(table).or_insert(n) += 1;
-            *self.tally.added.lock().entry(table).or_default() += 1;
+        let counted = self.tally.rows.lock().get(table).is_some_and(|c| c.counted);
+        if !counted {
+            if let Err(e) = self.tally.recount(&self.pool, table).await {
+                warn("a table was not counted", &e);
+                return false;
+            }
+        }
+        if self.tally.take_room(table, cap) {
             return true;
         }
         {
@@ -201,19 +242,27 @@ impl Sql {
         }
         let gone = format!("DELETE FROM {table} WHERE {}", expired(table));
         let _ = sqlx::query(&gone).bind(live_since(table)).execute(&self.pool).await;
-        let Ok(n) = count(&self.pool, table).await else { return false };
-        self.tally.rows.lock().insert(table, n + i64::from(n < cap));
-        if n < cap {
-            *self.tally.added.lock().entry(table).or_default() += 1;
+        if self.tally.recount(&self.pool, table).await.is_err() {
+            return false;
         }
-        n < cap
+        self.tally.take_room(table, cap)
     }
 
-    /// A row of `table` was not written after all.
-    fn unroom(&self, table: &'static str) {
-        if let Some(n) = self.tally.rows.lock().get_mut(table) {
-            *n -= 1;
+    /// The row `room` made way for is written, or (`written` false) not.
+    fn finished(&self, table: &'static str, written: bool) {
+        if let Some(c) = self.tally.rows.lock().get_mut(table) {
+            c.finished += 1;
+            if !written {
+                c.rows -= 1;
+            }
         }
+    }
+
+    /// An insert into `table` failed: logged, and its room given back.
+    fn not_saved(&self, table: &'static str, e: &sqlx::Error) -> StoreFull {
+        warn(&format!("a row of {table} was not saved"), e);
+        self.finished(table, false);
+        StoreFull
     }
 
     /// One more token for `client_id`; past its cap, its oldest tokens (a
@@ -248,14 +297,20 @@ impl Sql {
             match gone {
                 Ok(r) => {
                     n -= r.rows_affected() as i64;
-                    if let Some(rows) = self.tally.rows.lock().get_mut("tokens") {
-                        *rows -= r.rows_affected() as i64;
+                    if let Some(c) = self.tally.rows.lock().get_mut("tokens") {
+                        c.rows -= r.rows_affected() as i64;
                     }
                 }
                 Err(e) => warn("a client's oldest tokens were not removed", &e),
             }
         }
-        self.tally.per_client.lock().insert(client_id.to_string(), n);
+        let mut per_client = self.tally.per_client.lock();
+        match per_client.get_mut(client_id) {
+            Some(known) => *known = n,
+            None => {
+                per_client.insert(client_id.to_string(), n);
+            }
+        }
     }
 
     /// The server's stores, all on this database.
@@ -302,10 +357,7 @@ async fn sweep(p: &AnyPool, caps: Caps, tally: &Tally) -> Result<(), sqlx::Error
         .await?;
     }
     for table in ["codes", "tokens", "pending", "devices", "clients"] {
-        let added = |t: &Tally| t.added.lock().get(table).copied().unwrap_or(0);
-        let before = added(tally);
-        let n = count(p, table).await?;
-        tally.rows.lock().insert(table, n + added(tally) - before);
+        tally.recount(p, table).await?;
     }
     tally.per_client.lock().clear();
     Ok(())
@@ -384,11 +436,8 @@ impl ClientStore for Sql {
         .bind(now_ms())
         .execute(&self.pool)
         .await;
-        if let Err(e) = saved {
-            warn("a client was not saved", &e);
-            self.unroom("clients");
-            return Err(StoreFull);
-        }
+        saved.map_err(|e| self.not_saved("clients", &e))?;
+        self.finished("clients", true);
         // Past the owner's cap, their oldest client goes, on every replica.
         let _ = sqlx::query(
             "DELETE FROM clients WHERE client_id IN (SELECT client_id FROM clients WHERE owner = $1 ORDER BY created_ms DESC LIMIT 1000000000 OFFSET $2)",
@@ -422,12 +471,8 @@ impl CodeStore for Sql {
             .bind(epoch_ms(expires))
             .execute(&self.pool)
             .await
-            .map(|_| ())
-            .map_err(|e| {
-                warn("a code was not saved", &e);
-                self.unroom("codes");
-                StoreFull
-            })
+            .map(|_| self.finished("codes", true))
+            .map_err(|e| self.not_saved("codes", &e))
     }
 
     async fn redeem(&self, code: &str, accept: &mut (dyn for<'g> FnMut(&'g CodeGrant) -> bool + Send)) -> Redeem {
@@ -548,11 +593,13 @@ impl TokenStore for Sql {
         }
         let row = TokenRow { key: key(token), record, scopes, gone_ms: epoch_ms(expires) };
         let (done, written) = tokio::sync::oneshot::channel();
-        if self.token_writer.send((row, done)).is_err() || !written.await.unwrap_or(false) {
-            self.unroom("tokens");
-            return Err(StoreFull);
+        let saved = self.token_writer.send((row, done)).is_ok() && written.await.unwrap_or(false);
+        self.finished("tokens", saved);
+        if saved {
+            Ok(())
+        } else {
+            Err(StoreFull)
         }
-        Ok(())
     }
 
     async fn get(&self, token: &str) -> Option<TokenRecord> {
@@ -634,24 +681,16 @@ impl PendingStore for Sql {
         .bind(epoch_ms(expires))
         .execute(&self.pool)
         .await
-        .map(|_| ())
-        .map_err(|e| {
-            warn("a sign-in was not saved", &e);
-            self.unroom("pending");
-            StoreFull
-        })
+        .map(|_| self.finished("pending", true))
+        .map_err(|e| self.not_saved("pending", &e))
     }
 
     async fn take(&self, id: &str) -> Option<Pending> {
-        let row = sqlx::query("DELETE FROM pending WHERE key = $1 AND gone_ms > $2 RETURNING record")
-            .bind(key(id))
-            .bind(now_ms())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|e| warn("a sign-in was not read", &e))
-            .ok()??;
-        self.unroom("pending");
-        serde_json::from_str(row.try_get::<String, _>(0).ok()?.as_str()).ok()
+        let json = self.record("DELETE FROM pending WHERE key = $1 AND gone_ms > $2 RETURNING record", key(id)).await?;
+        if let Some(c) = self.tally.rows.lock().get_mut("pending") {
+            c.rows -= 1;
+        }
+        serde_json::from_str(&json).ok()
     }
 
     async fn put_back(&self, id: &str, pending: Pending, ttl: Duration) {
@@ -659,14 +698,8 @@ impl PendingStore for Sql {
     }
 
     async fn client_of(&self, id: &str) -> Option<String> {
-        let row = sqlx::query("SELECT record FROM pending WHERE key = $1 AND gone_ms > $2")
-            .bind(key(id))
-            .bind(now_ms())
-            .fetch_optional(&self.pool)
-            .await
-            .ok()??;
-        let pending: Pending = serde_json::from_str(row.try_get::<String, _>(0).ok()?.as_str()).ok()?;
-        Some(pending.request.client_id)
+        let json = self.record("SELECT record FROM pending WHERE key = $1 AND gone_ms > $2", key(id)).await?;
+        Some(serde_json::from_str::<Pending>(&json).ok()?.request.client_id)
     }
 }
 
@@ -724,13 +757,7 @@ fn user_key(user_code: &str) -> Vec<u8> {
 
 impl Sql {
     async fn device_record(&self, device_code: &str) -> Option<String> {
-        let row = sqlx::query("SELECT record FROM devices WHERE key = $1 AND gone_ms > $2")
-            .bind(key(device_code))
-            .bind(now_ms())
-            .fetch_optional(&self.pool)
-            .await
-            .ok()??;
-        row.try_get::<String, _>(0).ok()
+        self.record("SELECT record FROM devices WHERE key = $1 AND gone_ms > $2", key(device_code)).await
     }
 }
 
@@ -755,22 +782,17 @@ impl DeviceStore for Sql {
             .bind(epoch_ms(keep_until))
             .execute(&self.pool)
             .await
-            .map(|_| ())
+            .map(|_| self.finished("devices", true))
             // A live user code drawn twice: the caller tries again.
             .map_err(|_| {
-                self.unroom("devices");
+                self.finished("devices", false);
                 StoreFull
             })
     }
 
     async fn by_user_code(&self, user_code: &str) -> Option<DeviceGrant> {
-        let row = sqlx::query("SELECT record FROM devices WHERE user_key = $1 AND user_gone_ms > $2")
-            .bind(user_key(user_code))
-            .bind(now_ms())
-            .fetch_optional(&self.pool)
-            .await
-            .ok()??;
-        device_of(row.try_get::<String, _>(0).ok()?.as_str())
+        let sql = "SELECT record FROM devices WHERE user_key = $1 AND user_gone_ms > $2";
+        device_of(&self.record(sql, user_key(user_code)).await?)
             .filter(|g| g.state == DeviceState::Pending && g.expires > Instant::now())
     }
 
