@@ -151,11 +151,11 @@ pub fn media_type(headers: &axum::http::HeaderMap) -> String {
 
 /// Whether the request's media type is `expected`.
 pub fn has_media_type(headers: &axum::http::HeaderMap, expected: &mime::Mime) -> bool {
-    headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|ct| ct.parse::<mime::Mime>().ok())
-        .is_some_and(|m| m.essence_str() == expected.essence_str())
+    headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| {
+        // The usual header is the bare media type: no parse needed.
+        ct.eq_ignore_ascii_case(expected.essence_str())
+            || ct.parse::<mime::Mime>().is_ok_and(|m| m.essence_str() == expected.essence_str())
+    })
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use leptos_router::hooks::use_params_map;
 pub async fn open_class() -> Result<(String, String), ServerFnError> {
     let lab = expect_context::<std::sync::Arc<crate::lab::Lab>>();
     let requester: crate::oauth::Requester = leptos_axum::extract().await?;
-    lab.open_class(&requester.0).await.ok_or_else(|| {
+    lab.open_class(&requester.key()).await.ok_or_else(|| {
         if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
             opts.set_status(axum::http::StatusCode::SERVICE_UNAVAILABLE);
         }

@@ -71,7 +71,7 @@ pub async fn new_run(
     let id = random_token("run_");
     let start_url = format!("/lab/runs/{id}/login");
     if s.runs
-        .create(&learner, &requester.0, grant, mode, lifecycle, id.clone(), start_url, scenario, vulnerable, jwt)
+        .create(&learner, &requester.key(), grant, mode, lifecycle, id.clone(), start_url, scenario, vulnerable, jwt)
         .is_none()
     {
         if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {

@@ -8,7 +8,6 @@ use crate::oauth::Requester;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, Method, Response, StatusCode};
-use axum::middleware::Next;
 use leptos::prelude::ServerFnError;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorEncoding};
 use leptos::server_fn::ContentType;
@@ -18,7 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
 use std::time::Duration;
-use tower::{Layer, ServiceExt};
+use tower::{Layer, Service, ServiceExt};
 use tower_governor::governor::{GovernorConfig, GovernorConfigBuilder};
 use tower_governor::key_extractor::{KeyExtractor, PeerIpKeyExtractor, SmartIpKeyExtractor};
 use tower_governor::{GovernorError, GovernorLayer};
@@ -132,9 +131,9 @@ impl Limits {
     /// the rate limits count it.
     pub fn requester<T>(&self, req: &Request<T>) -> Requester {
         match (ClientAddress { behind_proxy: self.behind_proxy }).extract(req) {
-            Ok(Who::Run(run)) => Requester(format!("run:{run}")),
-            Ok(Who::Addr(addr)) => Requester(addr.to_string()),
-            Err(_) => Requester("unknown".into()),
+            Ok(Who::Run(run)) => Requester::Run(run),
+            Ok(Who::Addr(addr)) => Requester::Addr(addr),
+            Err(_) => Requester::Unknown,
         }
     }
 
@@ -184,13 +183,20 @@ fn refusal(status: StatusCode, path: &str, retry_after: u64, code: &str, why: St
 
 /// Sheds state-creating requests above the memory ceiling, then runs
 /// limited requests through the governor on their way to `next`.
-pub async fn guard(limits: &Limits, req: Request, next: Next) -> Response<Body> {
+pub async fn guard<S>(limits: &Limits, req: Request, next: S) -> Response<Body>
+where
+    S: Service<Request, Response = Response<Body>, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
     let (creates, limited) =
         (creates_state(req.method(), req.uri().path()), is_limited(req.method(), req.uri().path()));
     let over = creates && limits.over_ceiling();
     let governed = limited && limits.governor.is_some();
     if !over && !governed {
-        return next.run(req).await;
+        return match next.oneshot(req).await {
+            Ok(res) => res,
+            Err(never) => match never {},
+        };
     }
     // Boxed: most requests take the path above, and keep a small future.
     Box::pin(refuse_or_limit(limits, req, next, over)).await
@@ -198,7 +204,11 @@ pub async fn guard(limits: &Limits, req: Request, next: Next) -> Response<Body> 
 
 /// `over`: the request would create state above the memory ceiling; else
 /// it is limited and the governor is on.
-async fn refuse_or_limit(limits: &Limits, req: Request, next: Next, over: bool) -> Response<Body> {
+async fn refuse_or_limit<S>(limits: &Limits, req: Request, next: S, over: bool) -> Response<Body>
+where
+    S: Service<Request, Response = Response<Body>, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
     let path = req.uri().path().to_string();
     if over {
         tracing::warn!(rss = limits.rss(), %path, "over the memory ceiling: refusing new state");
@@ -213,7 +223,10 @@ async fn refuse_or_limit(limits: &Limits, req: Request, next: Next, over: bool) 
         );
     }
     let Some(governor) = limits.governor.clone() else {
-        return next.run(req).await;
+        return match next.oneshot(req).await {
+            Ok(res) => res,
+            Err(never) => match never {},
+        };
     };
     let (per_minute, burst) = (limits.per_minute, limits.burst);
     let path_for_error = path.clone();
@@ -232,10 +245,7 @@ async fn refuse_or_limit(limits: &Limits, req: Request, next: Next, over: bool) 
             ),
             other => other.into(),
         })
-        .layer(tower::service_fn(move |req: Request| {
-            let next = next.clone();
-            async move { Ok::<_, Infallible>(next.run(req).await) }
-        }));
+        .layer(next);
     match limited.oneshot(req).await {
         Ok(res) => res,
         Err(never) => match never {},

@@ -21,6 +21,7 @@ use leptos::server_fn::error::ServerFnErrorEncoding;
 use leptos::server_fn::Decodes;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use limits::Limits;
+use std::convert::Infallible;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 use tower::ServiceBuilder;
@@ -68,28 +69,64 @@ async fn bad_server_fn_input_is_400(
 }
 
 /// Every request's first stop: the capture layer records it if it belongs
-/// to a run; limits may refuse it; every response says `nosniff`. One
-/// middleware rather than three keeps the token endpoint's path short.
-async fn front(
-    axum::extract::State(s): axum::extract::State<AppState>,
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    let inner = |mut req: axum::extract::Request| async {
-        let who = s.limits.requester(&req);
-        req.extensions_mut().insert(who);
-        let mut res = limits::guard(&s.limits, req, next).await;
-        res.headers_mut().entry(header::X_CONTENT_TYPE_OPTIONS).or_insert(HeaderValue::from_static("nosniff"));
-        res
-    };
-    if crate::lab::capture::may_belong_to_a_run(&req) {
-        // Recording holds a lot across its awaits; boxed, so that the
-        // future of every other request stays small.
-        // Above the memory ceiling, runs record nothing new.
-        let recording = !s.limits.over_ceiling();
-        Box::pin(crate::lab::capture::capture(&s.lab, req, inner, recording)).await
-    } else {
-        inner(req).await
+/// to a run; limits may refuse it; every response says `nosniff`; a
+/// server error other than a designed 503 is logged. One service rather
+/// than a `from_fn` middleware each keeps the token endpoint's path short:
+/// no boxed `Next`, no copy of the router's state per request.
+#[derive(Clone)]
+struct Front<S> {
+    inner: S,
+    lab: Arc<Lab>,
+    limits: Arc<Limits>,
+}
+
+impl<S> tower::Service<axum::extract::Request> for Front<S>
+where
+    S: tower::Service<axum::extract::Request, Response = axum::response::Response, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = axum::response::Response;
+    type Error = Infallible;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Infallible>> {
+        // `guard` waits for the inner service itself (`oneshot`).
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: axum::extract::Request) -> Self::Future {
+        let (inner, lab, limits) = (self.inner.clone(), self.lab.clone(), self.limits.clone());
+        Box::pin(async move {
+            // For the log line of a failure: the path only, never the
+            // query, which can carry codes.
+            let uri = req.uri().clone();
+            let recording = !limits.over_ceiling();
+            let run = |mut req: axum::extract::Request| async move {
+                let who = limits.requester(&req);
+                req.extensions_mut().insert(who);
+                let mut res = limits::guard(&limits, req, inner).await;
+                res.headers_mut().entry(header::X_CONTENT_TYPE_OPTIONS).or_insert(HeaderValue::from_static("nosniff"));
+                res
+            };
+            let res = if crate::lab::capture::may_belong_to_a_run(&req) {
+                // Recording holds a lot across its awaits; boxed, so that the
+                // future of every other request stays small.
+                // Above the memory ceiling, runs record nothing new.
+                Box::pin(crate::lab::capture::capture(&lab, req, run, recording)).await
+            } else {
+                run(req).await
+            };
+            // A 503 is the designed answer of a full store or the memory
+            // ceiling; under a flood a line each would be a flood of its own.
+            let status = res.status();
+            if status.is_server_error() && status != axum::http::StatusCode::SERVICE_UNAVAILABLE {
+                tracing::warn!(status = status.as_u16(), path = uri.path(), "response failed");
+            }
+            Ok(res)
+        })
     }
 }
 
@@ -229,46 +266,38 @@ pub fn app_with_archive(
     // `Router::layer`): the router finishes a response (`Allow` on a 405,
     // no body for HEAD) before `front` records it, so a run's record holds
     // the response as it leaves.
+    // One line per request at debug level, as tower-http has it
+    // (`RUST_LOG=oauth2_lab=debug`): method, path (never the query, which
+    // can carry codes), status and latency. At the default level the layer
+    // is not there at all, and a request costs no logging; a line each
+    // halves the token endpoint's throughput (docs/PERFORMANCE.md). Server
+    // errors are logged by `Front` at any level.
+    let trace = tracing::enabled!(target: "oauth2_lab", tracing::Level::DEBUG).then(|| {
+        let trace = TraceLayer::new_for_http()
+            .make_span_with(
+                |req: &Request<_>| tracing::debug_span!("http", method = %req.method(), path = %req.uri().path()),
+            )
+            .on_request(())
+            .on_response(|res: &axum::http::Response<_>, latency: Duration, _span: &tracing::Span| {
+                tracing::debug!(
+                    status = res.status().as_u16(),
+                    latency_ms = latency.as_secs_f64() * 1000.0,
+                    "response"
+                );
+            })
+            .on_failure(());
+        // The same response type as without it.
+        ServiceBuilder::new().map_response(|res: axum::http::Response<_>| res.map(axum::body::Body::new)).layer(trace)
+    });
+    let front = Front { inner: routes, lab: state.lab.clone(), limits: state.limits.clone() };
     let service = ServiceBuilder::new()
-        .layer(
-            // One line per request at debug level, as tower-http has it
-            // (`RUST_LOG=oauth2_lab=debug`): method, path (never the
-            // query, which can carry codes), status and latency. At the
-            // default level a request costs no logging at all; a line each
-            // halves the token endpoint's throughput (docs/PERFORMANCE.md).
-            TraceLayer::new_for_http()
-                .make_span_with(
-                    |req: &Request<_>| tracing::debug_span!("http", method = %req.method(), path = %req.uri().path()),
-                )
-                .on_request(())
-                .on_response(|res: &axum::http::Response<_>, latency: Duration, _span: &tracing::Span| {
-                    tracing::debug!(
-                        status = res.status().as_u16(),
-                        latency_ms = latency.as_secs_f64() * 1000.0,
-                        "response"
-                    );
-                })
-                .on_failure(
-                    |class: tower_http::classify::ServerErrorsFailureClass, latency: Duration, _span: &tracing::Span| {
-                        // A 503 is the designed answer of a full store or the
-                        // memory ceiling; under a flood a line each would be
-                        // a flood of its own.
-                        let refusal = matches!(class, tower_http::classify::ServerErrorsFailureClass::StatusCode(c) if c.as_u16() == 503);
-                        if refusal {
-                            tracing::debug!(%class, latency_ms = latency.as_secs_f64() * 1000.0, "refused");
-                        } else {
-                            tracing::warn!(%class, latency_ms = latency.as_secs_f64() * 1000.0, "response failed");
-                        }
-                    },
-                ),
-        )
         .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
         .map_request(|req: Request<tower_http::body::Limited<axum::body::Body>>| req.map(axum::body::Body::new))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, limits.request_timeout))
         // A panic would be a bug; should one happen, answer 500 rather than
         // drop the connection.
         .layer(CatchPanicLayer::new())
-        .layer(axum::middleware::from_fn_with_state(state, front))
-        .service(routes);
+        .option_layer(trace)
+        .service(front);
     Router::new().fallback_service(service)
 }

@@ -347,7 +347,7 @@ pub async fn decide(State(s): State<Arc<AuthServer>>, who: Requester, headers: H
             None,
         )
     };
-    let user = match s.users.sign_in(username, one("password"), &who.0) {
+    let user = match s.users.sign_in(username, one("password"), &who.key()) {
         Ok(user) => user,
         Err(why) => return again(&why).await,
     };

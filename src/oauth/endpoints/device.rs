@@ -157,7 +157,7 @@ pub async fn decide(State(s): State<Arc<AuthServer>>, who: Requester, headers: H
             )
         }
     }
-    let user = match s.users.sign_in(one("username"), one("password"), &who.0) {
+    let user = match s.users.sign_in(one("username"), one("password"), &who.key()) {
         Ok(user) => user,
         Err(why) => return consent(&s, user_code, csrf, Some(&why), None).await,
     };

@@ -185,7 +185,7 @@ pub async fn register(
         issued_at,
     };
     s.clients
-        .insert(client, Some(Instant::now() + ttl), Some(&who.0))
+        .insert(client, Some(Instant::now() + ttl), Some(&who.key()))
         .await
         .map_err(|_| OAuthError::full("registered clients"))?;
     tracing::info!(%client_id, public, "client registered");

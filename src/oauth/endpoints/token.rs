@@ -61,7 +61,7 @@ async fn issue(s: &AuthServer, client: &Client, params: &Params, who: &Requester
             ),
         )
     })?;
-    let body = grant.exchange(s, client, params, &who.0).await?;
+    let body = grant.exchange(s, client, params, who).await?;
     // The access line says the request was answered; what was issued is
     // for debugging.
     tracing::debug!(grant_type, client_id = %client.client_id, scope = %body.scope, "token issued");

@@ -106,7 +106,7 @@ impl TokenGrant for AuthorizationCode {
         servers: &AuthServer,
         client: &Client,
         params: &Params,
-        _who: &str,
+        _who: &crate::oauth::Requester,
     ) -> OAuthResult<TokenResponse> {
         require_grant(client, GrantType::AuthorizationCode)?;
         let code = params.get("code").ok_or_else(|| OAuthError::invalid_request("The code parameter is missing."))?;

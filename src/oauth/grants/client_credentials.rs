@@ -21,7 +21,7 @@ impl TokenGrant for ClientCredentials {
         servers: &AuthServer,
         client: &Client,
         params: &Params,
-        _who: &str,
+        _who: &crate::oauth::Requester,
     ) -> OAuthResult<TokenResponse> {
         if !client.is_confidential() {
             return Err(OAuthError::unauthorized_client(

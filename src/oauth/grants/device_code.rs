@@ -23,7 +23,7 @@ impl TokenGrant for DeviceCode {
         servers: &AuthServer,
         client: &Client,
         params: &Params,
-        _who: &str,
+        _who: &crate::oauth::Requester,
     ) -> OAuthResult<TokenResponse> {
         require_grant(client, GrantType::DeviceCode)?;
         let code = params.get("device_code").ok_or_else(|| {

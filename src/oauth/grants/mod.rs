@@ -69,14 +69,13 @@ pub trait AuthorizeGrant: Sync {
 #[async_trait::async_trait]
 pub trait TokenGrant: Sync {
     fn grant_type(&self) -> GrantType;
-    /// Redeems the grant for `client`, whose request comes from `who`
-    /// (`Requester`).
+    /// Redeems the grant for `client`, whose request comes from `who`.
     async fn exchange(
         &self,
         servers: &AuthServer,
         client: &Client,
         params: &Params,
-        who: &str,
+        who: &crate::oauth::Requester,
     ) -> OAuthResult<TokenResponse>;
 }
 

@@ -22,7 +22,7 @@ impl TokenGrant for Password {
         servers: &AuthServer,
         client: &Client,
         params: &Params,
-        who: &str,
+        who: &crate::oauth::Requester,
     ) -> OAuthResult<TokenResponse> {
         require_grant(client, GrantType::Password)?;
         let (Some(username), Some(password)) = (params.get("username"), params.get("password")) else {
@@ -32,6 +32,7 @@ impl TokenGrant for Password {
         };
         let scopes = resolve_scope(client, params.get("scope"))?;
         // §4.3.2, §10.7: guessing passwords here must be slowed down.
+        let who = &who.key();
         if let Some(secs) = servers.users.locked_for(username, who) {
             return Err(OAuthError::invalid_grant(format!(
                 "Too many failed sign-ins for {username}: it is locked for {secs} more seconds to stop password guessing (RFC 6749 section 4.3.2)."

@@ -23,7 +23,7 @@ impl TokenGrant for RefreshToken {
         servers: &AuthServer,
         client: &Client,
         params: &Params,
-        _who: &str,
+        _who: &crate::oauth::Requester,
     ) -> OAuthResult<TokenResponse> {
         require_grant(client, GrantType::RefreshToken)?;
         let token = params.get("refresh_token").ok_or_else(|| {
