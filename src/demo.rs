@@ -3,13 +3,21 @@
 //! home page shows is what the server holds. Their secrets are public on
 //! purpose: this is a lab.
 
-pub const SCOPES: [&str; 2] = ["read", "write"];
+/// The resource server's scopes: what a token may do at the API.
+pub const API_SCOPES: [&str; 2] = ["read", "write"];
 
-/// (username, password, display name)
-pub const DEMO_USERS: [(&str, &str, &str); 3] = [
-    ("alice", "wonderland", "Alice Liddell"),
-    ("bob", "builder", "Bob the Builder"),
-    ("mallory", "attacker", "Mallory, the attacker in the misuse scenarios"),
+/// OpenID Connect's (Core 1.0 §3.1.2.1, §5.4): `openid` asks for an ID
+/// token, `profile` and `email` for those claims at UserInfo.
+pub const OIDC_SCOPES: [&str; 3] = ["openid", "profile", "email"];
+
+/// Every scope the authorization server knows.
+pub const SCOPES: [&str; 5] = ["read", "write", "openid", "profile", "email"];
+
+/// (username, password, display name, email)
+pub const DEMO_USERS: [(&str, &str, &str, &str); 3] = [
+    ("alice", "wonderland", "Alice Liddell", "alice@example.com"),
+    ("bob", "builder", "Bob the Builder", "bob@example.com"),
+    ("mallory", "attacker", "Mallory, the attacker in the misuse scenarios", "mallory@example.net"),
 ];
 
 /// A demo client as the README lists it.

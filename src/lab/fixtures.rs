@@ -10,10 +10,11 @@ pub fn demo_users() -> Vec<User> {
     DEMO_USERS
         .iter()
         .enumerate()
-        .map(|(i, (name, password, display))| User {
+        .map(|(i, (name, password, display, email))| User {
             id: (i + 1).to_string(),
             username: name.to_string(),
             display_name: display.to_string(),
+            email: email.to_string(),
             password_hash: sha256(password.as_bytes()),
         })
         .collect()
@@ -32,6 +33,8 @@ pub fn demo_clients(settings: &Settings) -> Vec<Client> {
             scopes: SCOPES.iter().map(|s| s.to_string()).collect(),
             auth_method: AuthMethod::parse(d.auth_method).unwrap_or(AuthMethod::ClientSecretBasic),
             issued_at: 0,
+            // The apps that sign users in send them home when they sign out.
+            post_logout_redirect_uris: if d.redirect_path.is_empty() { vec![] } else { vec![settings.url("/")] },
         })
         .collect()
 }

@@ -5,8 +5,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-/// The error codes of RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1 and
-/// RFC 7591 §3.2.2.
+/// The error codes of RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1,
+/// RFC 7591 §3.2.2 and OpenID Connect Core 1.0 §3.1.2.6.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorCode {
     InvalidRequest,
@@ -26,6 +26,7 @@ pub enum ErrorCode {
     AuthorizationPending,
     SlowDown,
     ExpiredToken,
+    LoginRequired,
 }
 
 impl ErrorCode {
@@ -48,6 +49,7 @@ impl ErrorCode {
             Self::AuthorizationPending => "authorization_pending",
             Self::SlowDown => "slow_down",
             Self::ExpiredToken => "expired_token",
+            Self::LoginRequired => "login_required",
         }
     }
 }

@@ -84,6 +84,9 @@ fn scope_meaning(scope: &str) -> &'static str {
     match scope {
         "read" => "read your account and your home timeline",
         "write" => "post statuses in your name",
+        "openid" => "sign you in to the app: it learns who you are, from an ID token (OpenID Connect)",
+        "profile" => "see your name and username",
+        "email" => "see your email address",
         _ => "",
     }
 }
@@ -125,7 +128,7 @@ pub fn demo_users() -> impl IntoView + 'static {
     let users = DEMO_USERS
         .iter()
         .enumerate()
-        .map(|(i, (u, p, _))| {
+        .map(|(i, (u, p, _, _))| {
             let sep = if i == 0 { "" } else { ", " };
             view! { {sep}<code>{*u}</code>" / "<code>{*p}</code> }
         })

@@ -50,11 +50,13 @@ fn server() -> Router {
         scopes: vec!["read".into(), "write".into()],
         auth_method: AuthMethod::ClientSecretBasic,
         issued_at: 0,
+        post_logout_redirect_uris: vec![],
     };
     let carol = User {
         id: "1".into(),
         username: "carol".into(),
         display_name: "Carol".into(),
+        email: "carol@example.com".into(),
         password_hash: sha256(b"secret"),
     };
     let auth = AuthServer::new(settings(), vec![app], vec![carol], Arc::new(NoHooks));

@@ -3,7 +3,7 @@
 
 use super::bearer::{token_in_body, Bearer, BearerRejection};
 use super::ResourceServer;
-use crate::demo::SCOPES;
+use crate::demo::API_SCOPES;
 use crate::oauth::error::OAuthError;
 use crate::oauth::util::{media_type, now_secs, Params};
 use axum::extract::FromRef;
@@ -184,7 +184,7 @@ async fn protected_resource(State(s): State<Arc<ResourceServer>>) -> Json<Value>
     Json(json!({
         "resource": s.url("/api/v1"),
         "authorization_servers": [s.issuer],
-        "scopes_supported": SCOPES,
+        "scopes_supported": API_SCOPES,
         "bearer_methods_supported": ["header"],
         "resource_name": "OAuth2 Lab's Mastodon-shaped API",
     }))

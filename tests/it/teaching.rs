@@ -1,4 +1,4 @@
-//! The RFC citations a learner reads, kept checkable: every section that a
+//! The RFC and OpenID citations a learner reads, kept checkable: every section that a
 //! string in `src/` cites (narration, scenarios, the chooser, pages, error
 //! descriptions) is listed in docs/TEACHING.md with its title, every entry
 //! there is cited somewhere, and each "read the RFC" link goes to a section
@@ -7,8 +7,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-/// (RFC number, section); an empty section is the whole RFC.
-type Citation = (u32, String);
+/// (document, section): the document is `RFC 6749` or one of the OpenID
+/// specifications (`OPENID`); an empty section is the whole document.
+type Citation = (String, String);
+
+/// The OpenID Foundation's specifications the lab cites, by the names a
+/// learner reads.
+const OPENID: [&str; 3] =
+    ["OpenID Connect Core 1.0", "OpenID Connect Discovery 1.0", "OpenID Connect RP-Initiated Logout 1.0"];
 
 /// The string literals of a Rust file, comments and char literals skipped,
 /// escapes and line continuations resolved as far as citations need.
@@ -105,33 +111,41 @@ fn range(from: &str, to: &str) -> Vec<String> {
     }
 }
 
-/// The citations in one string: "RFC 6749" names the RFC, and each "§4.1"
-/// or "section 4.1" after it, up to the next RFC, is one of its sections.
-/// A section before any RFC is an error.
+/// The citations in one string: "RFC 6749" (or an OpenID specification
+/// by name) names the document, and each "§4.1" or "section 4.1" after it,
+/// up to the next document, is one of its sections. A section before any
+/// document is an error.
 fn citations(s: &str) -> Result<Vec<Citation>, String> {
     let mut out = vec![];
-    let mut current: Option<u32> = None;
+    let mut current: Option<String> = None;
     let mut last_section: Option<String> = None;
     let mut rest = s;
     while !rest.is_empty() {
         if let Some(after) = rest.strip_prefix("RFC ") {
             if let Some(n) = after.get(..4).and_then(|d| d.parse::<u32>().ok()) {
-                current = Some(n);
+                current = Some(format!("RFC {n}"));
                 last_section = None;
-                out.push((n, String::new()));
+                out.push((format!("RFC {n}"), String::new()));
                 rest = &after[4..];
                 continue;
             }
         }
+        if let Some(doc) = OPENID.iter().find(|d| rest.starts_with(*d)) {
+            current = Some(doc.to_string());
+            last_section = None;
+            out.push((doc.to_string(), String::new()));
+            rest = &rest[doc.len()..];
+            continue;
+        }
         let section = rest.strip_prefix('§').or_else(|| rest.strip_prefix("section ")).map(str::trim_start);
         if let Some(number) = section.and_then(section_number) {
-            let Some(rfc) = current else { return Err(format!("a section with no RFC before it: {s}")) };
+            let Some(doc) = current.clone() else { return Err(format!("a section with no RFC before it: {s}")) };
             let preceded_by_to = s[..s.len() - rest.len()].trim_end().ends_with(" to");
             let numbers = match (&last_section, preceded_by_to) {
                 (Some(from), true) => range(from, &number),
                 _ => vec![number.clone()],
             };
-            out.extend(numbers.into_iter().map(|n| (rfc, n)));
+            out.extend(numbers.into_iter().map(|n| (doc.clone(), n)));
             last_section = Some(number);
         }
         let step = rest.chars().next().map_or(1, char::len_utf8);
@@ -144,14 +158,14 @@ fn citations(s: &str) -> Result<Vec<Citation>, String> {
 fn link(s: &str) -> Option<Citation> {
     let rest = s.strip_prefix("https://www.rfc-editor.org/rfc/rfc")?;
     let (n, section) = rest.split_once("#section-").unwrap_or((rest, ""));
-    Some((n.parse().ok()?, section.to_string()))
+    Some((format!("RFC {}", n.parse::<u32>().ok()?), section.to_string()))
 }
 
 fn show(c: &Citation) -> String {
     if c.1.is_empty() {
-        format!("RFC {}", c.0)
+        c.0.clone()
     } else {
-        format!("RFC {} §{}", c.0, c.1)
+        format!("{} §{}", c.0, c.1)
     }
 }
 
@@ -166,11 +180,16 @@ fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     }
 }
 
-/// docs/TEACHING.md's list: "- RFC 6749 §4.1.1: Authorization Request".
+/// docs/TEACHING.md's list: "- RFC 6749 §4.1.1: Authorization Request",
+/// or "- OpenID Connect Core 1.0 §2: ID Token".
 fn listed(root: &Path) -> BTreeMap<Citation, String> {
     let text = std::fs::read_to_string(root.join("docs/TEACHING.md")).unwrap();
     let mut out = BTreeMap::new();
-    for line in text.lines().filter_map(|l| l.strip_prefix("- RFC ")) {
+    let entries = text.lines().filter_map(|l| l.strip_prefix("- ")).filter(|l| {
+        l.starts_with("RFC ")
+            || OPENID.iter().any(|d| l.starts_with(&format!("{d}:")) || l.starts_with(&format!("{d} §")))
+    });
+    for line in entries {
         let (cite, title) = line.split_once(": ").unwrap_or_else(|| panic!("no title: {line}"));
         let (n, section) = cite.split_once(" §").unwrap_or((cite, ""));
         // A heading, not a quote or a note: short, and no sentence.
@@ -179,7 +198,9 @@ fn listed(root: &Path) -> BTreeMap<Citation, String> {
             && !title.starts_with('"')
             && !title.trim_end().ends_with(['.', ':']);
         assert!(heading, "{line}: the title is not a section heading");
-        let key = (n.parse().unwrap_or_else(|_| panic!("not an RFC number: {line}")), section.to_string());
+        let known = n.strip_prefix("RFC ").is_some_and(|d| d.parse::<u32>().is_ok()) || OPENID.contains(&n);
+        assert!(known, "not an RFC or an OpenID specification: {line}");
+        let key = (n.to_string(), section.to_string());
         assert!(out.insert(key, title.to_string()).is_none(), "listed twice: {line}");
     }
     out
@@ -239,10 +260,22 @@ fn the_scanner_reads_citations_as_a_learner_would() {
     let want: Vec<Citation> =
         [(6749, ""), (6749, "4.1.1"), (9700, ""), (9700, "4.1"), (9700, "4.2"), (9700, "4.3"), (9700, "4.6")]
             .into_iter()
-            .map(|(n, s)| (n, s.to_string()))
+            .map(|(n, s)| (format!("RFC {n}"), s.to_string()))
             .collect();
     assert_eq!(c, want);
-    assert_eq!(citations(&lits[1]).unwrap(), vec![(7009, String::new()), (7009, "2.1".to_string())]);
+    assert_eq!(
+        citations(&lits[1]).unwrap(),
+        vec![("RFC 7009".into(), String::new()), ("RFC 7009".into(), "2.1".into())]
+    );
     assert!(citations("see §4.1").is_err());
-    assert_eq!(link("https://www.rfc-editor.org/rfc/rfc9700#section-4.3.2"), Some((9700, "4.3.2".into())));
+    assert_eq!(
+        citations("(OpenID Connect Core 1.0 section 3.1.2.6, RFC 6749 §5.2)").unwrap(),
+        vec![
+            ("OpenID Connect Core 1.0".into(), String::new()),
+            ("OpenID Connect Core 1.0".into(), "3.1.2.6".into()),
+            ("RFC 6749".into(), String::new()),
+            ("RFC 6749".into(), "5.2".into())
+        ]
+    );
+    assert_eq!(link("https://www.rfc-editor.org/rfc/rfc9700#section-4.3.2"), Some(("RFC 9700".into(), "4.3.2".into())));
 }

@@ -20,6 +20,9 @@ use subtle::ConstantTimeEq;
 
 const COOKIE: &str = "oauth2_lab_browser";
 
+/// The longest OpenID Connect `nonce` kept with a code.
+const MAX_NONCE: usize = 512;
+
 /// Why a request cannot go on.
 enum Refusal {
     /// Client or redirect URI cannot be trusted: show a page, never redirect.
@@ -121,6 +124,17 @@ async fn validate(
     }
     let scopes = resolve_scope(&client, params.get("scope")).map_err(redirect)?;
     let code_challenge = grant.check(&client, &params).map_err(redirect)?;
+    let openid = crate::oauth::endpoints::oidc::is_openid(&scopes);
+    if openid {
+        crate::oauth::endpoints::oidc::check_prompt(&params).map_err(redirect)?;
+    }
+    let nonce = params.get("nonce").filter(|_| openid);
+    if nonce.is_some_and(|n| n.len() > MAX_NONCE) {
+        return Err(redirect(OAuthError::invalid_request(format!(
+            "nonce is longer than the {MAX_NONCE} characters this server keeps (OpenID Connect Core 1.0 section 3.1.2.1)."
+        ))));
+    }
+    let login_hint = params.get("login_hint").filter(|h| openid && h.len() <= 100).map(str::to_string);
     let req = AuthorizationRequest {
         response_type: grant.response_type(),
         client_id: client.client_id.clone(),
@@ -129,6 +143,8 @@ async fn validate(
         scopes,
         state: state.clone(),
         code_challenge,
+        nonce: nonce.map(str::to_string),
+        login_hint,
     };
     Ok((req, client, grant))
 }
@@ -255,7 +271,8 @@ pub async fn show(State(s): State<Arc<AuthServer>>, headers: HeaderMap, RawQuery
             response_type: req.response_type,
             scopes: &req.scopes,
             error: None,
-            username: "",
+            // OpenID Connect `login_hint`: the username, filled in.
+            username: req.login_hint.as_deref().unwrap_or(""),
         },
         set_cookie,
     )

@@ -11,11 +11,16 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 
 pub async fn metadata(State(s): State<Arc<AuthServer>>) -> Json<Value> {
+    Json(document(&s))
+}
+
+/// The RFC 8414 document, which OpenID discovery extends.
+pub fn document(s: &AuthServer) -> Value {
     let c = &s.settings;
     let auth_methods = AuthMethod::ALL;
     let grant_types: Vec<GrantType> = grants::grant_types().collect();
     let response_types: Vec<ResponseType> = grants::response_types().collect();
-    Json(json!({
+    json!({
         "issuer": c.public_url,
         "authorization_endpoint": c.url(AUTHORIZE),
         "token_endpoint": c.url(TOKEN),
@@ -35,7 +40,7 @@ pub async fn metadata(State(s): State<Arc<AuthServer>>) -> Json<Value> {
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": true,
         "service_documentation": c.url("/"),
-    }))
+    })
 }
 
 /// RFC 7517 §5: the key set that verifies JWT access tokens (RFC 9068).

@@ -5,6 +5,7 @@ pub mod authorize;
 pub mod device;
 pub mod introspect;
 pub mod metadata;
+pub mod oidc;
 pub mod register;
 pub mod revoke;
 pub mod token;
@@ -37,4 +38,7 @@ where
         .route(device::DEVICE_AUTHORIZATION, post(device::device_authorization))
         .route(JWKS, get(metadata::jwks))
         .route(device::VERIFICATION, get(device::show).post(device::decide))
+        .route(oidc::DISCOVERY, get(oidc::discovery))
+        .route(oidc::USERINFO, get(oidc::userinfo).post(oidc::userinfo))
+        .route(oidc::END_SESSION, get(oidc::end_session).post(oidc::end_session))
 }

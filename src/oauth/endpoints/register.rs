@@ -30,6 +30,8 @@ struct Metadata {
     scope: Option<String>,
     token_endpoint_auth_method: Option<String>,
     client_name: Option<String>,
+    /// OpenID Connect RP-Initiated Logout 1.0 §3.1.
+    post_logout_redirect_uris: Option<Vec<String>>,
 }
 
 fn bad_metadata(d: impl Into<String>) -> OAuthError {
@@ -48,6 +50,7 @@ struct Registration {
     scopes: Vec<String>,
     redirect_uris: Vec<String>,
     client_name: String,
+    post_logout_redirect_uris: Vec<String>,
 }
 
 impl Metadata {
@@ -66,7 +69,24 @@ impl Metadata {
         if client_name.chars().count() > 100 {
             return Err(bad_metadata("client_name is longer than 100 characters."));
         }
-        Ok(Registration { auth_method, grant_types, response_types, scopes, redirect_uris, client_name })
+        let post_logout_redirect_uris = self.post_logout_redirect_uris.unwrap_or_default();
+        if post_logout_redirect_uris.len() > MAX_REDIRECT_URIS {
+            return Err(bad_metadata(format!(
+                "At most {MAX_REDIRECT_URIS} post_logout_redirect_uris may be registered."
+            )));
+        }
+        for uri in &post_logout_redirect_uris {
+            check_redirect_uri(uri)?;
+        }
+        Ok(Registration {
+            auth_method,
+            grant_types,
+            response_types,
+            scopes,
+            redirect_uris,
+            client_name,
+            post_logout_redirect_uris,
+        })
     }
 }
 
@@ -183,6 +203,7 @@ pub async fn register(
         scopes: r.scopes.clone(),
         auth_method: r.auth_method,
         issued_at,
+        post_logout_redirect_uris: r.post_logout_redirect_uris.clone(),
     };
     s.clients
         .insert(client, Some(Instant::now() + ttl), Some(&who.key()))
@@ -200,6 +221,9 @@ pub async fn register(
         "scope": scope_string(&r.scopes),
         "token_endpoint_auth_method": r.auth_method.as_str(),
     });
+    if !r.post_logout_redirect_uris.is_empty() {
+        body["post_logout_redirect_uris"] = json!(r.post_logout_redirect_uris);
+    }
     if let Some(secret) = secret {
         body["client_secret"] = json!(secret);
         // This server forgets registrations after a while (conformance 30).

@@ -81,6 +81,8 @@ impl AuthorizeGrant for AuthorizationCode {
             username: user.username.clone(),
             code_challenge: req.code_challenge.clone(),
             family: new_family(),
+            nonce: req.nonce.clone(),
+            auth_time: servers.now(&req.client_id),
         };
         servers
             .codes
@@ -156,7 +158,7 @@ impl TokenGrant for AuthorizationCode {
             Redeem::Fresh(grant) => grant,
         };
         let with_refresh = client.allows_grant(GrantType::RefreshToken);
-        servers
+        let mut issued = servers
             .issue_tokens(
                 client,
                 Some(&grant.username),
@@ -164,7 +166,19 @@ impl TokenGrant for AuthorizationCode {
                 grant.family,
                 with_refresh.then_some(&grant.scopes[..]),
             )
-            .await
+            .await?;
+        // OpenID Connect Core 1.0 §3.1.3.3: with the openid scope, an ID
+        // token for the user, bound to this access token (`at_hash`).
+        if crate::oauth::endpoints::oidc::is_openid(&grant.scopes) {
+            issued.id_token = servers.id_token(
+                &client.client_id,
+                &grant.username,
+                grant.nonce.as_deref(),
+                grant.auth_time,
+                &issued.access_token,
+            );
+        }
+        Ok(issued)
     }
 }
 

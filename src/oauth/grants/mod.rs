@@ -17,7 +17,7 @@ use super::store::{Client, Family, TokenKind, TokenRecord, User};
 use super::util::{random_token, scope_set, scope_string, Params};
 use super::AccessTokenFormat;
 use super::AuthServer;
-use crate::demo::SCOPES;
+use crate::demo::{OIDC_SCOPES, SCOPES};
 use serde::Serialize;
 use std::time::Instant;
 
@@ -34,6 +34,12 @@ pub struct AuthorizationRequest {
     pub scopes: Vec<String>,
     pub state: Option<String>,
     pub code_challenge: Option<String>,
+    /// OpenID Connect (Core 1.0 §3.1.2.1): the nonce to put in the ID
+    /// token, and the sign-in hint.
+    #[serde(default)]
+    pub nonce: Option<String>,
+    #[serde(default)]
+    pub login_hint: Option<String>,
 }
 
 /// Where an authorization response's parameters go.
@@ -147,14 +153,20 @@ pub struct TokenResponse {
     pub scope: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
+    /// OpenID Connect Core 1.0 §3.1.3.3.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
 }
 
 /// Resolves the requested scope against the client's registration
 /// (RFC 6749 §3.3): unknown or unregistered scopes are `invalid_scope`; no
 /// scope means the client's registered scope.
 pub fn resolve_scope(client: &Client, requested: Option<&str>) -> OAuthResult<Vec<String>> {
+    // No scope asked: the client's API scopes. OpenID Connect is asked
+    // for by name (`openid`), never by default.
+    let default = || client.scopes.iter().filter(|s| !OIDC_SCOPES.contains(&s.as_str())).cloned().collect();
     let Some(requested) = requested else {
-        return Ok(client.scopes.clone());
+        return Ok(default());
     };
     let scopes = scope_set(requested);
     if let Some(unknown) = scopes.iter().find(|s| !SCOPES.contains(&s.as_str())) {
@@ -171,7 +183,7 @@ pub fn resolve_scope(client: &Client, requested: Option<&str>) -> OAuthResult<Ve
         )));
     }
     if scopes.is_empty() {
-        return Ok(client.scopes.clone());
+        return Ok(default());
     }
     Ok(scopes)
 }
@@ -269,6 +281,7 @@ impl AuthServer {
             expires_in: ttl.as_secs(),
             scope: scope_string(scopes),
             refresh_token,
+            id_token: None,
         })
     }
 }

@@ -29,6 +29,10 @@ pub struct Client {
     pub scopes: Vec<String>,
     pub auth_method: AuthMethod,
     pub issued_at: u64,
+    /// Where RP-initiated logout may send the user back to (OpenID
+    /// Connect RP-Initiated Logout 1.0 §3.1), matched exactly.
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
 }
 
 impl Client {
@@ -48,6 +52,7 @@ pub struct User {
     pub id: String,
     pub username: String,
     pub display_name: String,
+    pub email: String,
     pub password_hash: [u8; 32],
 }
 
@@ -64,6 +69,13 @@ pub struct CodeGrant {
     /// Every token issued from this code shares it, so a replayed code can
     /// revoke them all (RFC 6749 §4.1.2).
     pub family: Family,
+    /// OpenID Connect: the `nonce` of the request, for the ID token.
+    #[serde(default)]
+    pub nonce: Option<String>,
+    /// When the user signed in, in seconds on the client's clock
+    /// (`auth_time`, Core 1.0 §2).
+    #[serde(default)]
+    pub auth_time: u64,
 }
 
 pub enum Redeem {

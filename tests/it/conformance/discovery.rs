@@ -21,7 +21,7 @@ async fn line_01_metadata_lists_endpoints_and_issuer() {
     ] {
         assert_eq!(m[key], lab.url(path), "{key}");
     }
-    assert_eq!(m["scopes_supported"], json!(["read", "write"]));
+    assert_eq!(m["scopes_supported"], json!(["read", "write", "openid", "profile", "email"]));
     assert_eq!(m["response_types_supported"], json!(["code", "token"]));
     assert_eq!(
         m["grant_types_supported"],
