@@ -62,6 +62,19 @@ if [ "$what" = "test" ]; then
     sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get update -q
     sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql
   fi
+  # The third-party clients the integration suite drives (Authlib), from
+  # PyPI at the pinned versions, in a virtual environment of their own.
+  if [ ! -x .venv-tests/bin/python ] || [ tests/python/requirements.txt -nt .venv-tests/.installed ]; then
+    if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' 2>/dev/null; then
+      say "installing Debian's python3-venv"
+      sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get update -q
+      sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv
+    fi
+    say "installing the Python clients (tests/python/requirements.txt)"
+    python3 -m venv .venv-tests
+    .venv-tests/bin/pip install -q --disable-pip-version-check -r tests/python/requirements.txt
+    touch .venv-tests/.installed
+  fi
   # The browser-test packages, from the committed lock file; Playwright's
   # own browser download is never used.
   stamp=end2end/node_modules/.package-lock.json
