@@ -17,5 +17,5 @@ mod replicas;
 mod restart;
 mod runs;
 mod safety;
-mod third_party;
 mod teaching;
+mod third_party;

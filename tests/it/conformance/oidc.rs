@@ -98,6 +98,23 @@ async fn line_32_openidconnect_crate_discovers_signs_in_verifies_the_id_token_an
     assert_eq!(posted.status, StatusCode::OK, "{}", posted.text);
     assert_eq!(posted.json()["sub"], claims.subject().as_str());
 
+    // alg none, and a tampered payload, are refused wherever the lab reads
+    // a JWT: at the API and as a logout hint.
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let raw = id_token.to_string();
+    let parts: Vec<&str> = raw.split('.').collect();
+    let unsigned = format!("{}.{}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"at+jwt"}"#), parts[1]);
+    let mut payload: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    payload["sub"] = "someone-else".into();
+    let tampered = format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(payload.to_string()), parts[2]);
+    for forged in [&unsigned, &tampered] {
+        let api = lab.get_auth("/api/v1/accounts/verify_credentials", &format!("Bearer {forged}")).await;
+        assert_eq!(api.status, StatusCode::UNAUTHORIZED, "{}", api.text);
+        let hint = lab.get(&format!("/oauth/logout?{}", form(&[("id_token_hint", forged)]))).await;
+        assert_eq!(hint.status, StatusCode::BAD_REQUEST, "{}", hint.text);
+    }
+
     // An ID token is no access token: the API refuses it (its typ is JWT).
     let api = lab.get_auth("/api/v1/accounts/verify_credentials", &format!("Bearer {}", id_token)).await;
     assert_eq!(api.status, StatusCode::UNAUTHORIZED, "{}", api.text);
