@@ -108,11 +108,11 @@ pub fn HomePage() -> impl IntoView {
             <section aria-labelledby="users-title">
                 <h2 id="users-title">"Demo users (resource owners)"</h2>
                 <table>
-                    <thead><tr><th scope="col">"Username"</th><th scope="col">"Password"</th><th scope="col">"Name"</th><th scope="col">"Email"</th></tr></thead>
+                    <thead><tr><th scope="col">"Username"</th><th scope="col">"Password"</th><th scope="col">"Name and email"</th></tr></thead>
                     <tbody>
                         {DEMO_USERS
                             .iter()
-                            .map(|(u, p, n, e)| view! { <tr><td><code>{*u}</code></td><td><code>{*p}</code></td><td>{*n}</td><td>{*e}</td></tr> })
+                            .map(|(u, p, n, e)| view! { <tr><td><code>{*u}</code></td><td><code>{*p}</code></td><td>{*n}<br/><span class="email">{*e}</span></td></tr> })
                             .collect_view()}
                     </tbody>
                 </table>
