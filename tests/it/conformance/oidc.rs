@@ -226,6 +226,35 @@ async fn line_35_logout_returns_only_to_a_registered_post_logout_redirect_uri() 
     let tampered = format!("{}x", &hint[..hint.len() - 1]);
     let forged = lab.get(&format!("/oauth/logout?{}", form(&[("id_token_hint", &tampered)]))).await;
     assert_eq!(forged.status, StatusCode::BAD_REQUEST);
+    // Registration takes post_logout_redirect_uris (RP-Initiated Logout
+    // §3.1), checked as redirect URIs are, and logout honours them.
+    let app = lab
+        .register(serde_json::json!({
+            "client_name": "An RP",
+            "redirect_uris": ["http://127.0.0.1:9/cb"],
+            "post_logout_redirect_uris": ["http://127.0.0.1:9/bye"],
+        }))
+        .await;
+    assert_eq!(app.status, StatusCode::CREATED, "{}", app.text);
+    assert_eq!(app.json()["post_logout_redirect_uris"], serde_json::json!(["http://127.0.0.1:9/bye"]));
+    let id = app.json()["client_id"].as_str().unwrap().to_string();
+    let bye = lab
+        .get(&format!(
+            "/oauth/logout?{}",
+            form(&[("client_id", &id), ("post_logout_redirect_uri", "http://127.0.0.1:9/bye")])
+        ))
+        .await;
+    assert_eq!(bye.status, StatusCode::SEE_OTHER, "{}", bye.text);
+    assert_eq!(bye.header("location"), "http://127.0.0.1:9/bye");
+    let cleartext = lab
+        .register(serde_json::json!({
+            "redirect_uris": ["http://127.0.0.1:9/cb"],
+            "post_logout_redirect_uris": ["http://rp.example/bye"],
+        }))
+        .await;
+    assert_eq!(cleartext.status, StatusCode::BAD_REQUEST);
+    assert_eq!(cleartext.json()["error"], "invalid_redirect_uri");
+
     let bare = lab.get("/oauth/logout").await;
     assert_eq!(bare.status, StatusCode::OK);
     assert!(bare.text.contains("Signed out"));
