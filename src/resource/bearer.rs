@@ -101,35 +101,45 @@ where
             }
             return check(&servers, &token).await.map(Bearer);
         }
-        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
-            return Err(BearerRejection::Missing);
+        let token = match header_token(&parts.headers) {
+            Ok(Some(token)) => token,
+            Ok(None) => return Err(BearerRejection::Missing),
+            Err(e) => return Err(BearerRejection::Error(e)),
         };
-        let malformed = || {
-            BearerRejection::Error(
-                OAuthError::invalid_request(
-                    "The Authorization header is not of the form Bearer <token> (RFC 6750 section 2.1).",
-                )
-                .bearer(None),
-            )
-        };
-        let value = value.to_str().map_err(|_| malformed())?;
-        let (scheme, token) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
-        if !scheme.eq_ignore_ascii_case("bearer") {
-            // Some other scheme: as far as bearer tokens go, no credentials.
-            return Err(BearerRejection::Missing);
-        }
-        let token = token.trim();
-        // RFC 6750 §2.1 b64token syntax.
-        let b64token = !token.is_empty()
-            && token.trim_end_matches('=').bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b));
-        if !b64token {
-            return Err(malformed());
-        }
         if token.matches('.').count() == 2 {
             return check_jwt(&servers, token).map(Bearer);
         }
         check(&servers, token).await.map(Bearer)
     }
+}
+
+/// The token of an `Authorization: Bearer` header (RFC 6750 §2.1):
+/// `None` when the request carries no bearer credentials at all (no
+/// header, or another scheme), an error when the header is malformed.
+pub fn header_token(headers: &axum::http::HeaderMap) -> Result<Option<&str>, OAuthError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let malformed = || {
+        OAuthError::invalid_request(
+            "The Authorization header is not of the form Bearer <token> (RFC 6750 section 2.1).",
+        )
+        .bearer(None)
+    };
+    let value = value.to_str().map_err(|_| malformed())?;
+    let (scheme, token) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        // Some other scheme: as far as bearer tokens go, no credentials.
+        return Ok(None);
+    }
+    let token = token.trim();
+    // RFC 6750 §2.1 b64token syntax.
+    let b64token = !token.is_empty()
+        && token.trim_end_matches('=').bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b));
+    if !b64token {
+        return Err(malformed());
+    }
+    Ok(Some(token))
 }
 
 /// A JWT access token (RFC 9068 §4), checked here from the signature and

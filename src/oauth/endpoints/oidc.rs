@@ -155,25 +155,11 @@ fn invalid_token(why: impl Into<String>) -> Response {
 /// Authorization header (RFC 6750 §2.1), as the resource server takes it.
 pub async fn userinfo(State(s): State<Arc<AuthServer>>, method: Method, headers: HeaderMap, body: Bytes) -> Response {
     let in_body = method == Method::POST && Params::parse_lenient(&body).0.contains("access_token");
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
-        if in_body {
-            return crate::resource::bearer::token_in_body(false).into_response();
-        }
-        return crate::resource::bearer::BearerRejection::Missing.into_response();
-    };
-    let token = value
-        .to_str()
-        .ok()
-        .and_then(|v| v.trim().split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, t)| t.trim())
-        .filter(|t| !t.is_empty());
-    let Some(token) = token else {
-        return OAuthError::invalid_request(
-            "The Authorization header is not of the form Bearer <token> (RFC 6750 section 2.1).",
-        )
-        .bearer(None)
-        .into_response();
+    let token = match crate::resource::bearer::header_token(&headers) {
+        Ok(Some(token)) => token,
+        Ok(None) if in_body => return crate::resource::bearer::token_in_body(false).into_response(),
+        Ok(None) => return crate::resource::bearer::BearerRejection::Missing.into_response(),
+        Err(e) => return e.into_response(),
     };
     let Some(record) = s.tokens.get(token).await else {
         return invalid_token("The access token is unknown or expired (OpenID Connect Core 1.0 section 5.3.3).");
