@@ -272,7 +272,7 @@ fn signed_out(to: Option<&str>) -> Response {
             "Signed out",
             view! {
                 <h1>"Signed out"</h1>
-                <p class="as-message">"This server keeps no sign-in session (every authorization request asks you to sign in), so there was none to end. The app that sent you here has signed you out of itself."</p>
+                <p>"This server keeps no sign-in session (every authorization request asks you to sign in), so there was none to end. The app that sent you here has signed you out of itself."</p>
             },
         ),
     };
