@@ -39,7 +39,8 @@ async fn line_24_no_credentials_is_401_with_bare_bearer_challenge() {
 
 #[tokio::test]
 async fn line_25_invalid_expired_or_revoked_token_is_401_invalid_token() {
-    let lab = start_with(|c| c.access_token_ttl = std::time::Duration::from_secs(1)).await;
+    // Expiry is kept in whole seconds, so a two-second token lives more than one second and at most two.
+    let lab = start_with(|c| c.access_token_ttl = std::time::Duration::from_secs(2)).await;
     let check = |r: &Reply| {
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
         let c = r.header("www-authenticate");
@@ -61,7 +62,7 @@ async fn line_25_invalid_expired_or_revoked_token_is_401_invalid_token() {
     )
     .await;
     check(&lab.get_auth("/api/v1/accounts/verify_credentials", &format!("Bearer {revoked}")).await);
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     check(&lab.get_auth("/api/v1/accounts/verify_credentials", &bearer).await);
 }
 
