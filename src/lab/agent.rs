@@ -127,6 +127,10 @@ async fn play(s: &Lab, run: &str, grant: Grant) -> Result<(), String> {
                 browser_script(&b, run, &back).await?;
             }
         }
+        Grant::OpenIdConnect => {
+            let back = b.sign_in(run, DEMO_USER, &super::app::oidc::SCOPES).await?;
+            b.get(&back).await?;
+        }
         Grant::DeviceCode => {
             // The device shows its code; alice opens the verification page
             // with it on her phone and approves; the device's next poll

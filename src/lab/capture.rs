@@ -5,6 +5,8 @@
 use super::tags::{BROWSER_AGENT, KEY_HEADER, LEARNER_COOKIE, RUN_HEADER};
 use super::Lab;
 use crate::oauth::endpoints::device::{DEVICE_AUTHORIZATION, VERIFICATION};
+use crate::oauth::endpoints::oidc::{DISCOVERY, USERINFO};
+use crate::oauth::endpoints::JWKS;
 use crate::oauth::protocol::GrantType;
 use crate::run::{Channel, Exchange, Grant, RequestRecord, ResponseRecord, Role, Step, StepKind};
 use axum::body::{to_bytes, Body, Bytes};
@@ -140,6 +142,9 @@ pub fn classify(grant: Grant, req: &RequestRecord) -> (StepKind, Role, Role, Cha
         }
         (_, "/oauth/revoke") => (StepKind::Revoke, Client, AuthorizationServer, Channel::Back),
         (_, "/oauth/introspect") => (StepKind::Introspect, Client, AuthorizationServer, Channel::Back),
+        ("GET", DISCOVERY) => (StepKind::Discovery, Client, AuthorizationServer, Channel::Back),
+        ("GET", JWKS) => (StepKind::Jwks, Client, AuthorizationServer, Channel::Back),
+        (_, USERINFO) => (StepKind::UserInfo, Client, AuthorizationServer, Channel::Back),
         (_, "/api/v1/accounts/verify_credentials") => api(StepKind::VerifyCredentials),
         (_, "/api/v1/statuses") => api(StepKind::PostStatus),
         (_, p) if p.ends_with("/login") => (StepKind::ClientStart, UserAgent, Client, Channel::Front),

@@ -53,6 +53,12 @@ pub struct RunState {
     /// A device grant's screen: user code, verification URI and the
     /// complete one, once the device has asked for them.
     pub device: Option<(String, String, String)>,
+    /// An OpenID Connect run: the nonce the app sent, to check the ID
+    /// token against.
+    pub nonce: Option<String>,
+    /// What the app learnt from discovery (with the JWKS), in an OpenID
+    /// Connect run.
+    pub provider: Option<std::sync::Arc<openidconnect::core::CoreProviderMetadata>>,
     /// The vulnerable switch is in force: only while the scenario plays.
     armed: bool,
     /// Steps that begin from this sequence number on are not recorded: the
@@ -210,6 +216,8 @@ impl Runs {
             fragment_read: false,
             clock: None,
             device: None,
+            nonce: None,
+            provider: None,
             armed: vulnerable,
             closed_at: None,
         };

@@ -17,7 +17,7 @@ struct Question {
     hint: &'static str,
 }
 
-const QUESTIONS: [Question; 5] = [
+const QUESTIONS: [Question; 6] = [
     Question { id: "user", text: "Is a user involved?", hint: "Does the app act for a person, or only for itself?" },
     Question {
         id: "secret",
@@ -39,6 +39,11 @@ const QUESTIONS: [Question; 5] = [
         text: "Is the device short of a keyboard or a browser?",
         hint: "A TV, a console, a command-line tool on a server, an IoT device.",
     },
+    Question {
+        id: "sign-in",
+        text: "Does the app sign users in?",
+        hint: "It needs to know who the user is (\"Sign in with ...\"), not only to call an API for them.",
+    },
 ];
 
 pub struct Recommendation {
@@ -49,8 +54,8 @@ pub struct Recommendation {
 
 /// RFC 9700's advice (§2.1, §2.4, §2.5), RFC 8252 for native apps and
 /// RFC 8628 for devices.
-fn recommend(a: &[Answer; 5]) -> Option<Recommendation> {
-    let [user, secret, first_party, browser, constrained] = *a;
+fn recommend(a: &[Answer; 6]) -> Option<Recommendation> {
+    let [user, secret, first_party, browser, constrained, sign_in] = *a;
     if user == Answer::Unanswered {
         return None;
     }
@@ -94,6 +99,15 @@ fn recommend(a: &[Answer; 5]) -> Option<Recommendation> {
     if first_party == Answer::Yes {
         reasons.push("Not the password grant, even first-party: the app would see the password, and RFC 9700 §2.4 says it MUST NOT be used.");
     }
+    if sign_in == Answer::Yes {
+        reasons.insert(0, "To sign the user in, add OpenID Connect to the code grant: ask for the openid scope, and the token response carries an ID token that says who signed in, which the app checks before it believes it (OpenID Connect Core 1.0 §3.1, §3.1.3.7).");
+        reasons.insert(1, "Do not sign users in with a bare OAuth access token: it says what the app may do, not who is there, and a token issued to another app would pass for a sign-in.");
+        return Some(Recommendation {
+            title: "OpenID Connect (code grant with PKCE)",
+            grant: Some(Grant::OpenIdConnect),
+            reasons,
+        });
+    }
     Some(Recommendation { title: "Authorization code with PKCE", grant: Some(Grant::AuthorizationCode), reasons })
 }
 
@@ -107,7 +121,7 @@ pub fn ChooserPage() -> impl IntoView {
 #[island]
 fn Chooser() -> impl IntoView {
     super::hydrated();
-    let answers = RwSignal::new([Answer::Unanswered; 5]);
+    let answers = RwSignal::new([Answer::Unanswered; 6]);
     view! {
         <main class="page chooser">
             <nav class="crumbs" aria-label="Breadcrumb"><a href="/">"OAuth2 Lab"</a>" / "<span>"Which grant?"</span></nav>
@@ -160,19 +174,25 @@ mod tests {
 
     #[test]
     fn follows_rfc_9700() {
-        let pick = |a: [Answer; 5]| recommend(&a).map(|r| (r.title, r.grant));
-        assert!(pick([Unanswered; 5]).is_none());
-        assert_eq!(pick([No, Yes, No, No, No]), Some(("Client credentials", Some(Grant::ClientCredentials))));
-        assert_eq!(pick([Yes, No, No, Yes, No]).unwrap().1, Some(Grant::AuthorizationCode), "SPA: code + PKCE");
-        assert_eq!(pick([Yes, Yes, Yes, No, No]).unwrap().1, Some(Grant::AuthorizationCode), "first party: still code");
+        let pick = |a: [Answer; 6]| recommend(&a).map(|r| (r.title, r.grant));
+        assert!(pick([Unanswered; 6]).is_none());
+        assert_eq!(pick([No, Yes, No, No, No, No]), Some(("Client credentials", Some(Grant::ClientCredentials))));
+        assert_eq!(pick([Yes, No, No, Yes, No, No]).unwrap().1, Some(Grant::AuthorizationCode), "SPA: code + PKCE");
         assert_eq!(
-            pick([Yes, No, No, No, Yes]),
+            pick([Yes, Yes, Yes, No, No, No]).unwrap().1,
+            Some(Grant::AuthorizationCode),
+            "first party: still code"
+        );
+        assert_eq!(
+            pick([Yes, No, No, No, Yes, No]),
             Some(("Device authorization grant (RFC 8628)", Some(Grant::DeviceCode)))
         );
-        let spa = recommend(&[Yes, No, No, Yes, No]).unwrap();
+        assert_eq!(pick([Yes, Yes, No, No, No, Yes]).unwrap().1, Some(Grant::OpenIdConnect), "sign-in: OpenID Connect");
+        assert_eq!(pick([No, Yes, No, No, No, Yes]).unwrap().1, Some(Grant::ClientCredentials), "no user, no sign-in");
+        let spa = recommend(&[Yes, No, No, Yes, No, No]).unwrap();
         assert!(spa.reasons.iter().any(|r| r.contains("implicit")));
         assert!(!spa.reasons.iter().any(|r| r.contains("RFC 8252 §8.12")), "a browser app is not a native app");
-        let native = recommend(&[Yes, No, No, No, No]).unwrap();
+        let native = recommend(&[Yes, No, No, No, No, No]).unwrap();
         assert!(native.reasons.iter().any(|r| r.contains("RFC 8252 §8.12")), "native: no embedded browsers");
     }
 }

@@ -1,4 +1,4 @@
-//! The home page: what the lab is, the five grants, and the demo users and
+//! The home page: what the lab is, the grants, and the demo users and
 //! clients the embedded servers hold.
 
 use crate::demo::{DEMO_CLIENTS, DEMO_USERS};
@@ -15,7 +15,7 @@ struct GrantCard {
     deprecated: bool,
 }
 
-const GRANTS: [GrantCard; 5] = [
+const GRANTS: [GrantCard; 6] = [
     GrantCard {
         grant: Grant::AuthorizationCode,
         name: "Authorization code with PKCE",
@@ -59,6 +59,15 @@ const GRANTS: [GrantCard; 5] = [
         rfc_url: "https://www.rfc-editor.org/rfc/rfc8628",
         when: "A device short of a keyboard or a browser (a TV, a console, a command-line tool on a server with no browser): it shows a code, and the user approves on a phone.",
         status: "For devices without a browser or a keyboard",
+        deprecated: false,
+    },
+    GrantCard {
+        grant: Grant::OpenIdConnect,
+        name: "OpenID Connect sign-in",
+        rfc: "OpenID Connect Core 1.0 §3.1",
+        rfc_url: "https://openid.net/specs/openid-connect-core-1_0.html#CodeFlowAuth",
+        when: "\"Sign in with ...\": the code grant with the openid scope. The app gets an ID token that says who signed in, checks it, and asks UserInfo.",
+        status: "The standard way to sign users in",
         deprecated: false,
     },
 ];

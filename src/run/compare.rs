@@ -125,7 +125,20 @@ fn status(grant: Grant) -> &'static str {
         Grant::Implicit => "SHOULD NOT be used (RFC 9700 §2.1.2); removed from the OAuth 2.1 draft",
         Grant::Password => "MUST NOT be used (RFC 9700 §2.4); removed from the OAuth 2.1 draft",
         Grant::DeviceCode => "for devices that lack a browser or have limited input (RFC 8628 §1)",
+        Grant::OpenIdConnect => {
+            "the code grant with PKCE, plus an ID token the app checks (OpenID Connect Core 1.0 §3.1)"
+        }
     }
+}
+
+/// Whether the app got an ID token, and how its checks went.
+fn id_token(record: &RunRecord) -> String {
+    let checks = &record.id_token_checks;
+    if checks.is_empty() {
+        return "no: the app learns nothing about the user from the token".into();
+    }
+    let passed = checks.iter().filter(|c| c.pass).count();
+    format!("yes: the app made {} checks, {passed} passed", checks.len())
 }
 
 /// The table for runs side by side, one cell per run in the given order.
@@ -160,6 +173,7 @@ pub fn compare(records: &[RunRecord]) -> Vec<Row> {
             }
         }),
         row("PKCE", &pkce),
+        row("ID token: who signed in", &id_token),
         row("Status (RFCs and the OAuth 2.1 draft)", &|r| status(r.grant).into()),
         row("Typical use", &|r| when_to_use(r.grant).into()),
     ]

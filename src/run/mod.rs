@@ -20,11 +20,21 @@ pub enum Grant {
     Password,
     /// RFC 8628, for devices short of a keyboard or a browser.
     DeviceCode,
+    /// OpenID Connect Core 1.0 §3.1: the code grant with the `openid`
+    /// scope, an ID token, and UserInfo.
+    OpenIdConnect,
 }
 
-/// The four grants of RFC 6749 first, then the device grant.
-pub const GRANTS: [Grant; 5] =
-    [Grant::AuthorizationCode, Grant::ClientCredentials, Grant::Implicit, Grant::Password, Grant::DeviceCode];
+/// The four grants of RFC 6749 first, then the device grant, then OpenID
+/// Connect's sign-in on top of the code grant.
+pub const GRANTS: [Grant; 6] = [
+    Grant::AuthorizationCode,
+    Grant::ClientCredentials,
+    Grant::Implicit,
+    Grant::Password,
+    Grant::DeviceCode,
+    Grant::OpenIdConnect,
+];
 
 impl Grant {
     pub fn slug(self) -> &'static str {
@@ -34,6 +44,7 @@ impl Grant {
             Self::ClientCredentials => "client-credentials",
             Self::Password => "password",
             Self::DeviceCode => "device-code",
+            Self::OpenIdConnect => "openid-connect",
         }
     }
     pub fn from_slug(s: &str) -> Option<Self> {
@@ -46,6 +57,7 @@ impl Grant {
             Self::ClientCredentials => "Client credentials",
             Self::Password => "Resource owner password",
             Self::DeviceCode => "Device authorization",
+            Self::OpenIdConnect => "OpenID Connect sign-in",
         }
     }
     pub fn deprecated(self) -> bool {
@@ -173,6 +185,16 @@ pub enum StepKind {
     DeviceConsent,
     /// The device polls the token endpoint (RFC 8628 §3.4).
     DevicePoll,
+    /// The relying party reads the provider's metadata (OpenID Connect
+    /// Discovery 1.0 §4).
+    Discovery,
+    /// It fetches the provider's signing keys from `jwks_uri`.
+    Jwks,
+    /// It checks the ID token (OpenID Connect Core 1.0 §3.1.3.7): a step
+    /// off the wire, whose results are the record's `id_token_checks`.
+    IdTokenCheck,
+    /// It asks the UserInfo endpoint about the user (Core 1.0 §5.3).
+    UserInfo,
     /// In a misuse scenario: something the attacker does off the wire.
     Attack,
     /// The lab clock moves on (a scenario with a fast clock).
@@ -287,6 +309,23 @@ pub struct RunRecord {
     /// Access tokens are JWTs (RFC 9068) in this run, not opaque strings.
     #[serde(default)]
     pub jwt: bool,
+    /// In an OpenID Connect run: each check the app made of the ID token,
+    /// from the real values.
+    #[serde(default)]
+    pub id_token_checks: Vec<IdTokenCheck>,
+}
+
+/// One check a relying party makes of an ID token (OpenID Connect Core 1.0
+/// §3.1.3.7), with what it expected and what the token holds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdTokenCheck {
+    /// Like `signature` or `nonce`.
+    pub name: String,
+    pub expected: String,
+    pub found: String,
+    pub pass: bool,
+    /// What the check guards against, and where the spec asks for it.
+    pub why: String,
 }
 
 impl RunRecord {
@@ -305,6 +344,7 @@ impl RunRecord {
             scenario: None,
             vulnerable: false,
             jwt: false,
+            id_token_checks: vec![],
         }
     }
 
@@ -356,8 +396,8 @@ impl RunRecord {
             for (k, v) in pairs {
                 match k.as_str() {
                     "client_secret" | "password" | "code_verifier" | "access_token" | "refresh_token" | "code"
-                    | "device_code" => add(&k, &v, true),
-                    "client_id" | "state" | "code_challenge" | "user_code" => add(&k, &v, false),
+                    | "device_code" | "id_token" => add(&k, &v, true),
+                    "client_id" | "state" | "code_challenge" | "user_code" | "nonce" | "sub" => add(&k, &v, false),
                     _ => {}
                 }
             }

@@ -42,6 +42,11 @@ fn getting_a_grant(kind: StepKind, grant: Grant) -> Narration {
             "https://www.rfc-editor.org/rfc/rfc7591#section-3",
         ),
         ClientStart => match grant {
+            Grant::OpenIdConnect => n(
+                "The user chooses \"Sign in with the lab\". The app sends the browser to the authorization endpoint from the metadata it discovered, with response_type=code and scope=openid profile email read: openid makes it an OpenID Connect request. Next to state and the PKCE challenge it sends a nonce, a random value it keeps, which the ID token must carry back.",
+                "OpenID Connect Core 1.0 §3.1.2.1",
+                "https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest",
+            ),
             Grant::DeviceCode => n(
                 "The user turns on the device, a TV app in this lab. It has no keyboard worth typing a password on, so before it can show anything it asks the authorization server for a code (the nested step that follows), then shows the user code and where to enter it.",
                 "RFC 8628 §3.3",
@@ -140,6 +145,11 @@ fn using_it(kind: StepKind, grant: Grant) -> Narration {
     use StepKind::*;
     match kind {
         TokenRequest => match grant {
+            Grant::OpenIdConnect => n(
+                "The app redeems the code with its PKCE verifier and its client credentials, as in the code grant. Because the scope held openid, the answer carries an id_token next to the access token: a JWT signed by the provider that says who signed in (sub), to which app (aud), when (iat, auth_time), and the nonce. The ID token is for the app to read; the access token is for the API.",
+                "OpenID Connect Core 1.0 §3.1.3.3",
+                "https://openid.net/specs/openid-connect-core-1_0.html#TokenResponse",
+            ),
             Grant::Password => n(
                 "The app sends the user's username and password to the token endpoint with grant_type=password, authenticating with its own client credentials, and gets an access token and a refresh token.",
                 "RFC 6749 §4.3.2",
@@ -160,6 +170,31 @@ fn using_it(kind: StepKind, grant: Grant) -> Narration {
             "Script in the page reads the access token from location.hash, after checking state. The token came in a URL, and that is why RFC 9700 says clients SHOULD NOT use this grant: it can leak through redirect-URI flaws, Referer headers and browser history (§4.1 to §4.3), an attacker can inject a stolen token (§4.6), and nothing binds it to the client. The OAuth 2.1 draft removes the grant.",
             "RFC 9700 §2.1.2",
             "https://www.rfc-editor.org/rfc/rfc9700#section-2.1.2",
+        ),
+        VerifyCredentials if grant == Grant::OpenIdConnect => n(
+            "The app calls the API with the access token, not the ID token. The ID token tells the app who signed in; only the access token grants anything at a resource server, which refuses an ID token offered in its place.",
+            "RFC 6750 §2.1",
+            "https://www.rfc-editor.org/rfc/rfc6750#section-2.1",
+        ),
+        Discovery => n(
+            "Before anything else the app, the relying party, reads the provider's metadata at the issuer's /.well-known/openid-configuration. It checks that the issuer in it is exactly the one it asked for, and learns every endpoint, the scopes and claims, and where the signing keys are (jwks_uri). The openidconnect crate makes this request.",
+            "OpenID Connect Discovery 1.0 §4",
+            "https://openid.net/specs/openid-connect-discovery-1_0.html#ProviderConfig",
+        ),
+        Jwks => n(
+            "The app fetches the provider's public keys from jwks_uri. Each has a kid; an ID token's header names the kid that signed it, and the app verifies the signature with that key. A provider rotates keys by publishing a new one here before it signs with it.",
+            "OpenID Connect Discovery 1.0 §3",
+            "https://openid.net/specs/openid-connect-discovery-1_0.html#ProviderMetadata",
+        ),
+        IdTokenCheck => n(
+            "The app checks the ID token before it believes a word of it: the signature against the JWKS key, iss, aud and azp, exp and iat, the nonce against the one it kept, and at_hash against the access token. The table below shows each check with the real values, pass or fail. Only if all pass is the user signed in. Nothing crosses the wire: the app holds the keys already.",
+            "OpenID Connect Core 1.0 §3.1.3.7",
+            "https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation",
+        ),
+        UserInfo => n(
+            "The app asks the UserInfo endpoint about the user, with the access token as a Bearer token. The answer's sub must be the ID token's sub, or the app refuses it. The app keys its user by sub (with iss), never by email: an email can change, be given to someone else later, or be claimed at another provider, while sub is never reassigned within one issuer.",
+            "OpenID Connect Core 1.0 §5.3.2, §5.7",
+            "https://openid.net/specs/openid-connect-core-1_0.html#UserInfoResponse",
         ),
         VerifyCredentials => n(
             "The token is used: GET verify_credentials with Authorization: Bearer. The resource server checks the token and its read scope and answers with the account it stands for.",
@@ -274,6 +309,7 @@ pub fn deprecation(grant: Grant) -> Option<&'static str> {
 pub fn when_to_use(grant: Grant) -> &'static str {
     match grant {
         Grant::AuthorizationCode => "Any app that acts for a user: web apps, single-page apps and native apps.",
+        Grant::OpenIdConnect => "An app that signs users in (\"Sign in with ...\") and needs to know who they are, on top of the code grant.",
         Grant::ClientCredentials => "A service that acts for itself, with no user: jobs and machine-to-machine calls.",
         Grant::DeviceCode => "A device short of a keyboard or a browser (a TV, a console, a command-line tool on a server with no browser): the user approves on another screen. A desktop command-line tool opens the browser instead, with authorization code, PKCE and a loopback redirect.",
         Grant::Implicit => "Only to learn from. Use authorization code with PKCE instead.",

@@ -338,3 +338,86 @@ async fn curl_export_replays_each_grant_with_fresh_values() {
         }
     }
 }
+
+#[tokio::test]
+async fn autoplay_openid_connect_run_discovers_checks_the_id_token_and_asks_userinfo() {
+    let lab = start().await;
+    let (r, run) = start_run(&lab, "OpenIdConnect", "Autoplay", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(run["status"], "Done", "{run}");
+    assert_eq!(
+        labels(&run),
+        [
+            "GET /.well-known/openid-configuration",
+            "GET /oauth/jwks",
+            "POST /oauth/register",
+            "GET /lab/runs/…/login",
+            "GET /oauth/authorize",
+            "user signs in and decides",
+            "POST /oauth/authorize",
+            "GET /lab/runs/…/callback",
+            "POST /oauth/token",
+            "app checks the ID token",
+            "GET /oauth/userinfo",
+            "GET /api/v1/accounts/verify_credentials",
+            "POST /oauth/token",
+            "POST /oauth/revoke",
+        ]
+    );
+    let steps = run["steps"].as_array().unwrap();
+    let kinds: Vec<&str> = steps.iter().map(|s| s["kind"].as_str().unwrap()).collect();
+    assert_eq!(&kinds[..2], ["Discovery", "Jwks"]);
+    assert_eq!(kinds[9], "IdTokenCheck");
+    assert_eq!(kinds[10], "UserInfo");
+    // The authentication request carries openid, a nonce and PKCE.
+    let login = steps[3]["exchange"]["response"]["headers"].as_array().unwrap();
+    let location = login.iter().find(|h| h[0] == "location").unwrap()[1].as_str().unwrap();
+    let query: std::collections::HashMap<String, String> =
+        url::Url::parse(location).unwrap().query_pairs().into_owned().collect();
+    assert_eq!(query["scope"], "openid profile email read");
+    assert_eq!(query["code_challenge_method"], "S256");
+    let nonce = &query["nonce"];
+    // Every check passed, each from the real values: the nonce is the one
+    // sent, aud the run's client, at_hash the access token's.
+    let checks = run["id_token_checks"].as_array().unwrap();
+    let names: Vec<&str> = checks.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["signature", "iss", "aud", "azp", "exp", "iat", "nonce", "at_hash"]);
+    assert!(checks.iter().all(|c| c["pass"] == true), "{checks:?}");
+    let token: Value = serde_json::from_str(steps[8]["exchange"]["response"]["body"].as_str().unwrap()).unwrap();
+    let id_token = token["id_token"].as_str().unwrap();
+    let claims = decode_claims(id_token);
+    assert_eq!(&claims["nonce"], nonce.as_str());
+    let nonce_check = checks.iter().find(|c| c["name"] == "nonce").unwrap();
+    assert_eq!(nonce_check["expected"], nonce.as_str());
+    assert_eq!(nonce_check["found"], nonce.as_str());
+    let client_id = query["client_id"].as_str();
+    assert_eq!(claims["aud"], client_id);
+    assert_eq!(checks.iter().find(|c| c["name"] == "aud").unwrap()["found"], client_id);
+    assert!(checks.iter().find(|c| c["name"] == "at_hash").unwrap()["expected"]
+        .as_str()
+        .unwrap()
+        .starts_with(claims["at_hash"].as_str().unwrap()));
+    // UserInfo is asked with the access token, and names the same sub.
+    let userinfo = &steps[10]["exchange"];
+    let auth = userinfo["request"]["headers"].as_array().unwrap().iter().find(|h| h[0] == "authorization").unwrap()[1]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(auth, format!("Bearer {}", token["access_token"].as_str().unwrap()));
+    let info: Value = serde_json::from_str(userinfo["response"]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(info["sub"], claims["sub"]);
+    assert_eq!(info["email"], "alice@example.com");
+    // The inspector shows the checks, pass by pass, and why sub is the key.
+    let view: Value = serde_json::from_str(&r.text).unwrap();
+    let pane = view["inspector"][9].as_str().unwrap();
+    assert_eq!(pane.matches("✓ pass").count(), 8, "{pane}");
+    assert!(pane.contains("data-testid=\"id-token-verdict\"") && pane.contains("Every check passed"), "{pane}");
+    assert!(view["inspector"][10].as_str().unwrap().contains("Why sub, not the email"));
+    assert!(view["inspector"][8].as_str().unwrap().contains("ID token, decoded"));
+}
+
+fn decode_claims(jwt: &str) -> Value {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(jwt.split('.').nth(1).unwrap()).unwrap()).unwrap()
+}

@@ -24,11 +24,21 @@ pub struct LabHttp {
     http: reqwest::Client,
     run: String,
     key: String,
+    /// The lab's public URL and where it is reached from inside: what
+    /// discovery names is fetched on the loopback address.
+    public: String,
+    internal: String,
 }
 
 impl LabHttp {
     pub fn new(s: &Lab, run: &str) -> Self {
-        Self { http: s.http.clone(), run: run.to_string(), key: s.runs.key(run).unwrap_or_default() }
+        Self {
+            http: s.http.clone(),
+            run: run.to_string(),
+            key: s.runs.key(run).unwrap_or_default(),
+            public: s.settings.public_url.clone(),
+            internal: s.settings.internal_url.clone(),
+        }
     }
     pub fn request(&self, method: reqwest::Method, url: String) -> reqwest::RequestBuilder {
         self.http
@@ -45,10 +55,15 @@ impl<'c> oauth2::AsyncHttpClient<'c> for LabHttp {
 
     fn call(&'c self, mut request: oauth2::HttpRequest) -> Self::Future {
         let uri = request.uri().to_string();
-        if uri.starts_with("https://127.0.0.1:") {
-            if let Ok(plain) = uri.replacen("https://", "http://", 1).parse() {
-                *request.uri_mut() = plain;
+        let inside = match uri.strip_prefix(&self.public) {
+            Some(rest) if self.public != self.internal && (rest.is_empty() || rest.starts_with('/')) => {
+                Some(format!("{}{rest}", self.internal))
             }
+            _ if uri.starts_with("https://127.0.0.1:") => Some(uri.replacen("https://", "http://", 1)),
+            _ => None,
+        };
+        if let Some(Ok(plain)) = inside.map(|u| u.parse()) {
+            *request.uri_mut() = plain;
         }
         if let Ok(v) = HeaderValue::from_str(&self.run) {
             request.headers_mut().insert(RUN_HEADER, v);
@@ -89,7 +104,7 @@ pub fn app_client(s: &Lab, c: &RunClient) -> Result<AppClient, String> {
 /// The `grant_types` a run's app registers for (RFC 7591 §2).
 fn grant_types(grant: Grant) -> &'static [GrantType] {
     match grant {
-        Grant::AuthorizationCode => &[GrantType::AuthorizationCode, GrantType::RefreshToken],
+        Grant::AuthorizationCode | Grant::OpenIdConnect => &[GrantType::AuthorizationCode, GrantType::RefreshToken],
         Grant::Implicit => &[GrantType::Implicit],
         Grant::ClientCredentials => &[GrantType::ClientCredentials],
         Grant::Password => &[GrantType::Password, GrantType::RefreshToken],
@@ -100,6 +115,11 @@ fn grant_types(grant: Grant) -> &'static [GrantType] {
 /// Step 0 of every run: the app registers itself (RFC 7591). The oauth2
 /// crate has no registration, so this one call is plain reqwest.
 pub async fn register(s: &Lab, run: &str, grant: Grant) -> Result<RunClient, String> {
+    if grant == Grant::OpenIdConnect {
+        // A relying party discovers the provider first: its endpoints, and
+        // the keys its ID tokens are signed with.
+        super::oidc::discover(s, run).await?;
+    }
     // A single-page app and a TV app cannot keep a secret: public clients.
     register_as(s, run, grant, matches!(grant, Grant::Implicit | Grant::DeviceCode)).await
 }
@@ -111,10 +131,10 @@ pub async fn register_as(s: &Lab, run: &str, grant: Grant, public: bool) -> Resu
     let mut meta = json!({
         "client_name": format!("Lab run {}", &run[..run.len().min(12)]),
         "grant_types": grant_types(grant),
-        "scope": "read write",
+        "scope": if grant == Grant::OpenIdConnect { super::oidc::SCOPES.join(" ") } else { "read write".into() },
         "token_endpoint_auth_method": if public { "none" } else { "client_secret_basic" },
     });
-    if matches!(grant, Grant::AuthorizationCode | Grant::Implicit) {
+    if matches!(grant, Grant::AuthorizationCode | Grant::Implicit | Grant::OpenIdConnect) {
         meta["redirect_uris"] = json!([redirect_uri]);
     }
     let http = LabHttp::new(s, run);

@@ -4,6 +4,7 @@
 
 pub mod device;
 pub mod http;
+pub mod oidc;
 pub mod page;
 pub mod token;
 
@@ -71,21 +72,12 @@ async fn login(State(s): State<Arc<Lab>>, Path(run): Path<String>, headers: Head
                 verifier = Some(v.secret().clone());
             }
             let (url, state) = req.url();
-            let (browser, set_cookie) = binding::browser(&headers, &format!("/lab/runs/{run}/"));
-            s.runs.with(&run, |r| {
-                r.pkce_verifier = verifier;
-                r.state = Some(state.secret().clone());
-                r.state_browser = Some(browser);
-            });
-            let mut res = StatusCode::FOUND.into_response();
-            if let Ok(v) = HeaderValue::from_str(url.as_str()) {
-                res.headers_mut().insert(header::LOCATION, v);
-            }
-            if let Some(c) = set_cookie {
-                res.headers_mut().insert(header::SET_COOKIE, c);
-            }
-            res
+            to_authorization_server(&s, &run, &headers, url.as_str(), state.secret().clone(), verifier)
         }
+        Grant::OpenIdConnect => match oidc::authentication_request(&s, &run, &c) {
+            Ok((url, state, verifier)) => to_authorization_server(&s, &run, &headers, &url, state, Some(verifier)),
+            Err(e) => fail(&s, &run, &e),
+        },
         Grant::DeviceCode => device::device_screen(s, run, &c).await,
         Grant::Password => {
             let action = format!("/lab/runs/{run}/password");
@@ -115,6 +107,32 @@ async fn login(State(s): State<Arc<Lab>>, Path(run): Path<String>, headers: Head
             )
         }
     }
+}
+
+/// The redirect to the authorization endpoint, with `state` (and the PKCE
+/// verifier) kept for the callback, bound to this browser by a cookie.
+fn to_authorization_server(
+    s: &Lab,
+    run: &str,
+    headers: &HeaderMap,
+    url: &str,
+    state: String,
+    verifier: Option<String>,
+) -> Response {
+    let (browser, set_cookie) = binding::browser(headers, &format!("/lab/runs/{run}/"));
+    s.runs.with(run, |r| {
+        r.pkce_verifier = verifier;
+        r.state = Some(state);
+        r.state_browser = Some(browser);
+    });
+    let mut res = StatusCode::FOUND.into_response();
+    if let Ok(v) = HeaderValue::from_str(url) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    if let Some(c) = set_cookie {
+        res.headers_mut().insert(header::SET_COOKIE, c);
+    }
+    res
 }
 
 #[derive(Deserialize)]
@@ -171,6 +189,9 @@ async fn callback(
         return fail(&s, &run, "The callback carries neither code nor error.");
     };
     let verifier = s.runs.with(&run, |r| r.pkce_verifier.take()).flatten();
+    if grant == Grant::OpenIdConnect {
+        return oidc::redeem(&s, &run, &c, code, verifier).await;
+    }
     let client = match app_client(&s, &c) {
         Ok(c) => c,
         Err(e) => return fail(&s, &run, &e),

@@ -81,7 +81,7 @@ pub async fn finish_with_token<D: EndpointState>(
 /// which checks the JWT alone and still accepts it, and at introspection,
 /// which asks the authorization server and says inactive (RFC 9068 §5,
 /// RFC 7662). That is the format's trade-off, shown with real traffic.
-async fn after_revocation(s: &Lab, run: &str, http: &LabHttp, access_token: &str) {
+pub(super) async fn after_revocation(s: &Lab, run: &str, http: &LabHttp, access_token: &str) {
     let (jwt, client) = s.runs.with(run, |r| (r.record.jwt, r.client.clone())).unwrap_or_default();
     if !jwt {
         return;

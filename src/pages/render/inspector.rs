@@ -4,7 +4,7 @@
 //! followed across steps. The page swaps in the current step's HTML.
 
 use crate::run::narration::{channel_note, explain};
-use crate::run::{parse_form, Artifact, Exchange, RunRecord};
+use crate::run::{parse_form, Artifact, Exchange, RunRecord, StepKind};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use leptos::prelude::*;
@@ -200,6 +200,8 @@ pub fn html(record: &RunRecord, i: usize, mask: bool) -> String {
         {exchange_view.unwrap_or_else(|| view! {
             <p class="local-note">"No HTTP message crossed the wire in this step, so there are no bytes to show."</p>
         }.into_any())}
+        {(step.kind == StepKind::IdTokenCheck).then(|| id_token_checks(record, i, mask))}
+        {(step.kind == StepKind::UserInfo).then(|| userinfo_note(record, i))}
     }
     .to_html()
 }
@@ -222,6 +224,7 @@ fn exchange_details(record: &RunRecord, i: usize, x: &Exchange, m: bool) -> AnyV
         {params_table(parameters(x), a, m)}
         {basic(x).map(|(id, secret)| basic_view(id, secret, m))}
         {x.jwt().and_then(|t| crate::run::decode_jwt(&t)).map(|(header, claims)| jwt_view(header, claims, a, m))}
+        {id_token_in(x).and_then(|t| crate::run::decode_jwt(&t)).map(|(header, claims)| id_token_view(header, claims, a, m))}
         {verifier.map(|v| pkce_view(v, challenge, m))}
         {tracked_view(tracked(record, i), i)}
     }
@@ -326,4 +329,73 @@ fn tracked_view(tracked: Vec<(Artifact, usize, Option<usize>)>, i: usize) -> imp
             }).collect_view()}
         </ul>
     })
+}
+
+/// The ID token a token response carries (OpenID Connect Core 1.0 §3.1.3.3).
+fn id_token_in(x: &Exchange) -> Option<String> {
+    let body: serde_json::Value = serde_json::from_str(&x.response.body).ok()?;
+    body.get("id_token")?.as_str().map(str::to_string)
+}
+
+/// The ID token the app checked at step `i`: the last one answered before.
+fn id_token_before(record: &RunRecord, i: usize) -> Option<String> {
+    record.steps[..i].iter().rev().filter_map(|s| s.exchange.as_ref()).find_map(id_token_in)
+}
+
+fn id_token_view(header: serde_json::Value, claims: serde_json::Value, a: &[Artifact], m: bool) -> impl IntoView {
+    let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
+    view! {
+        <div class="decoded jwt-decoded" data-testid="id-token">
+            <h3>"ID token, decoded"</h3>
+            <p>"A JWT about the sign-in, for the app to read and check, never for an API: who signed in (sub), at which provider (iss), for which app (aud), when it was issued and expires (iat, exp), when the user authenticated (auth_time), the nonce the app sent, and at_hash, which binds the access token."</p>
+            <pre class="raw" data-testid="id-token-header">{pretty(&header)}</pre>
+            <pre class="raw" data-testid="id-token-claims">{highlight(&pretty(&claims), a, m)}</pre>
+        </div>
+    }
+}
+
+/// The checks the app made of the ID token, pass or fail, with the real
+/// values (the record's `id_token_checks`).
+fn id_token_checks(record: &RunRecord, i: usize, m: bool) -> impl IntoView {
+    let decoded = id_token_before(record, i).and_then(|t| crate::run::decode_jwt(&t));
+    let all = !record.id_token_checks.is_empty() && record.id_token_checks.iter().all(|c| c.pass);
+    view! {
+        {decoded.map(|(h, c)| id_token_view(h, c, &record.artifacts, m))}
+        <h3>"What the app checked"</h3>
+        <div class="table-wrap"><table class="params id-checks" data-testid="id-token-checks">
+            <thead><tr><th scope="col">"Check"</th><th scope="col">"Expected"</th><th scope="col">"In the token"</th><th scope="col">"Result"</th></tr></thead>
+            <tbody>{record.id_token_checks.iter().map(|c| view! {
+                <tr data-testid=format!("check-{}", c.name) class=if c.pass { "check pass" } else { "check fail" }>
+                    <td><code>{c.name.clone()}</code></td>
+                    <td class="value">{highlight(&c.expected, &record.artifacts, m)}</td>
+                    <td class="value">{highlight(&c.found, &record.artifacts, m)}</td>
+                    <td data-testid="check-result">{if c.pass { "✓ pass" } else { "✗ fail" }}</td>
+                </tr>
+                <tr class="check-why"><td colspan="4">{c.why.clone()}</td></tr>
+            }).collect_view()}</tbody>
+        </table></div>
+        <p class=if all { "proof ok" } else { "proof bad" } data-testid="id-token-verdict">
+            {if all { "✓ Every check passed: the app takes the user to be the sub of this token." } else { "✗ A check failed: the app refuses this ID token and signs no one in." }}
+        </p>
+    }
+}
+
+/// Why the app keys its user by `sub`, with the values of this run.
+fn userinfo_note(record: &RunRecord, i: usize) -> impl IntoView {
+    let answer = record.steps[i]
+        .exchange
+        .as_ref()
+        .and_then(|x| serde_json::from_str::<serde_json::Value>(&x.response.body).ok())
+        .unwrap_or_default();
+    let from_id_token = id_token_before(record, i).and_then(|t| crate::run::decode_jwt(&t)).map(|(_, c)| c);
+    let sub = answer["sub"].as_str().unwrap_or("").to_string();
+    let same = from_id_token.as_ref().is_some_and(|c| c["sub"] == answer["sub"]);
+    let email = answer["email"].as_str().unwrap_or("").to_string();
+    view! {
+        <div class="decoded" data-testid="sub-note">
+            <h3>"Why sub, not the email, is the key for the user"</h3>
+            <p>{format!("UserInfo says sub {sub}")}{if same { ", the same as the ID token's: the crate compares them, and would refuse an answer about someone else." } else { ", which is not the ID token's sub: the app refuses the answer." }}</p>
+            <p>{format!("The email ({email}) is a claim about the user, not who they are: a user can change it, a provider may hand it to someone else later, and a second provider can claim the same address. sub is unique within its issuer and never reassigned, so the app stores the user as the pair (iss, sub) (OpenID Connect Core 1.0 §5.7).")}</p>
+        </div>
+    }
 }
