@@ -62,6 +62,24 @@ const EXPECTED: Record<string, string[]> = {
     "POST /oauth/token",
     "POST /oauth/revoke",
   ],
+  // OpenID Connect: discovery and the keys first, the app's checks of the
+  // ID token, then UserInfo.
+  "openid-connect": [
+    "GET /.well-known/openid-configuration",
+    "GET /oauth/jwks",
+    "POST /oauth/register",
+    "GET /lab/runs/…/login",
+    "GET /oauth/authorize",
+    "user signs in and decides",
+    "POST /oauth/authorize",
+    "GET /lab/runs/…/callback",
+    "POST /oauth/token",
+    "app checks the ID token",
+    "GET /oauth/userinfo",
+    "GET /api/v1/accounts/verify_credentials",
+    "POST /oauth/token",
+    "POST /oauth/revoke",
+  ],
 };
 
 async function open(page: Page, slug: string) {
@@ -145,8 +163,17 @@ async function checkRun(page: Page, slug: string) {
     await expect(page.getByTestId("inspector-title")).toHaveText("POST /oauth/token");
     const body = JSON.parse((await page.getByTestId("response-body").textContent())!);
     token = body.access_token;
-    if (slug === "authorization-code") {
+    if (slug === "authorization-code" || slug === "openid-connect") {
       await expect(page.getByTestId("pkce-result")).toContainText("They match");
+    }
+    if (slug === "openid-connect") {
+      await expect(page.getByTestId("id-token-claims")).toContainText('"nonce"');
+      await steps.nth(expected.indexOf("app checks the ID token")).click();
+      await expect(page.getByTestId("id-token-checks").locator("tr.check")).toHaveCount(8);
+      await expect(page.getByTestId("id-token-checks").locator("tr.check.pass")).toHaveCount(8);
+      await expect(page.getByTestId("id-token-verdict")).toContainText("Every check passed");
+      await steps.nth(expected.indexOf("GET /oauth/userinfo")).click();
+      await expect(page.getByTestId("sub-note")).toContainText("Why sub, not the email");
     }
   }
   expect(token).toMatch(/^at_[A-Za-z0-9_-]{43}$/);
@@ -283,7 +310,7 @@ test("a run exports as HAR, as Markdown with a Mermaid diagram, and as a curl sc
 test("the chooser recommends per RFC 9700 and runs the recommendation in one click", async ({ page }) => {
   await page.goto("/");
   await expect(page.locator("body[data-hydrated='true']")).toBeAttached();
-  await page.getByRole("link", { name: "Answer five questions" }).click();
+  await page.getByRole("link", { name: "Answer six questions" }).click();
   await expect(page).toHaveURL(/\/choose$/);
   // Each page is its own load: wait for its island before answering.
   await expect(page.locator("body[data-hydrated='true']")).toBeAttached();
@@ -388,7 +415,7 @@ test("four grants side by side step together, with a table computed from the run
   const other = await context.newPage();
   await other.goto(page.url());
   await expect(other.getByTestId("compare-step")).toHaveText(/^Step 3 of 11$/);
-  await expect(other.getByTestId("compare-table").locator("tbody tr")).toHaveCount(13);
+  await expect(other.getByTestId("compare-table").locator("tbody tr")).toHaveCount(14);
 });
 
 test("students follow the presenter's run and steps live, with no sign-in", async ({ page, browser }) => {

@@ -93,7 +93,7 @@ pub fn HomePage() -> impl IntoView {
             <section aria-labelledby="grants-title">
                 <h2 id="grants-title">"The four grants of RFC 6749, and the device grant"</h2>
                 <p>"Pick a grant to run it for real and watch every request and response, step by step. Not sure which one fits your app? "
-                    <a href="/choose">"Answer five questions"</a>". Choosing between them? "
+                    <a href="/choose">"Answer six questions"</a>". Choosing between them? "
                     <a href="/compare" data-testid="compare-link">"Run them side by side"</a>". Want to see attacks fail? "
                     <a href="/misuse" data-testid="misuse-link">"Try the misuse scenarios"</a>"."</p>
                 <ul class="grants">
