@@ -102,8 +102,8 @@ async function actInPane(page: Page, slug: string) {
     await frame.getByTestId("verification-link").click();
     await expect(frame.getByTestId("user-code")).toHaveText(code!);
   }
-  await frame.getByLabel("Username").fill("alice");
-  await frame.getByLabel("Password").fill("wonderland");
+  await frame.getByLabel("Username", { exact: true }).fill("alice");
+  await frame.getByLabel("Password", { exact: true }).fill("wonderland");
   await frame.getByRole("button", { name: slug === "password" ? "Sign in" : "Sign in and approve" }).click();
 }
 
