@@ -151,6 +151,7 @@ pub fn classify(grant: Grant, req: &RequestRecord) -> (StepKind, Role, Role, Cha
         (_, p) if p.ends_with("/callback") => (StepKind::Callback, UserAgent, Client, Channel::Front),
         (_, p) if p.ends_with("/password") => (StepKind::PasswordForm, UserAgent, Client, Channel::Front),
         (_, p) if p.ends_with("/service") => (StepKind::ServiceStart, UserAgent, Client, Channel::Front),
+        (_, p) if p.ends_with("/id-token") => (StepKind::IdTokenSignIn, UserAgent, Client, Channel::Front),
         _ => (StepKind::Other, Client, AuthorizationServer, Channel::Back),
     }
 }
@@ -158,14 +159,7 @@ pub fn classify(grant: Grant, req: &RequestRecord) -> (StepKind, Role, Role, Cha
 /// Steps that are not on the wire but belong in the story, recorded just
 /// before the request they lead to.
 fn local_step_before(s: &Lab, run: &str, grant: Grant, kind: StepKind) -> Option<Step> {
-    let local = |kind, from, to, label: &str| Step {
-        kind,
-        from,
-        to,
-        channel: Channel::Local,
-        label: label.into(),
-        exchange: None,
-    };
+    let local = |kind, from, to, label: &str| Step::local(kind, from, to, label);
     match kind {
         StepKind::Consent | StepKind::DeviceConsent => {
             Some(local(StepKind::UserSignsIn, Role::ResourceOwner, Role::UserAgent, "user signs in and decides"))
@@ -219,14 +213,7 @@ fn who_sent(
 /// Mallory's own sign-in, or what the user does (`local_step_before`).
 fn step_before(s: &Lab, run: &str, grant: Grant, kind: StepKind, from: Role) -> Option<Step> {
     if from == Role::Attacker && kind == StepKind::Consent {
-        return Some(Step {
-            kind: StepKind::Attack,
-            from,
-            to: from,
-            channel: Channel::Local,
-            label: "signs in as mallory, her own account".into(),
-            exchange: None,
-        });
+        return Some(Step::local(StepKind::Attack, from, from, "signs in as mallory, her own account"));
     }
     local_step_before(s, run, grant, kind)
 }
@@ -327,7 +314,15 @@ where
     s.runs.push(
         &run,
         seq,
-        Step { kind, from, to, channel, label, exchange: Some(Exchange { request, response, started_ms }) },
+        Step {
+            kind,
+            from,
+            to,
+            channel,
+            label,
+            exchange: Some(Exchange { request, response, started_ms }),
+            checks: vec![],
+        },
     );
     if final_step {
         s.runs.finish(&run, crate::run::RunStatus::Done);

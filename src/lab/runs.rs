@@ -301,6 +301,12 @@ impl Runs {
         (r.armed && r.record.vulnerable).then_some(r.record.scenario).flatten()
     }
 
+    /// The scenario of run `id` while its vulnerable switch is in force:
+    /// for the app's own checks, as `scenario_armed` is for the servers'.
+    pub fn switch_of(&self, id: &str) -> Option<Scenario> {
+        self.with(id, |r| (r.armed && r.record.vulnerable).then_some(r.record.scenario).flatten()).flatten()
+    }
+
     /// Turns a run's vulnerable switch off for good, once its scenario has
     /// played, so its app is not left weakened for the rest of its life.
     pub fn disarm(&self, id: &str) {

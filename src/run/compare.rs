@@ -133,7 +133,8 @@ fn status(grant: Grant) -> &'static str {
 
 /// Whether the app got an ID token, and how its checks went.
 fn id_token(record: &RunRecord) -> String {
-    let checks = &record.id_token_checks;
+    let checks =
+        record.steps.iter().find(|s| s.kind == crate::run::StepKind::IdTokenCheck).map_or(&[][..], |s| &s.checks);
     if checks.is_empty() {
         return "no: the app learns nothing about the user from the token".into();
     }

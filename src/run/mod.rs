@@ -191,10 +191,13 @@ pub enum StepKind {
     /// It fetches the provider's signing keys from `jwks_uri`.
     Jwks,
     /// It checks the ID token (OpenID Connect Core 1.0 §3.1.3.7): a step
-    /// off the wire, whose results are the record's `id_token_checks`.
+    /// off the wire, which carries the results (`Step::checks`).
     IdTokenCheck,
     /// It asks the UserInfo endpoint about the user (Core 1.0 §5.3).
     UserInfo,
+    /// An ID token is posted to the app's sign-in endpoint, as a front
+    /// end's script posts one to its back end.
+    IdTokenSignIn,
     /// In a misuse scenario: something the attacker does off the wire.
     Attack,
     /// The lab clock moves on (a scenario with a fast clock).
@@ -267,6 +270,17 @@ pub struct Step {
     pub label: String,
     /// The recorded bytes; `None` for a local step.
     pub exchange: Option<Exchange>,
+    /// In an `IdTokenCheck` step: each check the app made of the ID token,
+    /// from the real values.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<IdTokenCheck>,
+}
+
+impl Step {
+    /// A step off the wire: something a party does that sends nothing.
+    pub fn local(kind: StepKind, from: Role, to: Role, label: impl Into<String>) -> Self {
+        Self { kind, from, to, channel: Channel::Local, label: label.into(), exchange: None, checks: vec![] }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -309,10 +323,6 @@ pub struct RunRecord {
     /// Access tokens are JWTs (RFC 9068) in this run, not opaque strings.
     #[serde(default)]
     pub jwt: bool,
-    /// In an OpenID Connect run: each check the app made of the ID token,
-    /// from the real values.
-    #[serde(default)]
-    pub id_token_checks: Vec<IdTokenCheck>,
 }
 
 /// One check a relying party makes of an ID token (OpenID Connect Core 1.0
@@ -344,7 +354,6 @@ impl RunRecord {
             scenario: None,
             vulnerable: false,
             jwt: false,
-            id_token_checks: vec![],
         }
     }
 

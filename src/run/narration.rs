@@ -191,6 +191,11 @@ fn using_it(kind: StepKind, grant: Grant) -> Narration {
             "OpenID Connect Core 1.0 §3.1.3.7",
             "https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation",
         ),
+        IdTokenSignIn => n(
+            "An ID token is posted to the app's sign-in endpoint, as the script of a \"Sign in with\" button hands the token it got to its own back end. The app believes none of it yet: next it checks the token exactly as it checks one from the token endpoint, against the nonce it kept for this browser's sign-in.",
+            "OpenID Connect Core 1.0 §3.1.3.7",
+            "https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation",
+        ),
         UserInfo => n(
             "The app asks the UserInfo endpoint about the user, with the access token as a Bearer token. The answer's sub must be the ID token's sub, or the app refuses it. The app keys its user by sub (with iss), never by email: an email can change, be given to someone else later, or be claimed at another provider, while sub is never reassigned within one issuer.",
             "OpenID Connect Core 1.0 §5.3.2, §5.7",

@@ -24,9 +24,14 @@ pub enum Scenario {
     RevokedToken,
     TokenInUrl,
     SecretInUrl,
+    IdTokenReplay,
+    IdTokenAudience,
+    IdTokenAsAccessToken,
+    IdTokenTampered,
+    IdTokenAlgNone,
 }
 
-pub const SCENARIOS: [Scenario; 10] = [
+pub const SCENARIOS: [Scenario; 15] = [
     Scenario::CsrfState,
     Scenario::RedirectUri,
     Scenario::StolenCode,
@@ -37,6 +42,11 @@ pub const SCENARIOS: [Scenario; 10] = [
     Scenario::RevokedToken,
     Scenario::TokenInUrl,
     Scenario::SecretInUrl,
+    Scenario::IdTokenReplay,
+    Scenario::IdTokenAudience,
+    Scenario::IdTokenAsAccessToken,
+    Scenario::IdTokenTampered,
+    Scenario::IdTokenAlgNone,
 ];
 
 /// The text of a scenario, for its page.
@@ -66,6 +76,11 @@ impl Scenario {
             Self::RevokedToken => "revoked-token",
             Self::TokenInUrl => "token-in-url",
             Self::SecretInUrl => "secret-in-url",
+            Self::IdTokenReplay => "id-token-replay",
+            Self::IdTokenAudience => "id-token-audience",
+            Self::IdTokenAsAccessToken => "id-token-as-access-token",
+            Self::IdTokenTampered => "id-token-tampered",
+            Self::IdTokenAlgNone => "id-token-alg-none",
         }
     }
 
@@ -83,7 +98,23 @@ impl Scenario {
     pub fn grant(self) -> Grant {
         match self {
             Self::SecretInUrl => Grant::ClientCredentials,
+            Self::IdTokenReplay
+            | Self::IdTokenAudience
+            | Self::IdTokenAsAccessToken
+            | Self::IdTokenTampered
+            | Self::IdTokenAlgNone => Grant::OpenIdConnect,
             _ => Grant::AuthorizationCode,
+        }
+    }
+
+    /// The ID token check (OpenID Connect Core 1.0 §3.1.3.7) the scenario is
+    /// about: the one its vulnerable switch has the app skip.
+    pub fn id_token_check(self) -> Option<&'static str> {
+        match self {
+            Self::IdTokenReplay => Some("nonce"),
+            Self::IdTokenAudience => Some("aud"),
+            Self::IdTokenTampered | Self::IdTokenAlgNone => Some("signature"),
+            _ => None,
         }
     }
 
@@ -174,6 +205,46 @@ impl Scenario {
                 rfc: "RFC 6749 §3.2, §2.3.1",
                 url: "https://www.rfc-editor.org/rfc/rfc6749#section-3.2",
                 switch: Some("The token endpoint answers GET with the parameters in the query, as go-oauth2/oauth2 does with SetAllowGetAccessRequest(true). The secret then works from the URL, and it is kept wherever URLs are kept: the server's access log, every proxy's log and, had a browser sent it, the browser's history. Mallory reads it in a proxy's log and gets tokens of her own."),
+            },
+            Self::IdTokenReplay => About {
+                title: "An ID token replayed into another sign-in (its nonce)",
+                attack: "alice signs in to the app with OpenID Connect, and her ID token ends up where Mallory reads it: a log, or the storage of a page that script can reach. Mallory starts a sign-in of her own at the app, which keeps a fresh nonce for her browser, and posts alice's ID token to the app's sign-in endpoint, the one a \"Sign in with\" button's script posts to. The token is genuine: signed by the provider, for this app, not expired.",
+                defence: "The app kept the nonce it sent with Mallory's sign-in, and the token carries the nonce of alice's: the nonce check fails and no one is signed in. A nonce ties an ID token to the one sign-in it was issued for, and the app forgets it once used, so a token replayed into any other sign-in is refused.",
+                rfc: "OpenID Connect Core 1.0 §3.1.3.7, §15.5.2",
+                url: "https://openid.net/specs/openid-connect-core-1_0.html#NonceNotes",
+                switch: Some("The app does not compare the nonce, as an app does that sends one and never checks it. Mallory is signed in as alice."),
+            },
+            Self::IdTokenAudience => About {
+                title: "An ID token issued to another client (its aud)",
+                attack: "Mallory runs a site of her own, registered at the same provider. She starts a sign-in at the real app, reads the nonce it sends, and uses that nonce in her own site's sign-in request. alice signs in to Mallory's site, whose ID token for alice is genuine, signed by the provider, with the right nonce; Mallory posts it to the real app's sign-in endpoint.",
+                defence: "The token's aud is Mallory's client, not the app's: the aud check fails and the app signs no one in. Without it, any site alice ever signed in to could sign in as her at every other app of the same provider.",
+                rfc: "OpenID Connect Core 1.0 §3.1.3.7, step 3",
+                url: "https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation",
+                switch: Some("The app checks the signature and the issuer but not the audience, as an app does that takes any ID token the provider signed. Mallory's site signs in to the real app as alice."),
+            },
+            Self::IdTokenAsAccessToken => About {
+                title: "An ID token used as an access token at the API",
+                attack: "Mallory holds alice's ID token, from a log or a page's storage: ID tokens pass through front ends and are logged far more often than access tokens. It is a signed JWT from the same provider, so she sends it to the API as a Bearer token.",
+                defence: "The resource server refuses it with 401 invalid_token. An ID token tells an app who signed in; it grants nothing. The API takes only JWTs whose typ header is at+jwt and whose aud is the API itself, and an ID token has typ JWT and the app as its aud, so one can never pass for the other.",
+                rfc: "RFC 9068 §4, §5; OpenID Connect Core 1.0 §2",
+                url: "https://www.rfc-editor.org/rfc/rfc9068#section-4",
+                switch: None,
+            },
+            Self::IdTokenTampered => About {
+                title: "A tampered ID token (its signature)",
+                attack: "Mallory has alice's ID token and starts a sign-in of her own at the app. To get past the nonce check, she changes the nonce claim in the token to the one the app just sent her, and keeps the provider's signature as it was.",
+                defence: "The signature no longer matches the claims: the app checks it against the provider's key from the JWKS and refuses the token. Every other check passes, which shows why the signature comes first: without it, every claim is only what the sender wrote.",
+                rfc: "OpenID Connect Core 1.0 §3.1.3.7, step 6; RFC 7515 §5.2",
+                url: "https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation",
+                switch: Some("The app reads the claims without checking the signature, as one does that base64-decodes the payload or calls a JWT library with verification turned off. Mallory is signed in as alice."),
+            },
+            Self::IdTokenAlgNone => About {
+                title: "An ID token with alg none",
+                attack: "Mallory takes alice's ID token, sets its nonce to the one the app sent her own sign-in, changes the header to {\"alg\":\"none\"} and drops the signature: an unsecured JWT, which RFC 7519 defines.",
+                defence: "The app takes the algorithm from its own list (RS256, from the provider's metadata), never from the token's header, so a token that says none is refused as unsigned. RFC 8725 asks every library to make this choice for the app.",
+                rfc: "RFC 8725 §2.1, §3.1; OpenID Connect Core 1.0 §3.1.3.7, step 7",
+                url: "https://www.rfc-editor.org/rfc/rfc8725#section-3.1",
+                switch: Some("The app believes the token's own alg header and takes none to mean that there is no signature to check. Mallory is signed in as alice."),
             },
         }
     }

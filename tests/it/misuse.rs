@@ -267,3 +267,140 @@ async fn the_tutorials_get_with_the_secret_in_the_url_is_refused_and_the_switch_
         .await;
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
 }
+
+/// The names of the checks that failed at the run's last ID token check,
+/// and that step's label.
+fn last_failed_checks(record: &Value) -> (Vec<String>, String) {
+    let step = steps(record).iter().rfind(|s| s["kind"] == "IdTokenCheck").expect("an ID token check");
+    let failed = step["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["pass"] == false)
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect();
+    (failed, step["label"].as_str().unwrap().to_string())
+}
+
+/// The ID token Mallory posted to the app, decoded: (header, claims).
+fn posted_id_token(record: &Value) -> (String, Value, Value) {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let post = steps(record).iter().rfind(|s| s["kind"] == "IdTokenSignIn").expect("a posted ID token");
+    let body = post["exchange"]["request"]["body"].as_str().unwrap();
+    let token = form_urlencoded::parse(body.as_bytes()).find(|(k, _)| k == "id_token").unwrap().1.into_owned();
+    let header = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token.split('.').next().unwrap()).unwrap()).unwrap();
+    (token.clone(), header, posted_claims(&token))
+}
+
+fn posted_claims(jwt: &str) -> Value {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(jwt.split('.').nth(1).unwrap()).unwrap()).unwrap()
+}
+
+/// The nonce the app sent in Mallory's own sign-in.
+fn mallorys_nonce(record: &Value) -> String {
+    let login = steps(record)
+        .iter()
+        .find(|s| s["from"] == "Attacker" && s["label"].as_str().unwrap().ends_with("/login"))
+        .expect("Mallory's sign-in at the app");
+    let location = header(&login["exchange"]["response"]["headers"], "location").unwrap();
+    url::Url::parse(location).unwrap().query_pairs().find(|(k, _)| k == "nonce").unwrap().1.into_owned()
+}
+
+/// An ID token scenario: refused, with only `check` failing; with the switch,
+/// the app ignores that check and signs Mallory in as alice.
+async fn id_token_scenario(lab: &Lab, name: &str, check: &str) -> (Value, Value) {
+    let run = scenario(lab, name, false).await;
+    assert_eq!(run["grant"], "OpenIdConnect");
+    assert!(has_attacker(&run));
+    assert_eq!(misuse_statuses(&run), [401], "{name}");
+    let answer = exchanges(&run).into_iter().rfind(|e| e.0.ends_with("/id-token")).unwrap();
+    assert_eq!(json(&answer.3)["error"], "invalid_token", "{}", answer.3);
+    assert!(json(&answer.3).get("sub").is_none());
+    assert_eq!(last_failed_checks(&run).0, [check], "{name}: only the {check} check fails");
+
+    let broken = scenario(lab, name, true).await;
+    assert_eq!(broken["vulnerable"], true);
+    assert_eq!(misuse_statuses(&broken), [200], "{name} with the switch");
+    let (failed, label) = last_failed_checks(&broken);
+    assert_eq!(failed, [check], "the check still fails, from the real values");
+    assert!(label.ends_with(&format!("ignoring {check}")), "{label}");
+    let answer = exchanges(&broken).into_iter().rfind(|e| e.0.ends_with("/id-token")).unwrap();
+    assert_eq!(json(&answer.3)["signed_in"], true);
+    // alice's sub, as the provider issued it in her sign-in.
+    let issued = exchanges(&broken).into_iter().find(|e| json(&e.3).get("id_token").is_some()).unwrap();
+    let alice = posted_claims(json(&issued.3)["id_token"].as_str().unwrap());
+    assert_eq!(json(&answer.3)["sub"], alice["sub"], "{}", answer.3);
+    (run, broken)
+}
+
+#[tokio::test]
+async fn an_id_token_replayed_into_another_sign_in_fails_its_nonce_check() {
+    let lab = start().await;
+    let (run, _) = id_token_scenario(&lab, "IdTokenReplay", "nonce").await;
+    // The token is alice's, as the app's token response carried it, and its
+    // nonce is her sign-in's, not Mallory's.
+    let (token, _, claims) = posted_id_token(&run);
+    let issued = exchanges(&run).into_iter().find(|e| e.0 == "POST /oauth/token").unwrap();
+    assert_eq!(json(&issued.3)["id_token"], token.as_str());
+    assert_ne!(claims["nonce"], mallorys_nonce(&run).as_str());
+    // The app's sign-in endpoint answers bad input in RFC 6750's format.
+    let id = run["id"].as_str().unwrap();
+    for body in [&[][..], &[("id_token", "")], &[("id_token", "not-a-jwt")]] {
+        let r = lab.post_form(&format!("/lab/runs/{id}/id-token"), None, body).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body:?}: {}", r.text);
+        assert_eq!(r.json()["error"], "invalid_request");
+    }
+    let r = lab.post_form("/lab/runs/run_nosuch/id-token", None, &[("id_token", "a.b.c")]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn an_id_token_issued_to_another_client_fails_its_aud_check() {
+    let lab = start().await;
+    let (run, _) = id_token_scenario(&lab, "IdTokenAudience", "aud").await;
+    // Mallory's site registered, alice signed in there with the app's nonce,
+    // and the site's ID token names the site as its audience.
+    let x = exchanges(&run);
+    let site = x.iter().find(|e| e.1 == "Attacker" && e.0 == "POST /oauth/register").unwrap();
+    let quiz = json(&site.3)["client_id"].as_str().unwrap().to_string();
+    let (_, _, claims) = posted_id_token(&run);
+    assert_eq!(claims["aud"], quiz.as_str());
+    assert_eq!(claims["nonce"], mallorys_nonce(&run).as_str());
+}
+
+#[tokio::test]
+async fn an_id_token_at_the_api_is_refused_as_no_access_token() {
+    let lab = start().await;
+    let run = scenario(&lab, "IdTokenAsAccessToken", false).await;
+    assert_eq!(misuse_statuses(&run), [401]);
+    let x = exchanges(&run);
+    let issued = x.iter().find(|e| e.0 == "POST /oauth/token").unwrap();
+    let id_token = json(&issued.3)["id_token"].as_str().unwrap().to_string();
+    let misuse =
+        steps(&run).iter().rfind(|s| header(&s["exchange"]["request"]["headers"], "x-lab-misuse").is_some()).unwrap();
+    let request = &misuse["exchange"]["request"];
+    assert_eq!(header(&request["headers"], "authorization"), Some(format!("Bearer {id_token}").as_str()));
+    let answer = json(misuse["exchange"]["response"]["body"].as_str().unwrap());
+    assert_eq!(answer["error"], "invalid_token");
+    assert!(answer["error_description"].as_str().unwrap().contains("typ"), "{answer}");
+    assert!(header(&misuse["exchange"]["response"]["headers"], "www-authenticate").unwrap().contains("invalid_token"));
+}
+
+#[tokio::test]
+async fn a_tampered_id_token_fails_its_signature_check_and_alg_none_too() {
+    let lab = start().await;
+    let (run, _) = id_token_scenario(&lab, "IdTokenTampered", "signature").await;
+    let (token, head, claims) = posted_id_token(&run);
+    assert_eq!(head["alg"], "RS256");
+    assert!(!token.ends_with('.'), "the provider's signature is kept");
+    assert_eq!(claims["nonce"], mallorys_nonce(&run).as_str(), "set to get past the nonce check");
+
+    let (run, _) = id_token_scenario(&lab, "IdTokenAlgNone", "signature").await;
+    let (token, head, claims) = posted_id_token(&run);
+    assert_eq!(head["alg"], "none");
+    assert!(token.ends_with('.'), "no signature");
+    assert_eq!(claims["nonce"], mallorys_nonce(&run).as_str());
+}

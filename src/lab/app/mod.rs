@@ -41,6 +41,7 @@ where
         .route("/lab/runs/{id}/callback", get(callback))
         .route("/lab/runs/{id}/password", post(password))
         .route("/lab/runs/{id}/service", post(service))
+        .route("/lab/runs/{id}/id-token", post(oidc::sign_in_with_id_token))
 }
 
 fn run_parts(s: &Lab, run: &str) -> Option<(Grant, Mode, RunClient)> {

@@ -157,6 +157,7 @@ mod tests {
                 channel: Channel::Back,
                 label: "POST /oauth/token".into(),
                 exchange: Some(x),
+                checks: vec![],
             }],
             ..RunRecord::new("run_1", Grant::ClientCredentials, Mode::Autoplay)
         }

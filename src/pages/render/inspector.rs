@@ -332,9 +332,19 @@ fn tracked_view(tracked: Vec<(Artifact, usize, Option<usize>)>, i: usize) -> imp
 }
 
 /// The ID token a token response carries (OpenID Connect Core 1.0 §3.1.3.3).
+/// The ID token a token response carries, or one posted to the app's
+/// sign-in endpoint.
 fn id_token_in(x: &Exchange) -> Option<String> {
-    let body: serde_json::Value = serde_json::from_str(&x.response.body).ok()?;
-    body.get("id_token")?.as_str().map(str::to_string)
+    let answered = serde_json::from_str::<serde_json::Value>(&x.response.body)
+        .ok()
+        .and_then(|body| body.get("id_token")?.as_str().map(str::to_string));
+    answered.or_else(|| {
+        x.request.path().ends_with("/id-token").then(|| {
+            form_urlencoded::parse(x.request.body.as_bytes())
+                .find(|(k, _)| k == "id_token")
+                .map(|(_, v)| v.into_owned())
+        })?
+    })
 }
 
 /// The ID token the app checked at step `i`: the last one answered before.
@@ -354,17 +364,30 @@ fn id_token_view(header: serde_json::Value, claims: serde_json::Value, a: &[Arti
     }
 }
 
-/// The checks the app made of the ID token, pass or fail, with the real
-/// values (the record's `id_token_checks`).
+/// The checks the app made of the ID token at step `i`, pass or fail, with
+/// the real values.
 fn id_token_checks(record: &RunRecord, i: usize, m: bool) -> impl IntoView {
     let decoded = id_token_before(record, i).and_then(|t| crate::run::decode_jwt(&t));
-    let all = !record.id_token_checks.is_empty() && record.id_token_checks.iter().all(|c| c.pass);
+    let checks = &record.steps[i].checks;
+    let all = !checks.is_empty() && checks.iter().all(|c| c.pass);
+    // The check a misuse scenario's vulnerable switch has the app ignore,
+    // when it is the only one that failed.
+    let ignored = record
+        .vulnerable
+        .then(|| record.scenario.and_then(|s| s.id_token_check()))
+        .flatten()
+        .filter(|name| !all && checks.iter().filter(|c| !c.pass).all(|c| c.name == *name));
+    let (class, verdict) = match (all, ignored) {
+        (true, _) => ("proof ok", "✓ Every check passed: the app takes the user to be the sub of this token.".to_string()),
+        (false, Some(name)) => ("proof bad", format!("✗ The {name} check failed, but this run's vulnerable switch has the app ignore it: the app takes the user to be the sub of this token, and the attacker is signed in.")),
+        (false, None) => ("proof bad", "✗ A check failed: the app refuses this ID token and signs no one in.".to_string()),
+    };
     view! {
         {decoded.map(|(h, c)| id_token_view(h, c, &record.artifacts, m))}
         <h3>"What the app checked"</h3>
         <div class="table-wrap"><table class="params id-checks" data-testid="id-token-checks">
             <thead><tr><th scope="col">"Check"</th><th scope="col">"Expected"</th><th scope="col">"In the token"</th><th scope="col">"Result"</th></tr></thead>
-            <tbody>{record.id_token_checks.iter().map(|c| view! {
+            <tbody>{checks.iter().map(|c| view! {
                 <tr data-testid=format!("check-{}", c.name) class=if c.pass { "check pass" } else { "check fail" }>
                     <td><code>{c.name.clone()}</code></td>
                     <td class="value">{highlight(&c.expected, &record.artifacts, m)}</td>
@@ -374,9 +397,7 @@ fn id_token_checks(record: &RunRecord, i: usize, m: bool) -> impl IntoView {
                 <tr class="check-why"><td colspan="4">{c.why.clone()}</td></tr>
             }).collect_view()}</tbody>
         </table></div>
-        <p class=if all { "proof ok" } else { "proof bad" } data-testid="id-token-verdict">
-            {if all { "✓ Every check passed: the app takes the user to be the sub of this token." } else { "✗ A check failed: the app refuses this ID token and signs no one in." }}
-        </p>
+        <p class=class data-testid="id-token-verdict">{verdict}</p>
     }
 }
 
