@@ -13,6 +13,19 @@ const SCENARIOS: Record<string, { answer: RegExp; switchable: boolean; attacker:
   "revoked-token": { answer: /401 Unauthorized: invalid_token/, switchable: false, attacker: false },
   "token-in-url": { answer: /400 Bad Request: invalid_request/, switchable: true, attacker: false },
   "secret-in-url": { answer: /405 Method Not Allowed: invalid_request/, switchable: true, attacker: false },
+  "id-token-replay": { answer: /401 Unauthorized: invalid_token/, switchable: true, attacker: true },
+  "id-token-audience": { answer: /401 Unauthorized: invalid_token/, switchable: true, attacker: true },
+  "id-token-as-access-token": { answer: /401 Unauthorized: invalid_token/, switchable: false, attacker: true },
+  "id-token-tampered": { answer: /401 Unauthorized: invalid_token/, switchable: true, attacker: true },
+  "id-token-alg-none": { answer: /401 Unauthorized: invalid_token/, switchable: true, attacker: true },
+};
+
+// The check each ID token scenario is refused by.
+const ID_TOKEN_CHECK: Record<string, string> = {
+  "id-token-replay": "nonce",
+  "id-token-audience": "aud",
+  "id-token-tampered": "signature",
+  "id-token-alg-none": "signature",
 };
 
 async function hydrated(page: Page, path: string) {
@@ -70,6 +83,32 @@ test("the vulnerable switch shows what the exact redirect_uri match stops", asyn
   expect(JSON.parse(last.exchange.response.body).username).toBe("alice");
   await expect(page).toHaveURL(/vulnerable=1/);
 });
+
+for (const [slug, check] of Object.entries(ID_TOKEN_CHECK)) {
+  test(`${slug}: the inspector shows the one ID token check that refuses it, and the switch lets it through`, async ({ page }) => {
+    await hydrated(page, `/misuse/${slug}`);
+    await page.getByTestId("run").click();
+    await expect(page.getByTestId("verdict")).toContainText("Defence held", { timeout: 20_000 });
+    await page.locator("h1").click();
+    await page.keyboard.press("End");
+    await expect(page.getByTestId("counter")).toHaveText(/^Step (\d+) \/ \1$/);
+    await page.getByTestId("step").filter({ hasText: "app checks the ID token" }).last().click();
+    await expect(page.getByTestId("id-token-checks").locator("tr.check")).toHaveCount(8);
+    await expect(page.getByTestId("id-token-checks").locator("tr.check.fail")).toHaveCount(1);
+    await expect(page.getByTestId(`check-${check}`)).toHaveClass(/fail/);
+    await expect(page.getByTestId("id-token-verdict")).toContainText("signs no one in");
+
+    await page.getByTestId("vulnerable").check();
+    await page.getByTestId("run").click();
+    await expect(page.getByTestId("verdict")).toContainText("Attack succeeded", { timeout: 20_000 });
+    await page.locator("h1").click();
+    await page.keyboard.press("End");
+    await expect(page.getByTestId("counter")).toHaveText(/^Step (\d+) \/ \1$/);
+    await page.getByTestId("step").filter({ hasText: `ignoring ${check}` }).click();
+    await expect(page.getByTestId(`check-${check}`)).toHaveClass(/fail/);
+    await expect(page.getByTestId("id-token-verdict")).toContainText("the attacker is signed in");
+  });
+}
 
 test("the lab clock's speed is the learner's choice, and introspection says active before and inactive after", async ({ page }) => {
   await hydrated(page, "/misuse/expired-token");

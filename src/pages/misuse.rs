@@ -36,19 +36,32 @@ pub fn MisuseIndex() -> impl IntoView {
             <nav class="crumbs" aria-label="Breadcrumb"><a href="/">"OAuth2 Lab"</a>" / "<span>"Misuse scenarios"</span></nav>
             <h1>"Misuse scenarios"</h1>
             <p class="lead">"Each scenario is a real run: the attack is tried against the embedded servers, and you see the defence hold, with the RFC section that asks for it. Where it teaches something, a lab-only switch turns that one defence off for one run, to show what it stops."</p>
-            <ul class="scenario-list">
-                {SCENARIOS.iter().map(|s| {
-                    let a = s.about();
-                    view! {
-                        <li>
-                            <h2><a href=format!("/misuse/{}", s.slug()) data-testid="scenario-link">{a.title}</a></h2>
-                            <p>{a.defence}</p>
-                            <p class="muted">{a.rfc}{a.switch.map(|_| " · has a vulnerable switch")}</p>
-                        </li>
-                    }
-                }).collect_view()}
-            </ul>
+            <h2>"OAuth 2.0"</h2>
+            <ScenarioList oidc=false/>
+            <h2>"OpenID Connect: the ID token"</h2>
+            <p>"What a relying party checks of an ID token, one check at a time: each attack is stopped by exactly one of them, and the run shows all eight with the real values."</p>
+            <ScenarioList oidc=true/>
         </main>
+    }
+}
+
+/// The scenarios of the OpenID Connect grant, or the others.
+#[component]
+fn ScenarioList(oidc: bool) -> impl IntoView {
+    let of = move |s: &&Scenario| (s.grant() == crate::run::Grant::OpenIdConnect) == oidc;
+    view! {
+        <ul class="scenario-list">
+            {SCENARIOS.iter().filter(of).map(|s| {
+                let a = s.about();
+                view! {
+                    <li>
+                        <h3><a href=format!("/misuse/{}", s.slug()) data-testid="scenario-link">{a.title}</a></h3>
+                        <p>{a.defence}</p>
+                        <p class="muted">{a.rfc}{a.switch.map(|_| " · has a vulnerable switch")}</p>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
     }
 }
 
