@@ -39,7 +39,7 @@ pub fn MisuseIndex() -> impl IntoView {
             <h2>"OAuth 2.0"</h2>
             <ScenarioList oidc=false/>
             <h2>"OpenID Connect: the ID token"</h2>
-            <p>"What a relying party checks of an ID token, one check at a time: each attack is stopped by exactly one of them, and the run shows all eight with the real values."</p>
+            <p>"What a relying party checks of an ID token, and why an API refuses one. In the first four, exactly one of the app's eight checks fails, and the run shows all eight with the real values; in the last, the resource server refuses the token."</p>
             <ScenarioList oidc=true/>
         </main>
     }

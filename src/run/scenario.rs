@@ -44,9 +44,9 @@ pub const SCENARIOS: [Scenario; 15] = [
     Scenario::SecretInUrl,
     Scenario::IdTokenReplay,
     Scenario::IdTokenAudience,
-    Scenario::IdTokenAsAccessToken,
     Scenario::IdTokenTampered,
     Scenario::IdTokenAlgNone,
+    Scenario::IdTokenAsAccessToken,
 ];
 
 /// The text of a scenario, for its page.

@@ -390,8 +390,8 @@ fn id_token_checks(record: &RunRecord, i: usize, m: bool) -> impl IntoView {
             <tbody>{checks.iter().map(|c| view! {
                 <tr data-testid=format!("check-{}", c.name) class=if c.pass { "check pass" } else { "check fail" }>
                     <td><code>{c.name.clone()}</code></td>
-                    <td class="value">{highlight(&c.expected, &record.artifacts, m)}</td>
-                    <td class="value">{highlight(&c.found, &record.artifacts, m)}</td>
+                    <td class="value" data-label="Expected">{highlight(&c.expected, &record.artifacts, m)}</td>
+                    <td class="value" data-label="In the token">{highlight(&c.found, &record.artifacts, m)}</td>
                     <td data-testid="check-result">{if c.pass { "✓ pass" } else { "✗ fail" }}</td>
                 </tr>
                 <tr class="check-why"><td colspan="4">{c.why.clone()}</td></tr>
