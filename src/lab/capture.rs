@@ -112,7 +112,9 @@ fn kept(body: &[u8]) -> String {
 /// What a recorded request is in the story of its grant.
 pub fn classify(grant: Grant, req: &RequestRecord) -> (StepKind, Role, Role, Channel) {
     use Role::*;
+    // Mastodon takes its paths with a trailing slash too.
     let path = req.path();
+    let path = if path.len() > 1 { path.trim_end_matches('/') } else { path };
     let browser_code = grant == Grant::Implicit;
     let api = |kind| {
         // A page's script calling the API: a direct request, not a page
@@ -124,7 +126,7 @@ pub fn classify(grant: Grant, req: &RequestRecord) -> (StepKind, Role, Role, Cha
         }
     };
     match (req.method.as_str(), path) {
-        (_, "/oauth/register") => (StepKind::Register, Client, AuthorizationServer, Channel::Back),
+        (_, "/oauth/register" | "/api/v1/apps") => (StepKind::Register, Client, AuthorizationServer, Channel::Back),
         ("GET", "/oauth/authorize") => (StepKind::AuthorizeRequest, UserAgent, AuthorizationServer, Channel::Front),
         (_, "/oauth/authorize") => (StepKind::Consent, UserAgent, AuthorizationServer, Channel::Front),
         (_, DEVICE_AUTHORIZATION) => (StepKind::DeviceAuthorization, Client, AuthorizationServer, Channel::Back),

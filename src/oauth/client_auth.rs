@@ -102,7 +102,10 @@ fn basic_credentials(headers: &HeaderMap) -> OAuthResult<Option<(String, String)
     let value = value.to_str().map_err(|_| bad("it holds bytes that are not ASCII"))?;
     let (scheme, rest) = value.trim().split_once(' ').ok_or_else(|| bad("it has no scheme and value"))?;
     if !scheme.eq_ignore_ascii_case("basic") {
-        return Err(bad(&format!("the scheme is {scheme}, not Basic")));
+        // Another scheme is no client authentication (RFC 6749 §2.3): a
+        // Mastodon client, for one, sends its Bearer token on every call,
+        // and its credentials in the form.
+        return Ok(None);
     }
     let decoded = decode_base64(rest).ok_or_else(|| bad("the value is not valid base64"))?;
     let decoded = String::from_utf8(decoded).map_err(|_| bad("the decoded value is not UTF-8"))?;

@@ -12,6 +12,7 @@ pub mod jwt;
 pub mod pages;
 pub mod protocol;
 pub mod requester;
+pub mod scope;
 pub mod store;
 #[cfg(test)]
 mod tests;

@@ -80,15 +80,8 @@ pub struct Consent<'a> {
     pub username: &'a str,
 }
 
-fn scope_meaning(scope: &str) -> &'static str {
-    match scope {
-        "read" => "read your account and your home timeline",
-        "write" => "post statuses in your name",
-        "openid" => "sign you in to the app: it learns who you are, from an ID token (OpenID Connect)",
-        "profile" => "see your name and username",
-        "email" => "see your email address",
-        _ => "",
-    }
+fn scope_meaning(scope: &str) -> String {
+    crate::oauth::scope::meaning(scope)
 }
 
 /// An error shown above a form, if there is one.

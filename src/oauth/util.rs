@@ -56,9 +56,12 @@ pub fn decode_base64(input: &str) -> Option<Vec<u8>> {
 pub struct Params(HashMap<String, String, foldhash::fast::RandomState>);
 
 impl Params {
+    /// Refuses a repeated parameter that the server reads (RFC 6749 §3.1,
+    /// §3.2); one it does not know is ignored, repeated or not, as §3.1 and
+    /// §3.2 ask (Mastodon.py, for one, sends a field of its own many times).
     pub fn parse(input: &[u8]) -> Result<Self, String> {
         let (params, repeated) = Self::parse_lenient(input);
-        match repeated.into_iter().next() {
+        match repeated.into_iter().find(|r| is_protocol_parameter(r)) {
             Some(name) => Err(name),
             None => Ok(params),
         }
@@ -90,6 +93,39 @@ impl Params {
     pub fn contains(&self, key: &str) -> bool {
         self.0.contains_key(key)
     }
+}
+
+/// The request parameters this server reads, from RFC 6749 and the RFCs and
+/// OpenID specifications it implements.
+pub const PROTOCOL_PARAMETERS: [&str; 24] = [
+    "grant_type",
+    "code",
+    "redirect_uri",
+    "client_id",
+    "client_secret",
+    "scope",
+    "state",
+    "response_type",
+    "response_mode",
+    "code_verifier",
+    "code_challenge",
+    "code_challenge_method",
+    "refresh_token",
+    "username",
+    "password",
+    "device_code",
+    "token",
+    "token_type_hint",
+    "nonce",
+    "prompt",
+    "max_age",
+    "login_hint",
+    "id_token_hint",
+    "post_logout_redirect_uri",
+];
+
+pub fn is_protocol_parameter(name: &str) -> bool {
+    PROTOCOL_PARAMETERS.contains(&name)
 }
 
 /// Splits a space-separated scope string (RFC 6749 §3.3) into sorted,
@@ -169,7 +205,9 @@ mod tests {
 
     #[test]
     fn params_refuse_repeats_and_drop_empty_values() {
-        assert_eq!(Params::parse(b"a=1&a=2").unwrap_err(), "a");
+        assert_eq!(Params::parse(b"scope=read&scope=write").unwrap_err(), "scope");
+        // A parameter the server does not read is ignored, repeated or not.
+        assert_eq!(Params::parse(b"a=1&a=2&code=c").unwrap().get("code"), Some("c"));
         let p = Params::parse(b"a=&b=2").unwrap();
         assert!(!p.contains("a"));
         assert_eq!(p.get("b"), Some("2"));

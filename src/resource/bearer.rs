@@ -62,10 +62,18 @@ pub struct Bearer(pub TokenRecord);
 
 impl Bearer {
     /// RFC 6750 §3.1: 403 `insufficient_scope`, naming the scope needed.
+    /// The token must grant `scope`, itself or through its parent
+    /// (`read` grants `read:statuses`), as Mastodon checks.
     pub fn require(&self, scope: &str) -> Result<(), OAuthError> {
-        if self.0.scopes.iter().any(|s| s == scope) {
+        self.require_any(&[scope])
+    }
+
+    /// The token must grant one of `scopes`; the error names the first.
+    pub fn require_any(&self, scopes: &[&str]) -> Result<(), OAuthError> {
+        if scopes.iter().any(|s| crate::oauth::scope::covers(&self.0.scopes, s)) {
             return Ok(());
         }
+        let scope = scopes.first().copied().unwrap_or("read");
         Err(OAuthError::new(
             ErrorCode::InsufficientScope,
             format!(

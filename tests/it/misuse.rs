@@ -177,7 +177,7 @@ async fn insufficient_scope_is_403_naming_the_scope() {
     let res = &misuse["exchange"]["response"];
     assert_eq!(res["status"], 403);
     let challenge = header(&res["headers"], "www-authenticate").unwrap();
-    assert!(challenge.contains("insufficient_scope") && challenge.contains("scope=\"write\""), "{challenge}");
+    assert!(challenge.contains("insufficient_scope") && challenge.contains("scope=\"write:statuses\""), "{challenge}");
     let me = exchanges(&run).into_iter().find(|e| e.0 == "GET /api/v1/accounts/verify_credentials").unwrap();
     assert_eq!(me.2, 200, "reading still works");
 }

@@ -1,5 +1,6 @@
 //! Clients from other ecosystems, unmodified from their registries, against
-//! the running lab: Authlib (Python) as an OpenID Connect relying party.
+//! the running lab: Authlib (Python) as an OpenID Connect relying party, and
+//! Mastodon.py as the seed's bot.
 //! `scripts/setup.sh test` installs them into `.venv-tests`
 //! (`tests/python/requirements.txt`); `LAB_TEST_PYTHON` names another
 //! interpreter that has them.
@@ -38,4 +39,38 @@ async fn authlib_signs_in_with_discovery_and_validates_the_id_token() {
     assert_eq!(seen["name"], "Alice Liddell");
     let sub = seen["sub"].as_str().unwrap();
     assert!(!sub.is_empty() && sub != "alice" && !sub.contains('@'), "an opaque sub: {sub}");
+}
+
+/// The seed's bot with Mastodon.py, unmodified: create an app, the password
+/// grant, toot, read, verify credentials, delete, revoke; then the code flow
+/// with granular scopes and the out-of-band code.
+#[tokio::test]
+async fn mastodon_py_runs_the_seeds_bot_and_the_code_flow() {
+    let lab = start().await;
+    let seen = run("mastodon_bot.py", vec![lab.url("")]).await;
+    let bot = &seen["bot"];
+    assert_eq!(bot["instance_version"], "4.3.0");
+    assert_eq!(bot["username"], "alice");
+    // The toot's text comes back escaped, as HTML: nothing posted runs as code.
+    assert_eq!(bot["content"], "<p>Hello, fediverse! My first toot, from a bot in OAuth2 Lab &lt;3</p>");
+    assert_eq!(bot["again"], bot["content"]);
+    assert_eq!(bot["on_home"], true);
+    assert_eq!(bot["app_name"], "oauth2-lab seed bot");
+    assert_eq!(bot["deleted_text"], "Hello, fediverse! My first toot, from a bot in OAuth2 Lab <3");
+    assert_eq!(bot["revoked"], true, "the revoked token no longer works");
+    // The app made with /api/v1/apps is a client of the RFC 6749 token
+    // endpoint like any other: with HTTP Basic, for a token of its own.
+    use base64::Engine;
+    let (id, secret) = (bot["client_id"].as_str().unwrap(), bot["client_secret"].as_str().unwrap());
+    let basic = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}")));
+    let own =
+        lab.post_form("/oauth/token", Some(&basic), &[("grant_type", "client_credentials"), ("scope", "read")]).await;
+    assert_eq!(own.status, axum::http::StatusCode::OK, "{}", own.text);
+    assert!(own.json()["created_at"].as_u64().is_some(), "Mastodon's created_at: {}", own.text);
+
+    let code = &seen["code"];
+    assert_eq!(code["username"], "bob");
+    assert_eq!(code["toot"], "<p>Signed in with the code flow</p>");
+    // read:accounts and write:statuses were granted, read:statuses was not.
+    assert!(code["timeline_refused"].as_str().unwrap().contains("403"), "{code}");
 }

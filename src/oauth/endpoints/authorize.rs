@@ -14,6 +14,7 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use leptos::prelude::*;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use subtle::ConstantTimeEq;
@@ -102,7 +103,7 @@ async fn validate(
         error,
     };
 
-    if let Some(r) = repeated.first() {
+    if let Some(r) = repeated.iter().find(|r| crate::oauth::util::is_protocol_parameter(r)) {
         return Err(redirect(OAuthError::invalid_request(format!(
             "The parameter {r} was sent more than once (RFC 6749 section 3.1)."
         ))));
@@ -153,6 +154,9 @@ async fn validate(
 /// or, for the implicit grant, the fragment (§4.1.2, §4.2.2), and `iss`,
 /// which tells the client which server answered (RFC 9207 §2).
 fn redirect(s: &AuthServer, status: StatusCode, uri: &str, delivery: Delivery, params: &[(&str, String)]) -> Response {
+    if uri == OOB {
+        return out_of_band(params);
+    }
     let mut params = params.to_vec();
     params.push(("iss", s.settings.public_url.clone()));
     let params = &params[..];
@@ -183,6 +187,34 @@ fn redirect(s: &AuthServer, status: StatusCode, uri: &str, delivery: Delivery, p
     }
     res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res.headers_mut().insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    res
+}
+
+/// The redirect URI of a client with no web page to come back to, as
+/// Mastodon and the OAuth 2.0 drafts before RFC 8252 name it: the server
+/// shows the code for the user to copy into the app.
+pub const OOB: &str = "urn:ietf:wg:oauth:2.0:oob";
+
+/// The page that shows the code (or the error) to copy into the app.
+fn out_of_band(params: &[(&str, String)]) -> Response {
+    let value = |name: &str| params.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone());
+    let mut res = match (value("code"), value("error")) {
+        (Some(code), _) => crate::oauth::pages::as_page(
+            StatusCode::OK,
+            "Authorization code",
+            view! {
+                <h1>"Copy this code into the app"</h1>
+                <p>"The app registered no page to come back to (redirect URI "<code>{OOB}</code>"), so here is its authorization code. It works once, within a few minutes."</p>
+                <p><code class="oob-code" id="authorization-code" data-testid="oob-code">{code}</code></p>
+            },
+        ),
+        (None, error) => crate::oauth::pages::error_page(
+            StatusCode::BAD_REQUEST,
+            "The app gets no code",
+            &format!("{}: {}", error.unwrap_or_default(), value("error_description").unwrap_or_default()),
+        ),
+    };
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
 }
 

@@ -1,6 +1,7 @@
 //! The authorization server's HTTP endpoints. Each only parses, dispatches
 //! to a grant and writes the response.
 
+pub mod apps;
 pub mod authorize;
 pub mod device;
 pub mod introspect;
@@ -31,6 +32,7 @@ where
     Router::new()
         .route("/.well-known/oauth-authorization-server", get(metadata::metadata))
         .route(REGISTER, post(register::register))
+        .route(apps::APPS, post(apps::create_app))
         .route(AUTHORIZE, get(authorize::show).post(authorize::decide))
         .route(TOKEN, post(token::token).get(token::token_by_get))
         .route(REVOKE, post(revoke::revoke))

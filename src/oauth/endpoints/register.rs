@@ -22,16 +22,16 @@ use std::time::Instant;
 const MAX_REDIRECT_URIS: usize = 10;
 const MAX_URI_LEN: usize = 2000;
 
-#[derive(Deserialize)]
-struct Metadata {
-    redirect_uris: Option<Vec<String>>,
-    grant_types: Option<Vec<String>>,
-    response_types: Option<Vec<String>>,
-    scope: Option<String>,
-    token_endpoint_auth_method: Option<String>,
-    client_name: Option<String>,
+#[derive(Deserialize, Default)]
+pub(super) struct Metadata {
+    pub redirect_uris: Option<Vec<String>>,
+    pub grant_types: Option<Vec<String>>,
+    pub response_types: Option<Vec<String>>,
+    pub scope: Option<String>,
+    pub token_endpoint_auth_method: Option<String>,
+    pub client_name: Option<String>,
     /// OpenID Connect RP-Initiated Logout 1.0 §3.1.
-    post_logout_redirect_uris: Option<Vec<String>>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
 }
 
 fn bad_metadata(d: impl Into<String>) -> OAuthError {
@@ -43,18 +43,27 @@ fn bad_redirect(d: impl Into<String>) -> OAuthError {
 }
 
 /// Metadata that has passed every check: the client to be.
-struct Registration {
-    auth_method: AuthMethod,
-    grant_types: Vec<GrantType>,
-    response_types: Vec<ResponseType>,
-    scopes: Vec<String>,
-    redirect_uris: Vec<String>,
-    client_name: String,
-    post_logout_redirect_uris: Vec<String>,
+pub(super) struct Registration {
+    pub auth_method: AuthMethod,
+    pub grant_types: Vec<GrantType>,
+    pub response_types: Vec<ResponseType>,
+    pub scopes: Vec<String>,
+    pub redirect_uris: Vec<String>,
+    pub client_name: String,
+    pub post_logout_redirect_uris: Vec<String>,
+}
+
+/// A client just registered: what it is told once.
+pub(super) struct Registered {
+    pub client_id: String,
+    pub client_secret: Option<String>,
+    pub issued_at: u64,
+    /// When the registration, and so the secret, expires.
+    pub expires_at: u64,
 }
 
 impl Metadata {
-    fn validate(self) -> OAuthResult<Registration> {
+    pub(super) fn validate(self) -> OAuthResult<Registration> {
         let auth_method = auth_method(self.token_endpoint_auth_method.as_deref())?;
         let grant_types = grant_types(self.grant_types)?;
         let response_types = response_types(self.response_types, &grant_types)?;
@@ -146,9 +155,9 @@ fn response_types(asked: Option<Vec<String>>, grant_types: &[GrantType]) -> OAut
 fn scopes(asked: Option<&str>) -> OAuthResult<Vec<String>> {
     let Some(scope) = asked else { return Ok(vec!["read".to_string()]) };
     let scopes = scope_set(scope);
-    if let Some(u) = scopes.iter().find(|x| !SCOPES.contains(&x.as_str())) {
+    if let Some(u) = scopes.iter().find(|x| !crate::oauth::scope::is_known(x)) {
         return Err(bad_metadata(format!(
-            "The scope {u} does not exist here; this server knows {}.",
+            "The scope {u} does not exist here; this server knows {}, and Mastodon's follow, push and read:... and write:... scopes.",
             SCOPES.join(" and ")
         )));
     }
@@ -188,6 +197,33 @@ pub async fn register(
         bad_metadata(format!("The body is not a valid client metadata JSON object: {e} (RFC 7591 section 2)."))
     })?;
     let r = meta.validate()?;
+    let Registered { client_id, client_secret: secret, issued_at, expires_at } = create(&s, &who, &r).await?;
+    let mut body = json!({
+        "client_id": client_id,
+        "client_id_issued_at": issued_at,
+        "client_name": r.client_name,
+        "redirect_uris": r.redirect_uris,
+        "grant_types": r.grant_types,
+        "response_types": r.response_types,
+        "scope": scope_string(&r.scopes),
+        "token_endpoint_auth_method": r.auth_method.as_str(),
+    });
+    if !r.post_logout_redirect_uris.is_empty() {
+        body["post_logout_redirect_uris"] = json!(r.post_logout_redirect_uris);
+    }
+    if let Some(secret) = secret {
+        body["client_secret"] = json!(secret);
+        // This server forgets registrations after a while (conformance 30).
+        body["client_secret_expires_at"] = json!(expires_at);
+    }
+    let mut res = (StatusCode::CREATED, Json(body)).into_response();
+    res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+/// Stores the client that `r` describes, for the requester `who`: the one
+/// registry behind RFC 7591's endpoint and Mastodon's `POST /api/v1/apps`.
+pub(super) async fn create(s: &AuthServer, who: &Requester, r: &Registration) -> OAuthResult<Registered> {
     let public = r.auth_method == AuthMethod::None;
     let client_id = random_token("app_");
     let secret = (!public).then(|| random_token("secret_"));
@@ -210,33 +246,15 @@ pub async fn register(
         .await
         .map_err(|_| OAuthError::full("registered clients"))?;
     tracing::info!(%client_id, public, "client registered");
-
-    let mut body = json!({
-        "client_id": client_id,
-        "client_id_issued_at": issued_at,
-        "client_name": r.client_name,
-        "redirect_uris": r.redirect_uris,
-        "grant_types": r.grant_types,
-        "response_types": r.response_types,
-        "scope": scope_string(&r.scopes),
-        "token_endpoint_auth_method": r.auth_method.as_str(),
-    });
-    if !r.post_logout_redirect_uris.is_empty() {
-        body["post_logout_redirect_uris"] = json!(r.post_logout_redirect_uris);
-    }
-    if let Some(secret) = secret {
-        body["client_secret"] = json!(secret);
-        // This server forgets registrations after a while (conformance 30).
-        body["client_secret_expires_at"] = json!(issued_at + ttl.as_secs());
-    }
-    let mut res = (StatusCode::CREATED, Json(body)).into_response();
-    res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
-    Ok(res)
+    Ok(Registered { client_id, client_secret: secret, issued_at, expires_at: issued_at + ttl.as_secs() })
 }
 
 /// RFC 6749 §3.1.2: absolute, no fragment; RFC 9700 §2.1 / RFC 8252 §8.3:
 /// https, or http only to a loopback host.
 pub fn check_redirect_uri(uri: &str) -> OAuthResult<()> {
+    if uri == super::authorize::OOB {
+        return Ok(());
+    }
     if uri.len() > MAX_URI_LEN {
         return Err(bad_redirect(format!("A redirect URI may be at most {MAX_URI_LEN} characters.")));
     }

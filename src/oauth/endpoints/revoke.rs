@@ -5,10 +5,13 @@ use crate::oauth::error::{OAuthError, OAuthResult};
 use crate::oauth::store::TokenKind;
 use crate::oauth::AuthServer;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::Json;
+use serde_json::{json, Value};
 use std::sync::Arc;
 
-pub async fn revoke(State(s): State<Arc<AuthServer>>, req: ClientRequest) -> OAuthResult<StatusCode> {
+/// RFC 7009 §2.2: 200, whose body the client ignores; `{}`, as Mastodon
+/// answers, so that a Mastodon client reading JSON gets some.
+pub async fn revoke(State(s): State<Arc<AuthServer>>, req: ClientRequest) -> OAuthResult<Json<Value>> {
     let token = req
         .params
         .get("token")
@@ -16,7 +19,7 @@ pub async fn revoke(State(s): State<Arc<AuthServer>>, req: ClientRequest) -> OAu
     // §2.2: an unknown or already invalid token still gets 200: there is
     // nothing left to revoke, and the client could do nothing with an error.
     let Some(record) = s.tokens.get(token).await else {
-        return Ok(StatusCode::OK);
+        return Ok(Json(json!({})));
     };
     // §2.1: the server checks that the token was issued to this client and
     // refuses it otherwise, with RFC 6749 §5.2's code for a grant "issued
@@ -35,5 +38,5 @@ pub async fn revoke(State(s): State<Arc<AuthServer>>, req: ClientRequest) -> OAu
     // §2.2.1: the server could not revoke it now; the client may retry.
     revoked.map_err(|_| OAuthError::unavailable("revocation"))?;
     tracing::info!(client_id = %req.client.client_id, kind = ?record.kind, "token revoked");
-    Ok(StatusCode::OK)
+    Ok(Json(json!({})))
 }

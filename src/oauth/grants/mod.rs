@@ -151,6 +151,9 @@ pub struct TokenResponse {
     pub token_type: TokenType,
     pub expires_in: u64,
     pub scope: String,
+    /// When the token was issued, in seconds since the epoch: Mastodon's
+    /// Token entity has it, and RFC 6749 §5.1 lets a server add fields.
+    pub created_at: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
     /// OpenID Connect Core 1.0 §3.1.3.3.
@@ -169,13 +172,14 @@ pub fn resolve_scope(client: &Client, requested: Option<&str>) -> OAuthResult<Ve
         return Ok(default());
     };
     let scopes = scope_set(requested);
-    if let Some(unknown) = scopes.iter().find(|s| !SCOPES.contains(&s.as_str())) {
+    if let Some(unknown) = scopes.iter().find(|s| !crate::oauth::scope::is_known(s)) {
         return Err(OAuthError::invalid_scope(format!(
-            "The scope {unknown} does not exist on this server; it knows {} (RFC 6749 section 3.3).",
+            "The scope {unknown} does not exist on this server; it knows {}, and Mastodon's follow, push and read:... and write:... scopes (RFC 6749 section 3.3).",
             SCOPES.join(" and ")
         )));
     }
-    if let Some(extra) = scopes.iter().find(|s| !client.scopes.contains(s)) {
+    // A client registered for `read` may ask for `read:statuses`.
+    if let Some(extra) = scopes.iter().find(|s| !crate::oauth::scope::covers(&client.scopes, s)) {
         return Err(OAuthError::invalid_scope(format!(
             "The client {} is registered for the scope {} and may not ask for {extra}.",
             client.client_id,
@@ -280,6 +284,7 @@ impl AuthServer {
             token_type: TokenType::Bearer,
             expires_in: ttl.as_secs(),
             scope: scope_string(scopes),
+            created_at: crate::oauth::util::now_secs(),
             refresh_token,
             id_token: None,
         })

@@ -3,6 +3,7 @@
 
 mod authorize;
 mod discovery;
+mod mastodon;
 mod oidc;
 mod resource;
 mod revoke_introspect;

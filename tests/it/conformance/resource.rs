@@ -73,7 +73,7 @@ async fn line_26_missing_scope_is_403_insufficient_scope() {
     let r = lab.post_form("/api/v1/statuses", Some(&format!("Bearer {at}")), &[("status", "hello")]).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let c = r.header("www-authenticate");
-    assert!(c.contains("error=\"insufficient_scope\"") && c.contains("scope=\"write\""), "{c}");
+    assert!(c.contains("error=\"insufficient_scope\"") && c.contains("scope=\"write:statuses\""), "{c}");
 }
 
 #[tokio::test]
@@ -83,7 +83,8 @@ async fn api_posts_statuses_and_lists_them_newest_first() {
     let bearer = format!("Bearer {at}");
     let first = lab.post_form("/api/v1/statuses", Some(&bearer), &[("status", "first")]).await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.text);
-    assert_eq!(first.json()["content"], "first");
+    // Mastodon's content is HTML: the text, escaped, in a paragraph.
+    assert_eq!(first.json()["content"], "<p>first</p>");
     assert_eq!(first.json()["account"]["username"], "alice");
     let second = reply(
         lab.http
@@ -97,8 +98,8 @@ async fn api_posts_statuses_and_lists_them_newest_first() {
     .await;
     assert_eq!(second.status, StatusCode::OK);
     let tl = lab.get_auth("/api/v1/timelines/home", &bearer).await.json();
-    assert_eq!(tl[0]["content"], "second");
-    assert_eq!(tl[1]["content"], "first");
+    assert_eq!(tl[0]["content"], "<p>second</p>");
+    assert_eq!(tl[1]["content"], "<p>first</p>");
     let blank = lab.post_form("/api/v1/statuses", Some(&bearer), &[("status", "  ")]).await;
     assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
     // A client-credentials token speaks for the client.
