@@ -150,7 +150,7 @@ async fn play(s: &Lab, run: &str, grant: Grant) -> Result<(), String> {
                 tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             }
         }
-        Grant::Password => {
+        Grant::Password | Grant::MastodonBot => {
             b.get(&format!("/lab/runs/{run}/login")).await?;
             let (user, password) = DEMO_USER;
             b.post_form(&format!("/lab/runs/{run}/password"), &[("username", user), ("password", password)]).await?;

@@ -15,7 +15,7 @@ struct GrantCard {
     deprecated: bool,
 }
 
-const GRANTS: [GrantCard; 6] = [
+const GRANTS: [GrantCard; 7] = [
     GrantCard {
         grant: Grant::AuthorizationCode,
         name: "Authorization code with PKCE",
@@ -69,6 +69,15 @@ const GRANTS: [GrantCard; 6] = [
         when: "\"Sign in with ...\": the code grant with the openid scope. The app gets an ID token that says who signed in, checks it, and asks UserInfo.",
         status: "The standard way to sign users in",
         deprecated: false,
+    },
+    GrantCard {
+        grant: Grant::MastodonBot,
+        name: "The Mastodon bot of the seeds",
+        rfc: "RFC 6749 §4.3",
+        rfc_url: "https://www.rfc-editor.org/rfc/rfc6749#section-4.3",
+        when: "The seed's three steps as Mastodon.py takes them: create an app, a token from the user's password, the first toot. Each step shows its line of client code.",
+        status: "Deprecated: the password grant, which Mastodon 4.4 removed",
+        deprecated: true,
     },
 ];
 

@@ -123,7 +123,9 @@ fn status(grant: Grant) -> &'static str {
             "for confidential clients acting on their own behalf (RFC 6749 §4.4); kept in the OAuth 2.1 draft"
         }
         Grant::Implicit => "SHOULD NOT be used (RFC 9700 §2.1.2); removed from the OAuth 2.1 draft",
-        Grant::Password => "MUST NOT be used (RFC 9700 §2.4); removed from the OAuth 2.1 draft",
+        Grant::Password | Grant::MastodonBot => {
+            "MUST NOT be used (RFC 9700 §2.4); removed from the OAuth 2.1 draft and from Mastodon 4.4"
+        }
         Grant::DeviceCode => "for devices that lack a browser or have limited input (RFC 8628 §1)",
         Grant::OpenIdConnect => {
             "the code grant with PKCE, plus an ID token the app checks (OpenID Connect Core 1.0 §3.1)"

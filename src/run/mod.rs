@@ -23,17 +23,21 @@ pub enum Grant {
     /// OpenID Connect Core 1.0 §3.1: the code grant with the `openid`
     /// scope, an ID token, and UserInfo.
     OpenIdConnect,
+    /// The seeds' Mastodon bot: create an app, the password grant with
+    /// the app's id and secret, the first toot.
+    MastodonBot,
 }
 
 /// The four grants of RFC 6749 first, then the device grant, then OpenID
-/// Connect's sign-in on top of the code grant.
-pub const GRANTS: [Grant; 6] = [
+/// Connect's sign-in on top of the code grant, then the seeds' Mastodon bot.
+pub const GRANTS: [Grant; 7] = [
     Grant::AuthorizationCode,
     Grant::ClientCredentials,
     Grant::Implicit,
     Grant::Password,
     Grant::DeviceCode,
     Grant::OpenIdConnect,
+    Grant::MastodonBot,
 ];
 
 impl Grant {
@@ -45,6 +49,7 @@ impl Grant {
             Self::Password => "password",
             Self::DeviceCode => "device-code",
             Self::OpenIdConnect => "openid-connect",
+            Self::MastodonBot => "mastodon-bot",
         }
     }
     pub fn from_slug(s: &str) -> Option<Self> {
@@ -58,10 +63,11 @@ impl Grant {
             Self::Password => "Resource owner password",
             Self::DeviceCode => "Device authorization",
             Self::OpenIdConnect => "OpenID Connect sign-in",
+            Self::MastodonBot => "The Mastodon bot of the seeds",
         }
     }
     pub fn deprecated(self) -> bool {
-        matches!(self, Self::Implicit | Self::Password)
+        matches!(self, Self::Implicit | Self::Password | Self::MastodonBot)
     }
     pub fn has_user(self) -> bool {
         !matches!(self, Self::ClientCredentials)

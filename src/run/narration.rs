@@ -36,12 +36,22 @@ pub fn explain(step: &Step, grant: Grant) -> Narration {
 fn getting_a_grant(kind: StepKind, grant: Grant) -> Narration {
     use StepKind::*;
     match kind {
+        Register if grant == Grant::MastodonBot => n(
+            "Step 1 of the seed: the bot creates an app with POST /api/v1/apps, a form with client_name, redirect_uris, scopes and website, as Mastodon.create_app sends it. Mastodon answers a CredentialApplication with the client_id and client_secret. It is this server's RFC 7591 registry under Mastodon's name: an app made one way is a client the other way too.",
+            "RFC 7591 §3",
+            "https://www.rfc-editor.org/rfc/rfc7591#section-3",
+        ),
         Register => n(
             "Before any grant, the app registers with the authorization server, as a Mastodon app does with \"create app\". It sends its redirect URIs, grant types and scope, and gets back a client_id (and a client_secret if it can keep one).",
             "RFC 7591 §3",
             "https://www.rfc-editor.org/rfc/rfc7591#section-3",
         ),
         ClientStart => match grant {
+            Grant::MastodonBot => n(
+                "The bot's owner opens its setup page, where the bot asks for the name and password of the account it will post as. Nothing has gone to the authorization server yet: the bot itself collects the password, which is the password grant's flaw.",
+                "RFC 6749 §4.3",
+                "https://www.rfc-editor.org/rfc/rfc6749#section-4.3",
+            ),
             Grant::OpenIdConnect => n(
                 "The user chooses \"Sign in with the lab\". The app sends the browser to the authorization endpoint from the metadata it discovered, with response_type=code and scope=openid profile email read: openid makes it an OpenID Connect request. Next to state and the PKCE challenge it sends a nonce, a random value it keeps, which the ID token must carry back.",
                 "OpenID Connect Core 1.0 §3.1.2.1",
@@ -150,6 +160,11 @@ fn using_it(kind: StepKind, grant: Grant) -> Narration {
                 "OpenID Connect Core 1.0 §3.1.3.3",
                 "https://openid.net/specs/openid-connect-core-1_0.html#TokenResponse",
             ),
+            Grant::MastodonBot => n(
+                "Step 2 of the seed: the bot sends the user's name and password with grant_type=password and scope=read write, its client_id and client_secret in the form, as Mastodon.py's log_in does, and gets a token whose answer carries Mastodon's scope and created_at. Mastodon itself removed this grant in 4.4; the lab keeps it as the lesson of why (RFC 9700 §2.4). A bot today uses the code flow once, with the out-of-band redirect, and keeps the token.",
+                "RFC 6749 §4.3.2, RFC 9700 §2.4",
+                "https://www.rfc-editor.org/rfc/rfc6749#section-4.3.2",
+            ),
             Grant::Password => n(
                 "The app sends the user's username and password to the token endpoint with grant_type=password, authenticating with its own client credentials, and gets an access token and a refresh token.",
                 "RFC 6749 §4.3.2",
@@ -203,6 +218,11 @@ fn using_it(kind: StepKind, grant: Grant) -> Narration {
         ),
         VerifyCredentials => n(
             "The token is used: GET verify_credentials with Authorization: Bearer. The resource server checks the token and its read scope and answers with the account it stands for.",
+            "RFC 6750 §2.1",
+            "https://www.rfc-editor.org/rfc/rfc6750#section-2.1",
+        ),
+        PostStatus if grant == Grant::MastodonBot => n(
+            "Step 3 of the seed: the first toot. POST /api/v1/statuses with status=... and the token as Bearer; it needs write:statuses, which write covers. The answer is Mastodon's Status entity, its content the text as escaped HTML.",
             "RFC 6750 §2.1",
             "https://www.rfc-editor.org/rfc/rfc6750#section-2.1",
         ),
@@ -304,11 +324,29 @@ pub fn deprecation(grant: Grant) -> Option<&'static str> {
         Grant::Implicit => Some(
             "Deprecated. The access token comes back in a URL, so it can leak through redirect-URI flaws, Referer headers and browser history (RFC 9700 §4.1 to §4.3), an attacker can inject a stolen one (§4.6), and nothing binds it to the client. RFC 9700 §2.1.2 says clients SHOULD NOT use it, unless token injection is prevented and those leaks are closed; the OAuth 2.1 draft removes it. Use authorization code with PKCE instead, even in single-page apps.",
         ),
-        Grant::Password => Some(
+        Grant::Password | Grant::MastodonBot => Some(
             "Deprecated. The app sees and handles the user's password, which teaches users to type passwords into apps and makes multi-factor sign-in hard or impossible. RFC 9700 §2.4: it MUST NOT be used. The OAuth 2.1 draft removes it. Use authorization code with PKCE instead.",
         ),
         _ => None,
     }
+}
+
+/// In the Mastodon bot's run: the lines of Mastodon.py that send this
+/// step, as the seed's bot has them (`tests/python/mastodon_bot.py` runs
+/// the same calls against the lab).
+pub fn bot_code(kind: StepKind) -> Option<&'static str> {
+    Some(match kind {
+        StepKind::Register => {
+            "from mastodon import Mastodon\n\nclient_id, client_secret = Mastodon.create_app(\n    \"my bot\", scopes=[\"read\", \"write\"], api_base_url=BASE)"
+        }
+        StepKind::TokenRequest => {
+            "m = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=BASE)\nm.log_in(\"alice\", \"wonderland\", scopes=[\"read\", \"write\"])"
+        }
+        StepKind::PostStatus => "m.toot(\"Hello, fediverse! My first toot, from a bot in OAuth2 Lab.\")",
+        StepKind::VerifyCredentials => "me = m.account_verify_credentials()",
+        StepKind::Revoke => "m.revoke_access_token()",
+        _ => return None,
+    })
 }
 
 pub fn when_to_use(grant: Grant) -> &'static str {
@@ -319,6 +357,7 @@ pub fn when_to_use(grant: Grant) -> &'static str {
         Grant::DeviceCode => "A device short of a keyboard or a browser (a TV, a console, a command-line tool on a server with no browser): the user approves on another screen. A desktop command-line tool opens the browser instead, with authorization code, PKCE and a loopback redirect.",
         Grant::Implicit => "Only to learn from. Use authorization code with PKCE instead.",
         Grant::Password => "Only to learn from. Use authorization code with PKCE instead.",
+        Grant::MastodonBot => "The seeds' bot, as Mastodon.py writes it: create an app, the password grant, the first toot. To learn from; a real bot uses the code flow once and keeps its token.",
     }
 }
 

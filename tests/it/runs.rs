@@ -421,3 +421,49 @@ fn decode_claims(jwt: &str) -> Value {
     use base64::Engine;
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(jwt.split('.').nth(1).unwrap()).unwrap()).unwrap()
 }
+
+/// The seed's bot as a recorded run: the app made at Mastodon's endpoint,
+/// the password grant with the app's credentials in the form, the first
+/// toot, whose account it is, the token revoked; each step with its line
+/// of Mastodon.py in the inspector.
+#[tokio::test]
+async fn autoplay_mastodon_bot_run_creates_an_app_gets_a_token_and_toots() {
+    let lab = start().await;
+    let (r, run) = start_run(&lab, "MastodonBot", "Autoplay", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(run["status"], "Done", "{run}");
+    assert_eq!(
+        labels(&run),
+        [
+            "POST /api/v1/apps",
+            "GET /lab/runs/…/login",
+            "user types password into the app",
+            "POST /lab/runs/…/password",
+            "POST /oauth/token",
+            "POST /api/v1/statuses",
+            "GET /api/v1/accounts/verify_credentials",
+            "POST /oauth/revoke",
+        ]
+    );
+    let steps = run["steps"].as_array().unwrap();
+    let body = |i: usize, side: &str| steps[i]["exchange"][side]["body"].as_str().unwrap().to_string();
+    let app: Value = serde_json::from_str(&body(0, "response")).unwrap();
+    assert!(app["client_secret"].is_string() && app["redirect_uri"] == "urn:ietf:wg:oauth:2.0:oob", "{app}");
+    assert!(body(0, "request").contains("client_name="), "a form, as Mastodon.py sends it");
+    let token_request = body(4, "request");
+    assert!(token_request.contains("grant_type=password") && token_request.contains("client_secret="));
+    let token: Value = serde_json::from_str(&body(4, "response")).unwrap();
+    assert_eq!(token["scope"], "read write");
+    assert!(token["created_at"].is_u64());
+    let toot: Value = serde_json::from_str(&body(5, "response")).unwrap();
+    assert!(toot["content"].as_str().unwrap().starts_with("<p>Hello, fediverse!"), "{toot}");
+    assert_eq!(toot["account"]["username"], "alice");
+    assert_eq!(body(7, "response"), "{}");
+    // The page's view of the run: each wire step's inspector shows its line
+    // of Mastodon.py.
+    for line in
+        ["Mastodon.create_app", "m.log_in(", "m.toot(", "m.account_verify_credentials()", "m.revoke_access_token()"]
+    {
+        assert!(r.text.contains(line), "{line} in the inspectors");
+    }
+}

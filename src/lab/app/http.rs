@@ -107,7 +107,7 @@ fn grant_types(grant: Grant) -> &'static [GrantType] {
         Grant::AuthorizationCode | Grant::OpenIdConnect => &[GrantType::AuthorizationCode, GrantType::RefreshToken],
         Grant::Implicit => &[GrantType::Implicit],
         Grant::ClientCredentials => &[GrantType::ClientCredentials],
-        Grant::Password => &[GrantType::Password, GrantType::RefreshToken],
+        Grant::Password | Grant::MastodonBot => &[GrantType::Password, GrantType::RefreshToken],
         Grant::DeviceCode => &[GrantType::DeviceCode, GrantType::RefreshToken],
     }
 }
@@ -119,6 +119,10 @@ pub async fn register(s: &Lab, run: &str, grant: Grant) -> Result<RunClient, Str
         // A relying party discovers the provider first: its endpoints, and
         // the keys its ID tokens are signed with.
         super::oidc::discover(s, run).await?;
+    }
+    if grant == Grant::MastodonBot {
+        // The bot creates its app as a Mastodon client does.
+        return super::mastodon::create_app(s, run).await;
     }
     // A single-page app and a TV app cannot keep a secret: public clients.
     register_as(s, run, grant, matches!(grant, Grant::Implicit | Grant::DeviceCode)).await

@@ -4,6 +4,7 @@
 
 pub mod device;
 pub mod http;
+pub mod mastodon;
 pub mod oidc;
 pub mod page;
 pub mod token;
@@ -80,6 +81,21 @@ async fn login(State(s): State<Arc<Lab>>, Path(run): Path<String>, headers: Head
             Err(e) => fail(&s, &run, &e),
         },
         Grant::DeviceCode => device::device_screen(s, run, &c).await,
+        Grant::MastodonBot => {
+            let action = format!("/lab/runs/{run}/password");
+            page(
+                "Set up the bot",
+                view! {
+                    <p>"This bot posts as a Mastodon account. As in the seed, it asks for the account's name and password, and gets its token with the password grant."</p>
+                    <form method="post" action=action class="as-form">
+                        <label for="username">"Username"</label><input id="username" name="username" autocomplete="username" required/>
+                        <label for="password">"Password"</label><input id="password" name="password" type="password" required/>
+                        <div class="as-buttons"><button type="submit" class="as-approve">"Run the bot"</button></div>
+                    </form>
+                    <p class="as-note">"Demo users: "<code>"alice"</code>" / "<code>"wonderland"</code>", "<code>"bob"</code>" / "<code>"builder"</code>"."</p>
+                },
+            )
+        }
         Grant::Password => {
             let action = format!("/lab/runs/{run}/password");
             page(
@@ -207,13 +223,16 @@ async fn callback(
 }
 
 async fn password(State(s): State<Arc<Lab>>, Path(run): Path<String>, body: Bytes) -> Response {
-    let Some((_, _, c)) = run_parts(&s, &run) else {
+    let Some((grant, _, c)) = run_parts(&s, &run) else {
         return (StatusCode::NOT_FOUND, "no such run").into_response();
     };
     let field = |name: &str| form_urlencoded::parse(&body).find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
     let (Some(username), Some(password)) = (field("username"), field("password")) else {
         return page("Sign in to the app", view! { <p class="as-error">"Username and password are needed."</p> });
     };
+    if grant == Grant::MastodonBot {
+        return mastodon::run_bot(&s, &run, &c, &username, &password).await;
+    }
     let client = match app_client(&s, &c) {
         Ok(c) => c,
         Err(e) => return fail(&s, &run, &e),

@@ -179,6 +179,12 @@ pub fn html(record: &RunRecord, i: usize, mask: bool) -> String {
             </p>
             <p class="narration" data-testid="narration">{n.text}" "<a href=n.url target="_blank" rel="external noopener">{n.rfc}</a></p>
             <p class="channel-note">{channel_note(step.channel)}</p>
+            {(record.grant == crate::run::Grant::MastodonBot).then(|| crate::run::narration::bot_code(step.kind)).flatten().map(|code| view! {
+                <div class="bot-code" data-testid="bot-code">
+                    <p>"The seed's bot, in Python with Mastodon.py:"</p>
+                    <pre class="raw"><code>{code}</code></pre>
+                </div>
+            })}
             {crate::run::scenario::is_misuse(step).then(|| {
                 let status = step.exchange.as_ref().map(|x| x.response.status).unwrap_or(0);
                 let outcome = if status >= 400 {
