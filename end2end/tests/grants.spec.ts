@@ -80,7 +80,21 @@ const EXPECTED: Record<string, string[]> = {
     "POST /oauth/token",
     "POST /oauth/revoke",
   ],
+  // The seed's bot: create an app, the password grant, the first toot.
+  "mastodon-bot": [
+    "POST /api/v1/apps",
+    "GET /lab/runs/…/login",
+    "user types password into the app",
+    "POST /lab/runs/…/password",
+    "POST /oauth/token",
+    "POST /api/v1/statuses",
+    "GET /api/v1/accounts/verify_credentials",
+    "POST /oauth/revoke",
+  ],
 };
+
+// The button that sends the pane's sign-in form.
+const SIGN_IN: Record<string, string> = { password: "Sign in", "mastodon-bot": "Run the bot" };
 
 async function open(page: Page, slug: string) {
   await page.goto(`/grants/${slug}`);
@@ -104,7 +118,7 @@ async function actInPane(page: Page, slug: string) {
   }
   await frame.getByLabel("Username", { exact: true }).fill("alice");
   await frame.getByLabel("Password", { exact: true }).fill("wonderland");
-  await frame.getByRole("button", { name: slug === "password" ? "Sign in" : "Sign in and approve" }).click();
+  await frame.getByRole("button", { name: SIGN_IN[slug] ?? "Sign in and approve" }).click();
 }
 
 function sameBody(shown: string, recorded: string, json: boolean) {
@@ -174,6 +188,14 @@ async function checkRun(page: Page, slug: string) {
       await expect(page.getByTestId("id-token-verdict")).toContainText("Every check passed");
       await steps.nth(expected.indexOf("GET /oauth/userinfo")).click();
       await expect(page.getByTestId("sub-note")).toContainText("Why sub, not the email");
+    }
+    if (slug === "mastodon-bot") {
+      // Each step of the seed with its line of Mastodon.py.
+      await expect(page.getByTestId("bot-code")).toContainText("m.log_in(");
+      await steps.nth(0).click();
+      await expect(page.getByTestId("bot-code")).toContainText("Mastodon.create_app(");
+      await steps.nth(expected.indexOf("POST /api/v1/statuses")).click();
+      await expect(page.getByTestId("bot-code")).toContainText("m.toot(");
     }
   }
   expect(token).toMatch(/^at_[A-Za-z0-9_-]{43}$/);
