@@ -35,6 +35,7 @@ pub fn demo_clients(settings: &Settings) -> Vec<Client> {
             issued_at: 0,
             // The apps that sign users in send them home when they sign out.
             post_logout_redirect_uris: if d.redirect_path.is_empty() { vec![] } else { vec![settings.url("/")] },
+            client_uri: None,
         })
         .collect()
 }

@@ -51,6 +51,7 @@ fn server() -> Router {
         auth_method: AuthMethod::ClientSecretBasic,
         issued_at: 0,
         post_logout_redirect_uris: vec![],
+        client_uri: None,
     };
     let carol = User {
         id: "1".into(),

@@ -224,7 +224,9 @@ async fn post_status(
     if text.chars().count() > MAX_STATUS_CHARS {
         return unprocessable(&format!("Validation failed: Text character limit of {MAX_STATUS_CHARS} exceeded."));
     }
-    let app_name = s.clients.get(&bearer.0.client_id).await.map(|c| c.client_name.clone()).unwrap_or_default();
+    let app = s.clients.get(&bearer.0.client_id).await;
+    let app_name = app.as_ref().map(|c| c.client_name.clone()).unwrap_or_default();
+    let website = app.as_ref().and_then(|c| c.client_uri.clone());
     let id = s.statuses.next_id.fetch_add(1, Ordering::Relaxed).to_string();
     let url = s.url(&format!("/@{username}/{id}"));
     let status = Status {
@@ -238,7 +240,7 @@ async fn post_status(
         sensitive: false,
         spoiler_text: String::new(),
         media_attachments: vec![],
-        application: json!({ "name": app_name, "website": null }),
+        application: json!({ "name": app_name, "website": website }),
         mentions: vec![],
         tags: vec![],
         emojis: vec![],
@@ -358,7 +360,7 @@ async fn app_credentials(State(s): State<Arc<ResourceServer>>, bearer: Bearer) -
     Json(json!({
         "id": c.client_id,
         "name": c.client_name,
-        "website": null,
+        "website": c.client_uri,
         "scopes": c.scopes,
         "redirect_uris": c.redirect_uris,
         "redirect_uri": c.redirect_uris.join("\n"),

@@ -56,6 +56,7 @@ async fn mastodon_py_runs_the_seeds_bot_and_the_code_flow() {
     assert_eq!(bot["again"], bot["content"]);
     assert_eq!(bot["on_home"], true);
     assert_eq!(bot["app_name"], "oauth2-lab seed bot");
+    assert_eq!(bot["app_website"], "https://example.org/bot");
     assert_eq!(bot["deleted_text"], "Hello, fediverse! My first toot, from a bot in OAuth2 Lab <3");
     assert_eq!(bot["revoked"], true, "the revoked token no longer works");
     // The app made with /api/v1/apps is a client of the RFC 6749 token

@@ -54,7 +54,7 @@ def bot(base):
     return {
         "client_id": client_id, "client_secret": client_secret, "instance_version": instance["version"], "toot_id": toot["id"],
         "content": toot["content"], "again": again["content"], "username": me["username"],
-        "on_home": any(s["id"] == toot["id"] for s in home), "app_name": app["name"],
+        "on_home": any(s["id"] == toot["id"] for s in home), "app_name": app["name"], "app_website": app["website"],
         "deleted_text": deleted["text"], "revoked": revoked,
     }
 

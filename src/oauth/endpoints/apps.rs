@@ -66,6 +66,7 @@ pub async fn create_app(State(s): State<Arc<AuthServer>>, who: Requester, header
         return invalid("Redirect URI can't be blank");
     }
     let scopes = one("scopes").unwrap_or_else(|| "read".into());
+    // Mastodon's website is RFC 7591's client_uri.
     let website = one("website").filter(|w| !w.is_empty());
     let grant_types =
         [GrantType::AuthorizationCode, GrantType::Password, GrantType::ClientCredentials, GrantType::RefreshToken];
@@ -76,6 +77,7 @@ pub async fn create_app(State(s): State<Arc<AuthServer>>, who: Requester, header
         // Mastodon clients send their secret in the form; Basic works too.
         token_endpoint_auth_method: Some("client_secret_post".into()),
         client_name: Some(client_name),
+        client_uri: website,
         ..Default::default()
     };
     let r = match meta.validate() {
@@ -89,7 +91,7 @@ pub async fn create_app(State(s): State<Arc<AuthServer>>, who: Requester, header
     let mut res = Json(json!({
         "id": made.client_id,
         "name": r.client_name,
-        "website": website,
+        "website": r.client_uri,
         "scopes": r.scopes,
         "redirect_uris": r.redirect_uris,
         "redirect_uri": r.redirect_uris.join("\n"),

@@ -32,6 +32,8 @@ pub(super) struct Metadata {
     pub client_name: Option<String>,
     /// OpenID Connect RP-Initiated Logout 1.0 §3.1.
     pub post_logout_redirect_uris: Option<Vec<String>>,
+    /// RFC 7591 §2: the client's home page.
+    pub client_uri: Option<String>,
 }
 
 fn bad_metadata(d: impl Into<String>) -> OAuthError {
@@ -51,6 +53,7 @@ pub(super) struct Registration {
     pub redirect_uris: Vec<String>,
     pub client_name: String,
     pub post_logout_redirect_uris: Vec<String>,
+    pub client_uri: Option<String>,
 }
 
 /// A client just registered: what it is told once.
@@ -87,6 +90,15 @@ impl Metadata {
         for uri in &post_logout_redirect_uris {
             check_redirect_uri(uri)?;
         }
+        let client_uri = self.client_uri.filter(|u| !u.is_empty());
+        if let Some(uri) = &client_uri {
+            let web = url::Url::parse(uri).is_ok_and(|u| matches!(u.scheme(), "https" | "http"));
+            if !web || uri.len() > MAX_URI_LEN {
+                return Err(bad_metadata(format!(
+                    "client_uri must be an http or https URL of at most {MAX_URI_LEN} characters (RFC 7591 section 2)."
+                )));
+            }
+        }
         Ok(Registration {
             auth_method,
             grant_types,
@@ -95,6 +107,7 @@ impl Metadata {
             redirect_uris,
             client_name,
             post_logout_redirect_uris,
+            client_uri,
         })
     }
 }
@@ -211,6 +224,9 @@ pub async fn register(
     if !r.post_logout_redirect_uris.is_empty() {
         body["post_logout_redirect_uris"] = json!(r.post_logout_redirect_uris);
     }
+    if let Some(uri) = &r.client_uri {
+        body["client_uri"] = json!(uri);
+    }
     if let Some(secret) = secret {
         body["client_secret"] = json!(secret);
         // This server forgets registrations after a while (conformance 30).
@@ -240,6 +256,7 @@ pub(super) async fn create(s: &AuthServer, who: &Requester, r: &Registration) ->
         auth_method: r.auth_method,
         issued_at,
         post_logout_redirect_uris: r.post_logout_redirect_uris.clone(),
+        client_uri: r.client_uri.clone(),
     };
     s.clients
         .insert(client, Some(Instant::now() + ttl), Some(&who.key()))

@@ -33,6 +33,10 @@ pub struct Client {
     /// Connect RP-Initiated Logout 1.0 §3.1), matched exactly.
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<String>,
+    /// The client's home page (RFC 7591 §2 `client_uri`; Mastodon's
+    /// `website`).
+    #[serde(default)]
+    pub client_uri: Option<String>,
 }
 
 impl Client {

@@ -53,6 +53,7 @@ async fn line_36_apps_are_made_from_a_form_or_json_into_the_one_registry() {
     assert_eq!(me.status, StatusCode::OK, "{}", me.text);
     assert_eq!(me.json()["name"], "bot");
     assert_eq!(me.json()["scopes"], json!(["read", "write:statuses"]));
+    assert_eq!(me.json()["website"], "https://bot.example", "kept as the client's client_uri");
     assert_eq!(lab.get("/api/v1/apps/verify_credentials").await.status, StatusCode::UNAUTHORIZED);
 
     for (body, why) in [
@@ -60,6 +61,10 @@ async fn line_36_apps_are_made_from_a_form_or_json_into_the_one_registry() {
         (json!({"client_name": "x"}), "Redirect URI"),
         (json!({"client_name": "x", "redirect_uris": "http://a.example/cb"}), "http"),
         (json!({"client_name": "x", "redirect_uris": "https://a.example/cb", "scopes": "admin:read"}), "admin:read"),
+        (
+            json!({"client_name": "x", "redirect_uris": "https://a.example/cb", "website": "javascript:alert(1)"}),
+            "client_uri",
+        ),
     ] {
         let r = app(&lab, body.clone()).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {}", r.text);
