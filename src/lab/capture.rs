@@ -149,6 +149,9 @@ pub fn classify(grant: Grant, req: &RequestRecord) -> (StepKind, Role, Role, Cha
         (_, USERINFO) => (StepKind::UserInfo, Client, AuthorizationServer, Channel::Back),
         (_, "/api/v1/accounts/verify_credentials") => api(StepKind::VerifyCredentials),
         (_, "/api/v1/statuses") => api(StepKind::PostStatus),
+        // The rest of the Mastodon-shaped API: statuses by id, the app's
+        // credentials, the instance.
+        (_, p) if p.starts_with("/api/") => api(StepKind::Other),
         (_, p) if p.ends_with("/login") => (StepKind::ClientStart, UserAgent, Client, Channel::Front),
         (_, p) if p.ends_with("/callback") => (StepKind::Callback, UserAgent, Client, Channel::Front),
         (_, p) if p.ends_with("/password") => (StepKind::PasswordForm, UserAgent, Client, Channel::Front),

@@ -416,6 +416,7 @@ impl Runs {
 fn step_bytes(step: &Step) -> usize {
     let headers = |h: &[(String, String)]| h.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
     step.label.len()
+        + step.checks.iter().map(|c| c.name.len() + c.expected.len() + c.found.len() + c.why.len()).sum::<usize>()
         + step.exchange.as_ref().map_or(0, |x| {
             x.request.target.len()
                 + headers(&x.request.headers)

@@ -100,7 +100,7 @@ fn basic_credentials(headers: &HeaderMap) -> OAuthResult<Option<(String, String)
         )
     };
     let value = value.to_str().map_err(|_| bad("it holds bytes that are not ASCII"))?;
-    let (scheme, rest) = value.trim().split_once(' ').ok_or_else(|| bad("it has no scheme and value"))?;
+    let (scheme, rest) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
     if !scheme.eq_ignore_ascii_case("basic") {
         // Another scheme is no client authentication (RFC 6749 §2.3): a
         // Mastodon client, for one, sends its Bearer token on every call,

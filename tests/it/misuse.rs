@@ -318,6 +318,9 @@ async fn id_token_scenario(lab: &Lab, name: &str, check: &str) -> (Value, Value)
     assert_eq!(misuse_statuses(&run), [401], "{name}");
     let answer = exchanges(&run).into_iter().rfind(|e| e.0.ends_with("/id-token")).unwrap();
     assert_eq!(json(&answer.3)["error"], "invalid_token", "{}", answer.3);
+    let post = steps(&run).iter().rfind(|s| s["kind"] == "IdTokenSignIn").unwrap();
+    let challenge = header(&post["exchange"]["response"]["headers"], "www-authenticate").unwrap();
+    assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
     assert!(json(&answer.3).get("sub").is_none());
     assert_eq!(last_failed_checks(&run).0, [check], "{name}: only the {check} check fails");
 
@@ -353,6 +356,20 @@ async fn an_id_token_replayed_into_another_sign_in_fails_its_nonce_check() {
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body:?}: {}", r.text);
         assert_eq!(r.json()["error"], "invalid_request");
     }
+    // The finished record takes no more steps, whatever is posted.
+    let before = steps(&lab.get(&format!("/lab/runs/{id}")).await.json()).len();
+    use base64::Engine;
+    let b64 = |v: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    let huge = format!(
+        "{}.{}.",
+        b64(serde_json::json!({"alg": "none"})),
+        b64(
+            serde_json::json!({"iss": format!("https://a.example/{}", "i".repeat(5000)), "sub": "s", "aud": "a", "exp": 1, "iat": 1})
+        )
+    );
+    let r = lab.post_form(&format!("/lab/runs/{id}/id-token"), None, &[("id_token", huge.as_str())]).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+    assert_eq!(steps(&lab.get(&format!("/lab/runs/{id}")).await.json()).len(), before);
     let r = lab.post_form("/lab/runs/run_nosuch/id-token", None, &[("id_token", "a.b.c")]).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }

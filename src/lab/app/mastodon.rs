@@ -82,8 +82,13 @@ pub async fn run_bot(s: &Lab, run: &str, c: &RunClient, username: &str, password
         .form(&[("status", "Hello, fediverse! My first toot, from a bot in OAuth2 Lab.")])
         .send()
         .await;
-    if let Err(e) = toot {
-        return fail(s, run, &e.to_string());
+    match toot {
+        Ok(r) if r.status().is_success() => {}
+        Ok(r) => {
+            let why = format!("{}: {}", r.status(), r.text().await.unwrap_or_default());
+            return fail(s, run, &format!("The toot was refused: {why}"));
+        }
+        Err(e) => return fail(s, run, &e.to_string()),
     }
     let me = http
         .request(reqwest::Method::GET, format!("{base}/api/v1/accounts/verify_credentials"))
@@ -91,7 +96,8 @@ pub async fn run_bot(s: &Lab, run: &str, c: &RunClient, username: &str, password
         .send()
         .await;
     let who = match me {
-        Ok(r) => r.json::<serde_json::Value>().await.unwrap_or_default(),
+        Ok(r) if r.status().is_success() => r.json::<serde_json::Value>().await.unwrap_or_default(),
+        Ok(r) => return fail(s, run, &format!("verify_credentials answered {}", r.status())),
         Err(e) => return fail(s, run, &e.to_string()),
     };
     let lifecycle = s.runs.with(run, |r| r.record.lifecycle).unwrap_or(true);

@@ -182,8 +182,8 @@ pub fn check_and_record(
     let Some(issuer) = issuer else { return Err("the app has not discovered the provider".into()) };
     let (checks, verdict) = check(client, &issuer, id_token, nonce, access_token);
     let failed: Vec<&str> = checks.iter().filter(|c| !c.pass).map(|c| c.name.as_str()).collect();
-    let skipped = skip.filter(|name| failed.iter().all(|f| f == name));
-    let label = match skip {
+    let skipped = skip.filter(|name| !failed.is_empty() && failed.iter().all(|f| f == name));
+    let label = match skipped {
         Some(name) => format!("app checks the ID token, ignoring {name}"),
         None => "app checks the ID token".into(),
     };
@@ -209,8 +209,16 @@ fn long_ago() -> DateTime<Utc> {
     DateTime::<Utc>::UNIX_EPOCH
 }
 
+/// The most of a value from the token a check row keeps: a posted token can
+/// carry claims of any length.
+const MAX_FOUND: usize = 256;
+
 fn row(name: &str, expected: String, found: String, result: Result<(), String>, why: &str) -> IdTokenCheck {
     let pass = result.is_ok();
+    let found = match found.char_indices().nth(MAX_FOUND) {
+        Some((cut, _)) => format!("{}…", &found[..cut]),
+        None => found,
+    };
     let found = match result {
         Err(e) if !e.is_empty() => format!("{found} ({e})"),
         _ => found,
@@ -413,11 +421,31 @@ pub async fn sign_in_with_id_token(
         .map(Nonce::new);
     let skip = s.runs.switch_of(&run).and_then(|sc| sc.id_token_check());
     match check_and_record(&s, &run, &client, &id_token, nonce.as_ref(), None, skip) {
-        Ok(claims) => axum::Json(serde_json::json!({ "signed_in": true, "sub": claims.subject().as_str() })).into_response(),
-        Err(why) => refuse(
-            StatusCode::UNAUTHORIZED,
-            "invalid_token",
-            format!("The app refused the ID token ({why}), so no one is signed in (OpenID Connect Core 1.0 section 3.1.3.7)."),
-        ),
+        Ok(claims) => {
+            axum::Json(serde_json::json!({ "signed_in": true, "sub": claims.subject().as_str() })).into_response()
+        }
+        Err(why) => {
+            let mut res = refuse(
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                format!("The app refused the ID token ({why}), so no one is signed in (OpenID Connect Core 1.0 section 3.1.3.7)."),
+            );
+            // RFC 6750 §3: a 401 says how to authenticate.
+            res.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"the lab's app\", error=\"invalid_token\""),
+            );
+            res
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_check_row_keeps_at_most_256_characters_of_a_claim() {
+        let row = super::row("iss", "x".into(), "é".repeat(5000), Ok(()), "");
+        assert_eq!(row.found.chars().count(), super::MAX_FOUND + 1, "256 characters and an ellipsis");
+        assert_eq!(super::row("iss", "x".into(), "short".into(), Ok(()), "").found, "short");
     }
 }

@@ -65,7 +65,13 @@ pub async fn create_app(State(s): State<Arc<AuthServer>>, who: Requester, header
     if redirect_uris.is_empty() {
         return invalid("Redirect URI can't be blank");
     }
-    let scopes = one("scopes").unwrap_or_else(|| "read".into());
+    // A string of scopes, or an array of them.
+    let scopes = fields
+        .iter()
+        .find(|(k, _)| k == "scopes")
+        .map(|(_, v)| v.join(" "))
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "read".into());
     // Mastodon's website is RFC 7591's client_uri.
     let website = one("website").filter(|w| !w.is_empty());
     let grant_types =

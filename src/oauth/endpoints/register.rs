@@ -190,6 +190,15 @@ fn redirect_uris(uris: Vec<String>, grant_types: &[GrantType]) -> OAuthResult<Ve
         return Err(bad_redirect(format!("At most {MAX_REDIRECT_URIS} redirect URIs may be registered.")));
     }
     for uri in &uris {
+        if uri == super::authorize::OOB {
+            // A code shown on a page for the user to copy; never a token.
+            if grant_types.contains(&GrantType::Implicit) {
+                return Err(bad_redirect(format!(
+                    "{uri} shows a code for the user to copy into the app; it is for the authorization_code grant, never for implicit, whose token must not be shown on a page."
+                )));
+            }
+            continue;
+        }
         check_redirect_uri(uri)?;
     }
     Ok(uris)
@@ -269,9 +278,6 @@ pub(super) async fn create(s: &AuthServer, who: &Requester, r: &Registration) ->
 /// RFC 6749 §3.1.2: absolute, no fragment; RFC 9700 §2.1 / RFC 8252 §8.3:
 /// https, or http only to a loopback host.
 pub fn check_redirect_uri(uri: &str) -> OAuthResult<()> {
-    if uri == super::authorize::OOB {
-        return Ok(());
-    }
     if uri.len() > MAX_URI_LEN {
         return Err(bad_redirect(format!("A redirect URI may be at most {MAX_URI_LEN} characters.")));
     }

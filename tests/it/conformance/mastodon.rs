@@ -35,10 +35,14 @@ async fn line_36_apps_are_made_from_a_form_or_json_into_the_one_registry() {
     assert_eq!(a["redirect_uri"], "urn:ietf:wg:oauth:2.0:oob\nhttps://bot.example/cb");
     assert_eq!(a["website"], "https://bot.example");
     assert!(a["client_secret_expires_at"].as_u64().is_some());
-    let j =
-        app(&lab, json!({"client_name": "bot2", "redirect_uris": ["https://a.example/cb"], "scopes": "read"})).await;
+    let j = app(
+        &lab,
+        json!({"client_name": "bot2", "redirect_uris": ["https://a.example/cb"], "scopes": ["read", "write"]}),
+    )
+    .await;
     assert_eq!(j.status, StatusCode::OK, "{}", j.text);
     assert_eq!(j.json()["redirect_uris"], json!(["https://a.example/cb"]));
+    assert_eq!(j.json()["scopes"], json!(["read", "write"]), "an array of scopes, all of them");
 
     // The app is a client like any other: its secret by Basic or in the form.
     let (id, secret) = (a["client_id"].as_str().unwrap(), a["client_secret"].as_str().unwrap());
@@ -86,6 +90,8 @@ async fn line_37_the_instance_answers_its_version_with_or_without_a_slash() {
         assert_eq!(version.split('.').count(), 3, "{version}");
         assert!(version.split('.').all(|p| p.parse::<u32>().is_ok()));
         assert_eq!(v["api_versions"]["mastodon"], 2);
+        let domain = v.get("domain").or(v.get("uri")).and_then(Value::as_str).unwrap();
+        assert_eq!(format!("http://{domain}"), lab.url(""), "the domain with its port");
     }
     assert_eq!(lab.get("/api/v2/instance").await.json()["configuration"]["statuses"]["max_characters"], 500);
 }
@@ -101,6 +107,12 @@ async fn line_38_out_of_band_codes_mastodon_scopes_created_at_and_revoke_answers
     .json();
     let (id, secret) = (a["client_id"].as_str().unwrap().to_string(), a["client_secret"].as_str().unwrap().to_string());
     let oob = "urn:ietf:wg:oauth:2.0:oob";
+    // The page shows a code to copy, never a token: not for implicit.
+    let implicit = lab
+        .register(json!({"redirect_uris": [oob], "grant_types": ["implicit"], "token_endpoint_auth_method": "none"}))
+        .await;
+    assert_eq!(implicit.status, StatusCode::BAD_REQUEST, "{}", implicit.text);
+    assert_eq!(implicit.json()["error"], "invalid_redirect_uri");
     let shown = lab
         .consent(
             &[
