@@ -32,10 +32,15 @@ pub const MAX_CLASSES: usize = 1000;
 /// A permalink is a path and query of the lab: short.
 const MAX_VIEW: usize = 600;
 
+/// How often an idle event stream gets a comment.
+pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
 struct Class {
     key_hash: [u8; 32],
     owner: String,
-    view: watch::Sender<String>,
+    /// The view shown, and how many views this process has shown: the id
+    /// of the event that carries it.
+    view: watch::Sender<(u64, String)>,
     /// The presenter's number for the view shown: their page sends views
     /// as separate requests, which may arrive out of order.
     seq: std::sync::atomic::AtomicU64,
@@ -108,9 +113,9 @@ impl Classes {
                 return;
             }
             class.view.send_if_modified(|v| {
-                let changed = *v != row.view;
+                let changed = v.1 != row.view;
                 if changed {
-                    v.clone_from(&row.view);
+                    *v = (v.0 + 1, row.view.clone());
                 }
                 changed
             });
@@ -119,7 +124,7 @@ impl Classes {
             }
             return;
         }
-        let (view, _) = watch::channel(row.view);
+        let (view, _) = watch::channel((u64::from(!row.view.is_empty()), row.view));
         let class = Class { key_hash: row.key_hash, owner: row.owner.clone(), view, seq: row.seq.into() };
         let mut by_owner = self.by_owner.lock();
         let mine = by_owner.entry(row.owner).or_default();
@@ -150,7 +155,7 @@ impl Classes {
             id_hash,
             key_hash: class.key_hash,
             owner: class.owner.clone(),
-            view: class.view.borrow().clone(),
+            view: class.view.borrow().1.clone(),
             seq: class.seq.load(std::sync::atomic::Ordering::Relaxed),
             expires_at: now_secs() + CLASS_TTL.as_secs(),
         }
@@ -205,7 +210,7 @@ impl Classes {
     pub fn open(&self, owner: &str) -> Option<(String, String)> {
         let id = random_token("class_");
         let key = random_token("key_");
-        let (view, _) = watch::channel(String::new());
+        let (view, _) = watch::channel((0, String::new()));
         let class = Class { key_hash: sha256(key.as_bytes()), owner: owner.to_string(), view, seq: Default::default() };
         let class_key = Bounded::<Class>::key(&id);
         let mut inner = self.inner.lock();
@@ -258,7 +263,7 @@ impl Classes {
         if seq > 0 && class.seq.fetch_max(seq, std::sync::atomic::Ordering::Relaxed) >= seq {
             return Ok(());
         }
-        class.view.send_replace(view.to_string());
+        class.view.send_modify(|v| *v = (v.0 + 1, view.to_string()));
         self.changed(class_key, class);
         // A class lasts four hours after its last move.
         if let Some(class) = inner.remove(&class_key) {
@@ -280,20 +285,25 @@ async fn events(State(s): State<Arc<Lab>>, Path(id): Path<String>) -> Response {
         }
     };
     // The view now (once the presenter has shown one), then each change;
-    // the stream ends when the class does.
+    // the stream ends when the class does. Each event has an id; a
+    // follower that reconnects with Last-Event-ID (EventSource does so by
+    // itself) gets the current view at once, whatever it missed.
     let stream = futures_util::stream::unfold((rx, true), |(mut rx, mut first)| async move {
         loop {
             if !first {
                 rx.changed().await.ok()?;
             }
             first = false;
-            let view = rx.borrow_and_update().clone();
+            let (n, view) = rx.borrow_and_update().clone();
             if !view.is_empty() {
-                return Some((Ok::<_, Infallible>(Event::default().event("view").data(view)), (rx, false)));
+                let event = Event::default().event("view").id(n.to_string()).data(view);
+                return Some((Ok::<_, Infallible>(event), (rx, false)));
             }
         }
     });
-    Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
+    // A comment every 15 s, so that mobile networks and proxies keep an
+    // idle stream open.
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)).into_response()
 }
 
 /// The follow link as a QR code, so a class can scan it off the projector.

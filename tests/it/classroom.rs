@@ -73,3 +73,47 @@ async fn a_class_follows_its_presenter_and_only_its_presenter() {
     assert!(qr.text.contains("<svg"));
     assert_eq!(lab.get("/lab/classes/class_nope/qr.svg").await.status, StatusCode::NOT_FOUND);
 }
+
+/// The `id:` lines of the stream read so far, until `n` view events.
+async fn view_ids(res: &mut reqwest::Response, n: usize) -> Vec<(String, String)> {
+    let mut text = String::new();
+    loop {
+        let events: Vec<(String, String)> = text
+            .split("\n\n")
+            .filter(|e| e.contains("event: view"))
+            .filter_map(|e| {
+                let field = |name: &str| e.lines().find_map(|l| l.strip_prefix(name)).map(|v| v.trim().to_string());
+                Some((field("id:")?, field("data:")?))
+            })
+            .collect();
+        if events.len() >= n {
+            return events;
+        }
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), res.chunk())
+            .await
+            .unwrap_or_else(|_| panic!("no event in time; so far: {text:?}"));
+        text.push_str(&String::from_utf8_lossy(&chunk.unwrap().expect("the stream stays open")));
+    }
+}
+
+#[tokio::test]
+async fn a_follower_that_reconnects_with_last_event_id_gets_the_current_step_at_once() {
+    let lab = start().await;
+    let opened = lab.server_fn("open_class", "", None).await;
+    let (id, key): (String, String) = serde_json::from_str(&opened.text).unwrap();
+    let at = |view: &str| form(&[("id", &id), ("key", &key), ("view", view)]);
+    let events = lab.url(&format!("/lab/classes/{id}/events"));
+    lab.server_fn("move_class", &at("/grants/password?run=run_x&step=1"), None).await;
+    let mut stream = lab.http.get(&events).send().await.unwrap();
+    let first = view_ids(&mut stream, 1).await;
+    assert_eq!(first[0].1, "/grants/password?run=run_x&step=1");
+    // The phone drops off; the presenter moves on twice meanwhile.
+    drop(stream);
+    lab.server_fn("move_class", &at("/grants/password?run=run_x&step=2"), None).await;
+    lab.server_fn("move_class", &at("/grants/password?run=run_x&step=3"), None).await;
+    let mut back = lab.http.get(&events).header("Last-Event-ID", &first[0].0).send().await.unwrap();
+    let resumed = view_ids(&mut back, 1).await;
+    assert_eq!(resumed[0].1, "/grants/password?run=run_x&step=3", "the current step, not the missed ones");
+    let (was, now) = (first[0].0.parse::<u64>().unwrap(), resumed[0].0.parse::<u64>().unwrap());
+    assert!(now > was, "event ids grow with each view: {was} then {now}");
+}
