@@ -453,13 +453,15 @@ async fn secret_in_url(s: &Lab, run: &str, c: &RunClient) -> Result<(), String> 
     Ok(())
 }
 
-/// alice signs in to the OpenID Connect app, and its token response carries
-/// her ID token: what Mallory gets hold of.
-async fn alice_signs_in_with_oidc(s: &Lab, run: &str) -> Result<String, String> {
+/// alice signs in to the OpenID Connect app, and the ID token its token
+/// response carried ends up where Mallory reads it.
+async fn alices_id_token_leaks(s: &Lab, run: &str) -> Result<String, String> {
     let mut alice = Browser::alice(s).of(run);
     let back = alice.sign_in(run, DEMO_USER, &oidc::SCOPES).await?;
     alice.get(&back).await?;
-    recorded(s, run, "id_token", 0)
+    let token = recorded(s, run, "id_token", 0)?;
+    note(s, run, StepKind::Attack, Role::Attacker, Role::Attacker, "finds alice's ID token in a log");
+    Ok(token)
 }
 
 /// Mallory starts a sign-in of her own at the app and reads the nonce in the
@@ -488,8 +490,7 @@ async fn mallory_signs_in_with(
 
 async fn id_token_replay(s: &Lab, run: &str) -> Result<(), String> {
     let tag = Scenario::IdTokenReplay.slug();
-    let stolen = alice_signs_in_with_oidc(s, run).await?;
-    note(s, run, StepKind::Attack, Role::Attacker, Role::Attacker, "finds alice's ID token in a log");
+    let stolen = alices_id_token_leaks(s, run).await?;
     let (mut mallory, _) = mallory_begins_a_sign_in(s, run).await?;
     mallory_signs_in_with(&mut mallory, run, &stolen, tag).await
 }
@@ -552,8 +553,7 @@ async fn id_token_audience(s: &Lab, run: &str) -> Result<(), String> {
 
 async fn id_token_as_access_token(s: &Lab, run: &str) -> Result<(), String> {
     let tag = Scenario::IdTokenAsAccessToken.slug();
-    let stolen = alice_signs_in_with_oidc(s, run).await?;
-    note(s, run, StepKind::Attack, Role::Attacker, Role::Attacker, "finds alice's ID token in a log");
+    let stolen = alices_id_token_leaks(s, run).await?;
     let mut mallory = Browser::mallory(s).of(run);
     mallory.misuse = Some(tag);
     api_as(&mut mallory, &stolen).await.map(drop)
@@ -578,8 +578,7 @@ fn forge(id_token: &str, nonce: &str, alg_none: bool) -> Result<String, String> 
 }
 
 async fn id_token_forged(s: &Lab, run: &str, scenario: Scenario) -> Result<(), String> {
-    let stolen = alice_signs_in_with_oidc(s, run).await?;
-    note(s, run, StepKind::Attack, Role::Attacker, Role::Attacker, "finds alice's ID token in a log");
+    let stolen = alices_id_token_leaks(s, run).await?;
     let (mut mallory, nonce) = mallory_begins_a_sign_in(s, run).await?;
     let alg_none = scenario == Scenario::IdTokenAlgNone;
     let forged = forge(&stolen, &nonce, alg_none)?;

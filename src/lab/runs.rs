@@ -67,6 +67,13 @@ pub struct RunState {
 }
 
 impl RunState {
+    /// Its scenario, while the vulnerable switch is on and the scenario plays.
+    fn armed_scenario(&self) -> Option<Scenario> {
+        (self.armed && self.record.vulnerable).then_some(self.record.scenario).flatten()
+    }
+}
+
+impl RunState {
     /// How far the lab clock is ahead of real time, in seconds.
     fn skew_secs(&self) -> u64 {
         let Some((base, running)) = self.clock else { return 0 };
@@ -297,14 +304,13 @@ impl Runs {
     pub fn scenario_armed(&self, client_id: &str) -> Option<Scenario> {
         let inner = self.inner.lock();
         let run = inner.by_client.get(&Bounded::<String>::key(client_id))?;
-        let r = inner.by_id.get(&Bounded::<RunState>::key(run))?;
-        (r.armed && r.record.vulnerable).then_some(r.record.scenario).flatten()
+        inner.by_id.get(&Bounded::<RunState>::key(run)).and_then(RunState::armed_scenario)
     }
 
     /// The scenario of run `id` while its vulnerable switch is in force:
     /// for the app's own checks, as `scenario_armed` is for the servers'.
     pub fn switch_of(&self, id: &str) -> Option<Scenario> {
-        self.with(id, |r| (r.armed && r.record.vulnerable).then_some(r.record.scenario).flatten()).flatten()
+        self.with(id, |r| r.armed_scenario()).flatten()
     }
 
     /// Turns a run's vulnerable switch off for good, once its scenario has

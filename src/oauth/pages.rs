@@ -80,10 +80,6 @@ pub struct Consent<'a> {
     pub username: &'a str,
 }
 
-fn scope_meaning(scope: &str) -> String {
-    crate::oauth::scope::meaning(scope)
-}
-
 /// An error shown above a form, if there is one.
 pub fn form_error(error: Option<&str>) -> impl IntoView + 'static {
     error.map(|e| view! { <p class="as-error" role="alert">{e.to_string()}</p> })
@@ -96,7 +92,7 @@ pub fn sign_in_fields(scopes: &[String], error: Option<&str>, username: &str) ->
     let scopes = scopes
         .iter()
         .map(|s| {
-            let meaning = scope_meaning(s);
+            let meaning = crate::oauth::scope::meaning(s);
             view! {
                 <li><label><input type="checkbox" name="scope" value=s.clone() checked/>" "<code>{s.clone()}</code>": "{meaning}</label></li>
             }

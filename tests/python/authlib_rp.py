@@ -8,29 +8,17 @@ sign-in page and approves as alice.
     authlib_rp.py BASE_URL      prints what it verified as JSON; exits 1 on any failure
 """
 
-import html.parser
 import json
 import sys
 import urllib.parse
 
 import requests
+from lab_pages import Hidden
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.jose import JsonWebKey, jwt
 from authlib.oidc.core import CodeIDToken
 
-
-class Hidden(html.parser.HTMLParser):
-    """The hidden inputs of the sign-in form."""
-
-    def __init__(self):
-        super().__init__()
-        self.fields = {}
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "input" and a.get("type") == "hidden":
-            self.fields[a["name"]] = a.get("value", "")
 
 
 def main(base):

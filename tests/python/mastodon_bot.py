@@ -8,26 +8,14 @@ the authorization URL, the user's sign-in, the out-of-band code, the token.
     mastodon_bot.py BASE_URL    prints what it saw as JSON; exits 1 on any failure
 """
 
-import html.parser
 import json
 import re
 import sys
 
 import requests
+from lab_pages import Hidden
 from mastodon import Mastodon, MastodonAPIError, MastodonUnauthorizedError
 
-
-class Hidden(html.parser.HTMLParser):
-    """The hidden inputs of the sign-in form."""
-
-    def __init__(self):
-        super().__init__()
-        self.fields = {}
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "input" and a.get("type") == "hidden":
-            self.fields[a["name"]] = a.get("value", "")
 
 
 def bot(base):

@@ -81,36 +81,18 @@ async fn login(State(s): State<Arc<Lab>>, Path(run): Path<String>, headers: Head
             Err(e) => fail(&s, &run, &e),
         },
         Grant::DeviceCode => device::device_screen(s, run, &c).await,
-        Grant::MastodonBot => {
-            let action = format!("/lab/runs/{run}/password");
-            page(
-                "Set up the bot",
-                view! {
-                    <p>"This bot posts as a Mastodon account. As in the seed, it asks for the account's name and password, and gets its token with the password grant."</p>
-                    <form method="post" action=action class="as-form">
-                        <label for="username">"Username"</label><input id="username" name="username" autocomplete="username" required/>
-                        <label for="password">"Password"</label><input id="password" name="password" type="password" required/>
-                        <div class="as-buttons"><button type="submit" class="as-approve">"Run the bot"</button></div>
-                    </form>
-                    <p class="as-note">"Demo users: "<code>"alice"</code>" / "<code>"wonderland"</code>", "<code>"bob"</code>" / "<code>"builder"</code>"."</p>
-                },
-            )
-        }
-        Grant::Password => {
-            let action = format!("/lab/runs/{run}/password");
-            page(
-                "Sign in to the app",
-                view! {
-                    <p>"This app uses the password grant: it asks for your password itself."</p>
-                    <form method="post" action=action class="as-form">
-                        <label for="username">"Username"</label><input id="username" name="username" autocomplete="username" required/>
-                        <label for="password">"Password"</label><input id="password" name="password" type="password" required/>
-                        <div class="as-buttons"><button type="submit" class="as-approve">"Sign in"</button></div>
-                    </form>
-                    <p class="as-note">"Demo users: "<code>"alice"</code>" / "<code>"wonderland"</code>", "<code>"bob"</code>" / "<code>"builder"</code>"."</p>
-                },
-            )
-        }
+        Grant::MastodonBot => password_form(
+            &run,
+            "Set up the bot",
+            "This bot posts as a Mastodon account. As in the seed, it asks for the account's name and password, and gets its token with the password grant.",
+            "Run the bot",
+        ),
+        Grant::Password => password_form(
+            &run,
+            "Sign in to the app",
+            "This app uses the password grant: it asks for your password itself.",
+            "Sign in",
+        ),
         Grant::ClientCredentials => {
             let action = format!("/lab/runs/{run}/service");
             page(
@@ -124,6 +106,24 @@ async fn login(State(s): State<Arc<Lab>>, Path(run): Path<String>, headers: Head
             )
         }
     }
+}
+
+/// The app's own form for the user's name and password: the password
+/// grant's flaw, on screen.
+fn password_form(run: &str, title: &str, intro: &'static str, button: &'static str) -> Response {
+    let action = format!("/lab/runs/{run}/password");
+    page(
+        title,
+        view! {
+            <p>{intro}</p>
+            <form method="post" action=action class="as-form">
+                <label for="username">"Username"</label><input id="username" name="username" autocomplete="username" required/>
+                <label for="password">"Password"</label><input id="password" name="password" type="password" required/>
+                <div class="as-buttons"><button type="submit" class="as-approve">{button}</button></div>
+            </form>
+            <p class="as-note">"Demo users: "<code>"alice"</code>" / "<code>"wonderland"</code>", "<code>"bob"</code>" / "<code>"builder"</code>"."</p>
+        },
+    )
 }
 
 /// The redirect to the authorization endpoint, with `state` (and the PKCE
