@@ -1,5 +1,5 @@
 # The two commands of the README, and a few conveniences.
-.PHONY: run test setup fmt bench callgrind flood soak fuzz a11y
+.PHONY: run test setup fmt bench callgrind flood soak fuzz a11y classroom
 
 run: ## install what is missing, build in release mode, serve on http://127.0.0.1:3000
 	scripts/run.sh $(ARGS)
@@ -12,6 +12,9 @@ setup:
 
 fmt:
 	cargo fmt
+
+classroom: ## a class of 10,000 followers: a step and a new run reaching all of them, and RSS; ARGS="--replicas" for two labs on PostgreSQL
+	bench/classroom.sh $(ARGS)
 
 bench: ## the benchmark harness: the lab against oxide-auth, node-oauth2-server, Authlib and a bare-axum floor
 	bench/run.sh $(ARGS)

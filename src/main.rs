@@ -38,7 +38,12 @@ async fn main() -> anyhow::Result<()> {
             .build();
     }
     let addr = args.addr.unwrap_or(options.site_addr);
-    let listener = tokio::net::TcpListener::bind(addr).await?;
+    // A long queue of connections not yet accepted: a class of thousands
+    // opens its pages, and fetches a new run, within the same second.
+    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    let listener = socket.listen(4096)?;
     let local = listener.local_addr()?;
     options.site_addr = local;
     // Port 0 picks a free port: the URLs use the one the OS gave.

@@ -473,6 +473,32 @@ test("students follow the presenter's run and steps live, with no sign-in", asyn
   await expect(student.getByTestId("inspector-title")).toHaveText(EXPECTED["client-credentials"][3]);
   // The presenter's speaker notes are the step's narration, in large type.
   await expect(page.locator("body.presenting .narration")).toBeVisible();
+
+  // A new run opens in place on the student's page: no page load, one
+  // fetch of its view, at the presenter's step.
+  const first = new URL(student.url()).searchParams.get("run");
+  await student.evaluate(() => ((window as any).samePage = true));
+  const fetched = student.waitForResponse((r) => /\/lab\/runs\/run_[\w-]+\/view\?/.test(r.url()));
+  await page.getByTestId("run").click();
+  await expect.poll(() => new URL(page.url()).searchParams.get("run")).not.toBe(first);
+  await expect(page.getByTestId("run-status")).toHaveText("Run complete");
+  const second = new URL(page.url()).searchParams.get("run");
+  expect((await fetched).url()).toContain(`/lab/runs/${second}/view`);
+  await expect(student).toHaveURL(new RegExp(`run=${second}.*follow=class_`));
+  expect(await student.evaluate(() => (window as any).samePage)).toBe(true);
+  await page.keyboard.press("Home");
+  await page.keyboard.press("ArrowRight");
+  await expect(student.getByTestId("inspector-title")).toHaveText(EXPECTED["client-credentials"][1]);
+
+  // The stream breaks (the phone loses its network): the student is told,
+  // and told again once it is back.
+  await expect(student.getByTestId("following")).toHaveAttribute("data-link", "live");
+  await student.context().setOffline(true);
+  await expect(student.getByTestId("follow-link-state")).toHaveText("Lost the presenter. Reconnecting…");
+  await student.context().setOffline(false);
+  await expect(student.getByTestId("follow-link-state")).toHaveText("Back with the presenter.", { timeout: 15_000 });
+  await page.keyboard.press("ArrowRight");
+  await expect(student.getByTestId("inspector-title")).toHaveText(EXPECTED["client-credentials"][2]);
 });
 
 test("JWT access tokens are decoded in the inspector, and a revoked one still passes the API", async ({ page }) => {

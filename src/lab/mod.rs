@@ -18,6 +18,7 @@ pub mod records;
 pub mod replay;
 pub mod runs;
 pub mod tags;
+pub mod views;
 
 use crate::oauth::AuthServer;
 use crate::run::RunRecord;
@@ -64,6 +65,8 @@ pub struct Lab {
     /// Where runs are kept once they leave memory; none with
     /// `--database memory`.
     pub archive: Option<Arc<archive::Archive>>,
+    /// Runs' views as the pages show them, rendered once per change.
+    pub views: views::Views,
 }
 
 impl Lab {
@@ -96,6 +99,7 @@ impl Lab {
             auth,
             http,
             archive,
+            views: views::Views::default(),
         })
     }
 
@@ -242,5 +246,10 @@ where
     Arc<Lab>: FromRef<S>,
     S: Clone + Send + Sync + 'static,
 {
-    Router::new().merge(demo_app::routes()).merge(app::routes()).merge(records::routes()).merge(classroom::routes())
+    Router::new()
+        .merge(demo_app::routes())
+        .merge(app::routes())
+        .merge(records::routes())
+        .merge(views::routes())
+        .merge(classroom::routes())
 }

@@ -47,7 +47,7 @@ fn download(body: String, content_type: &'static str, name: String) -> Response 
     res
 }
 
-fn no_run() -> Response {
+pub(super) fn no_run() -> Response {
     (StatusCode::NOT_FOUND, Json(json!({"error": "There is no such run, or the lab no longer keeps it."})))
         .into_response()
 }

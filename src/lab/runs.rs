@@ -277,6 +277,14 @@ impl Runs {
         Some(record)
     }
 
+    /// What a view of run `id` depends on, when this process holds it:
+    /// cheaper than its record.
+    pub fn revision(&self, id: &str) -> Option<super::views::Revision> {
+        let inner = self.inner.lock();
+        let run = inner.by_id.get(&Bounded::<RunState>::key(id))?;
+        Some(super::views::Revision { steps: run.record.steps.len(), status: run.record.status.clone() })
+    }
+
     pub fn with<T>(&self, id: &str, f: impl FnOnce(&mut RunState) -> T) -> Option<T> {
         let mut inner = self.inner.lock();
         inner.by_id.get_mut(&Bounded::<RunState>::key(id)).map(f)

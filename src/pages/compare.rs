@@ -2,8 +2,8 @@
 //! stepping in sync, and a table computed from the recorded runs. The
 //! address is a permalink (`?grants=…&runs=…&step=N`).
 
-use super::grant::get_run;
 use super::runview::DiagramView;
+use super::stepping::fetch_view;
 use crate::run::view::RunView;
 use crate::run::{Grant, Mode, GRANTS};
 use leptos::prelude::*;
@@ -75,14 +75,15 @@ fn CompareLab() -> impl IntoView {
     let permalink = Memo::new(move |_| permalink(chosen, runs, current));
     let following = super::query_param("follow");
     let follower = following.is_some();
-    super::stepping::keep_address(permalink, follower);
-    let presenter = RwSignal::new(None);
+    super::stepping::keep_address(permalink, following.clone());
+    let state = super::classroom::Following::new();
     if let Some(id) = following.clone() {
         Effect::new(move |_| {
             let same = move |ids: &str| {
                 runs.with_untracked(|r| r.iter().map(|r| r.id.as_str()).collect::<Vec<_>>().join(",") == ids)
             };
-            super::classroom::follow_here(id.clone(), "/compare".to_string(), same, current, presenter);
+            // New runs load as a new page: the comparison fetches several.
+            super::classroom::follow_here(id.clone(), "/compare".to_string(), same, |_| false, current, state);
         });
     }
 
@@ -99,7 +100,7 @@ fn CompareLab() -> impl IntoView {
             <h1>"Grants side by side"</h1>
             <p class="lead">"Pick two to four grants. The lab runs each for real, then steps through them together; the table under them is computed from what crossed the wire."</p>
             {(!follower).then(|| view! { <super::classroom::PresenterBar permalink/> })}
-            {follower.then(|| view! { <super::classroom::FollowingBar current presenter/> })}
+            {follower.then(|| view! { <super::classroom::FollowingBar current following=state/> })}
             {(!follower).then(|| view! { <GrantPicker chosen busy run_them=Callback::new(move |_: ()| run_them())/> })}
             {move || error.get().map(|e| view! { <p class="as-error" role="alert">{e}</p> })}
             {(!follower).then(|| view! { <ComparePlayer runs current playing permalink/> })}
@@ -135,7 +136,7 @@ fn restore_from_address(
             leptos::task::spawn_local(async move {
                 let mut found = vec![];
                 for id in ids {
-                    match get_run(id, false, true).await {
+                    match fetch_view(id, false, true).await {
                         Ok(r) => found.push(r),
                         Err(e) => error.set(Some(e.to_string())),
                     }

@@ -84,24 +84,6 @@ pub async fn new_run(
     Ok((s, id))
 }
 
-/// A run as it stands, as the page shows it (see `start_run`).
-#[server(prefix = "/lab/fn", endpoint = "get_run")]
-pub async fn get_run(
-    id: String,
-    #[server(default)] mask: bool,
-    #[server(default)] bare: bool,
-) -> Result<RunView, ServerFnError> {
-    let lab = expect_context::<std::sync::Arc<crate::lab::Lab>>();
-    let record = lab.record(&id).await;
-    let view = record.map(|r| super::render::run_view(&r, mask, !bare));
-    view.ok_or_else(|| {
-        if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
-            opts.set_status(axum::http::StatusCode::NOT_FOUND);
-        }
-        ServerFnError::new("There is no such run, or the lab no longer keeps it.")
-    })
-}
-
 #[component]
 pub fn GrantPage() -> impl IntoView {
     let params = use_params_map();
@@ -164,8 +146,16 @@ fn GrantLab(grant: Grant) -> impl IntoView {
     options_from_address(grant, options, start, run, current, revealed, error);
     let permalink = Memo::new(move |_| permalink(grant, options, run, current));
     // A student following a class: the presenter's steps arrive here.
-    let presenter = super::stepping::follow_one_run(format!("/grants/{}", grant.slug()), permalink, run, current);
-    let follower = presenter.is_some();
+    let following = super::stepping::follow_one_run(
+        format!("/grants/{}", grant.slug()),
+        permalink,
+        options.mask,
+        run,
+        current,
+        revealed,
+        error,
+    );
+    let follower = following.is_some();
     let running = Signal::derive(move || start.pending().get());
     let run_it = Callback::new(move |_: ()| {
         playing.set(false);
@@ -182,7 +172,7 @@ fn GrantLab(grant: Grant) -> impl IntoView {
             </header>
 
             {(!follower).then(|| view! { <super::classroom::PresenterBar permalink/> })}
-            {presenter.map(|presenter| view! { <super::classroom::FollowingBar current presenter/> })}
+            {following.map(|following| view! { <super::classroom::FollowingBar current following/> })}
             // A follower watches; the presenter runs.
             {(!follower).then(move || view! { <RunControls grant options running run_it/> })}
             {move || options.jwt.get().then(|| view! { <p class="jwt-note" data-testid="jwt-note">{crate::run::narration::JWT_TRADE_OFF}</p> })}
@@ -238,7 +228,7 @@ fn follow_guided_run(
             move || {
                 let id = id.clone();
                 leptos::task::spawn_local(async move {
-                    let fresh = get_run(id, mask.get_untracked(), false).await;
+                    let fresh = super::stepping::fetch_view(id, mask.get_untracked(), false).await;
                     if let Err(e) = &fresh {
                         // The run is gone (expired): stop asking.
                         error.set(Some(e.to_string()));

@@ -116,8 +116,16 @@ fn ScenarioLab(scenario: Scenario) -> impl IntoView {
         super::stepping::restore_run(mask.get_untracked(), run, current, revealed, error);
     });
     let permalink = Memo::new(move |_| permalink(scenario, vulnerable, run_id, current));
-    let presenter = super::stepping::follow_one_run(format!("/misuse/{}", scenario.slug()), permalink, run, current);
-    let follower = presenter.is_some();
+    let following = super::stepping::follow_one_run(
+        format!("/misuse/{}", scenario.slug()),
+        permalink,
+        mask,
+        run,
+        current,
+        revealed,
+        error,
+    );
+    let follower = following.is_some();
     let running = Signal::derive(move || start.pending().get());
     let run_it = Callback::new(move |_: ()| {
         playing.set(false);
@@ -133,7 +141,7 @@ fn ScenarioLab(scenario: Scenario) -> impl IntoView {
         <main class="page lab" class:follower=follower>
             <ScenarioFacts scenario/>
             {(!follower).then(|| view! { <super::classroom::PresenterBar permalink/> })}
-            {presenter.map(|presenter| view! { <super::classroom::FollowingBar current presenter/> })}
+            {following.map(|following| view! { <super::classroom::FollowingBar current following/> })}
             // A follower watches; the presenter runs.
             {(!follower).then(move || view! { <ScenarioControls scenario vulnerable clock_speed mask running run_it/> })}
             {move || error.get().map(|e| view! { <p class="as-error" role="alert">{e}</p> })}

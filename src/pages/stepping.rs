@@ -43,6 +43,37 @@ pub fn show_new_run(
     }
 }
 
+/// A run as the page shows it, from `GET /lab/runs/{id}/view`: the server
+/// renders each variant once per change of the run (`lab::views`), and the
+/// browser's cache asks again with its ETag, so a view it has already
+/// comes back as a 304.
+pub async fn fetch_view(id: String, mask: bool, bare: bool) -> Result<RunView, ServerFnError> {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        use wasm_bindgen_futures::JsFuture;
+        let id: String = form_urlencoded::byte_serialize(id.as_bytes()).collect();
+        let url = format!("/lab/runs/{id}/view?mask={mask}&bare={bare}");
+        let failed = |_| ServerFnError::new("The lab did not answer. Try again in a moment.");
+        let res: web_sys::Response =
+            JsFuture::from(window().fetch_with_str(&url)).await.map_err(failed)?.unchecked_into();
+        let text = JsFuture::from(res.text().map_err(failed)?).await.map_err(failed)?.as_string().unwrap_or_default();
+        if res.ok() {
+            return serde_json::from_str(&text).map_err(|_| ServerFnError::new("The lab's answer is not a run."));
+        }
+        let why = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v["error"].as_str().map(str::to_string))
+            .unwrap_or_else(|| format!("The lab answered {}.", res.status()));
+        Err(ServerFnError::new(why))
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (id, mask, bare);
+        Err(ServerFnError::new("A run's view is fetched by the page in the browser."))
+    }
+}
+
 /// The step the address names (`step=N`, N from 1), from 0; the first when
 /// it names none.
 pub fn step_in_address() -> usize {
@@ -59,9 +90,22 @@ pub fn restore_run(
     error: RwSignal<Option<String>>,
 ) {
     let Some(id) = super::query_param("run") else { return };
-    let step = step_in_address();
+    open_run_at(id, step_in_address(), mask, run, current, revealed, error);
+}
+
+/// Opens run `id` at `step` (from 0), or where a class's presenter has
+/// moved to while it loaded.
+pub fn open_run_at(
+    id: String,
+    step: usize,
+    mask: bool,
+    run: RwSignal<Option<RunView>>,
+    current: RwSignal<usize>,
+    revealed: RwSignal<usize>,
+    error: RwSignal<Option<String>>,
+) {
     leptos::task::spawn_local(async move {
-        match super::grant::get_run(id, mask, false).await {
+        match fetch_view(id, mask, false).await {
             Ok(r) => {
                 let last = r.steps().saturating_sub(1);
                 // A class's presenter may have moved on while this loaded.
@@ -84,7 +128,7 @@ pub fn follow_mask(mask: RwSignal<bool>, run: RwSignal<Option<RunView>>, error: 
         let m = mask.get();
         let Some(id) = run.with(|r| r.as_ref().filter(|r| r.masked != m).map(|r| r.id.clone())) else { return };
         leptos::task::spawn_local(async move {
-            match super::grant::get_run(id.clone(), m, false).await {
+            match fetch_view(id.clone(), m, false).await {
                 // Only onto the same run: a new one may have started since.
                 Ok(v) if mask.get_untracked() == m => run.update(|r| {
                     if r.as_ref().is_some_and(|r| r.id == id) {
@@ -199,13 +243,19 @@ pub fn step_keys(
     });
 }
 
-/// Keeps the address bar on `permalink` without navigating; a follower's
-/// address keeps its `follow=` instead.
-pub fn keep_address(permalink: Memo<String>, follower: bool) {
+/// Keeps the address bar on `permalink` without navigating, with the
+/// class's `follow=` on a follower's page.
+pub fn keep_address(permalink: Memo<String>, follow: Option<String>) {
     Effect::new(move |_| {
-        let url = permalink.get();
-        if follower {
-            return;
+        let mut url = permalink.get();
+        if let Some(class) = &follow {
+            // A follower's address names the class too, and changes only
+            // once the runs it names have loaded: until then, the runs the
+            // page loads are the address's.
+            if !url.contains("run=") && !url.contains("runs=") {
+                return;
+            }
+            url = super::classroom::with_follow(&url, class);
         }
         if let Ok(history) = window().history() {
             let _ = history.replace_state_with_url(&leptos::wasm_bindgen::JsValue::NULL, "", Some(&url));
@@ -215,21 +265,32 @@ pub fn keep_address(permalink: Memo<String>, follower: bool) {
 
 /// A page of one run (`path`) that a class may follow: keeps the address
 /// on `permalink`, and for a follower (`?follow=<class>`) applies the
-/// presenter's steps of the same run here. For a follower, gives the
-/// presenter's step (none until the presenter's first move arrives).
+/// presenter's steps of the same run here, and their new runs in place.
+/// For a follower, gives the presenter's step (none until the presenter's
+/// first move arrives) and the state of the class's stream.
+#[allow(clippy::too_many_arguments)]
 pub fn follow_one_run(
     path: String,
     permalink: Memo<String>,
+    mask: RwSignal<bool>,
     run: RwSignal<Option<RunView>>,
     current: RwSignal<usize>,
-) -> Option<RwSignal<Option<usize>>> {
+    revealed: RwSignal<usize>,
+    error: RwSignal<Option<String>>,
+) -> Option<super::classroom::Following> {
     let following = super::query_param("follow");
-    keep_address(permalink, following.is_some());
+    keep_address(permalink, following.clone());
     let id = following?;
-    let presenter = RwSignal::new(None);
+    let state = super::classroom::Following::new();
     Effect::new(move |_| {
         let same = move |runs: &str| run.with_untracked(|r| r.as_ref().is_some_and(|r| r.id == runs));
-        super::classroom::follow_here(id.clone(), path.clone(), same, current, presenter);
+        // The presenter's new run opens in place: one fetch of its view,
+        // which the lab renders once for the whole class.
+        let open = move |id: String| {
+            open_run_at(id, current.get_untracked(), mask.get_untracked(), run, current, revealed, error);
+            true
+        };
+        super::classroom::follow_here(id.clone(), path.clone(), same, open, current, state);
     });
-    Some(presenter)
+    Some(state)
 }

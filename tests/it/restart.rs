@@ -54,10 +54,10 @@ async fn killed_mid_run_and_restarted_every_permalink_still_opens() {
     let why = cut_after["status"]["Failed"].as_str().unwrap_or_default();
     assert!(why.starts_with("interrupted"), "{}", cut_after["status"]);
     assert_eq!(cut_after["steps"], cut_before["steps"], "what it had recorded");
-    // The pages' server function and the exports open it too.
-    let (status, view) = server_fn(&http, &base, "get_run", &format!("id={done}")).await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(view.contains("data-testid=\\\"diagram\\\""));
+    // The pages' view and the exports open it too.
+    let view = http.get(format!("{base}/lab/runs/{done}/view")).send().await.unwrap();
+    assert_eq!(view.status(), StatusCode::OK);
+    assert!(view.text().await.unwrap().contains("data-testid=\\\"diagram\\\""));
     let md = http.get(format!("{base}/lab/runs/{done}/export.md")).send().await.unwrap();
     assert_eq!(md.status(), StatusCode::OK);
     let (status, _) = record(&http, &base, "run_never_made").await;

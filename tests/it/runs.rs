@@ -110,7 +110,7 @@ async fn the_view_masks_secrets_when_asked_and_the_comparison_is_computed_from_r
     let at = token_body["access_token"].as_str().unwrap();
     assert!(plain["inspector"][3].as_str().unwrap().contains(at));
     assert_eq!(plain["masked"], false);
-    let masked = lab.server_fn("get_run", &format!("id={id}&mask=true"), None).await;
+    let masked = lab.get(&format!("/lab/runs/{id}/view?mask=true")).await;
     assert_eq!(masked.status, StatusCode::OK, "{}", masked.text);
     let masked: Value = serde_json::from_str(&masked.text).unwrap();
     assert_eq!(masked["masked"], true);
@@ -123,7 +123,7 @@ async fn the_view_masks_secrets_when_asked_and_the_comparison_is_computed_from_r
     assert!(plain.to_string().contains(secret));
     assert!(!masked.to_string().contains(secret), "the client secret is hidden in every step");
     // Bare: the diagram without the inspector, for the comparison.
-    let bare = lab.server_fn("get_run", &format!("id={id}&bare=true"), None).await;
+    let bare = lab.get(&format!("/lab/runs/{id}/view?bare=true")).await;
     let bare: Value = serde_json::from_str(&bare.text).unwrap();
     assert_eq!(bare["inspector"].as_array().unwrap().len(), 0);
     assert!(bare["diagram"].as_str().unwrap().contains("data-testid=\"step\""));
@@ -227,17 +227,11 @@ async fn guided_run_waits_for_the_learner_and_unknown_runs_are_404() {
     assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.text);
     let empty = reply(lab.http.post(lab.url("/lab/fn/start_run")).send().await.unwrap()).await;
     assert!(empty.status.is_client_error(), "{} {}", empty.status, empty.text);
-    let gone = reply(
-        lab.http
-            .post(lab.url("/lab/fn/get_run"))
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body("id=run_nope")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let gone = lab.get("/lab/runs/run_nope/view").await;
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
+    assert_eq!(gone.json()["error"], "There is no such run, or the lab no longer keeps it.");
+    let bad = lab.get("/lab/runs/run_nope/view?mask=maybe").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.text);
 }
 
 #[tokio::test]
@@ -466,4 +460,117 @@ async fn autoplay_mastodon_bot_run_creates_an_app_gets_a_token_and_toots() {
     {
         assert!(r.text.contains(line), "{line} in the inspectors");
     }
+}
+
+/// The view a page fetches of a run (`/lab/runs/{id}/view`): its status,
+/// ETag and body, asked with `If-None-Match` when given.
+async fn view_of(lab: &Lab, id: &str, query: &str, etag: Option<&str>) -> Reply {
+    let mut req = lab.http.get(lab.url(&format!("/lab/runs/{id}/view{query}")));
+    if let Some(etag) = etag {
+        req = req.header("if-none-match", etag);
+    }
+    reply(req.send().await.unwrap()).await
+}
+
+#[tokio::test]
+async fn a_finished_runs_view_is_served_with_an_etag_a_304_and_gzip() {
+    let lab = start().await;
+    let (_, run) = start_run(&lab, "ClientCredentials", "Autoplay", None).await;
+    let id = run["id"].as_str().unwrap();
+    let first = view_of(&lab, id, "", None).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    let etag = first.header("etag");
+    assert!(etag.starts_with("W/\"") && etag.ends_with('"') && etag.len() == 28, "{etag}");
+    assert_eq!(first.header("cache-control"), "private, no-cache", "an unmasked view holds tokens");
+    assert_eq!(first.header("vary"), "accept-encoding");
+    assert_eq!(first.header("content-type"), "application/json");
+    let view: Value = serde_json::from_str(&first.text).unwrap();
+    assert_eq!(view["id"], id);
+    assert_eq!(view["labels"].as_array().unwrap().len(), run["steps"].as_array().unwrap().len());
+
+    // A class's worth of pages asking at once all get the same bytes.
+    let asks = (0..40).map(|_| view_of(&lab, id, "", None));
+    for r in futures_util::future::join_all(asks).await {
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.header("etag"), etag);
+        assert_eq!(r.text, first.text);
+    }
+    // A page that has it gets a 304 and no body; a list of tags and `*`
+    // match too, a tag of another view does not.
+    let again = view_of(&lab, id, "", Some(&etag)).await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    assert!(again.text.is_empty());
+    assert_eq!(again.header("etag"), etag);
+    assert_eq!(view_of(&lab, id, "", Some(&format!("W/\"x\", {etag}"))).await.status, StatusCode::NOT_MODIFIED);
+    assert_eq!(view_of(&lab, id, "", Some("*")).await.status, StatusCode::NOT_MODIFIED);
+    assert_eq!(view_of(&lab, id, "", Some("W/\"0123\"")).await.status, StatusCode::OK);
+
+    // Compressed for a client that takes gzip: the same JSON.
+    let gz =
+        lab.http.get(lab.url(&format!("/lab/runs/{id}/view"))).header("accept-encoding", "gzip").send().await.unwrap();
+    assert_eq!(gz.headers()["content-encoding"], "gzip");
+    assert_eq!(gz.headers()["etag"].to_str().unwrap(), etag);
+    let packed = gz.bytes().await.unwrap();
+    assert!(packed.len() * 3 < first.text.len(), "{} bytes packed, {} plain", packed.len(), first.text.len());
+    let mut plain = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&packed[..]), &mut plain).unwrap();
+    assert_eq!(plain, first.text);
+    let refused = lab
+        .http
+        .get(lab.url(&format!("/lab/runs/{id}/view")))
+        .header("accept-encoding", "gzip;q=0")
+        .send()
+        .await
+        .unwrap();
+    assert!(refused.headers().get("content-encoding").is_none());
+
+    // Each variant is a view of its own.
+    let masked = view_of(&lab, id, "?mask=true", None).await;
+    assert_eq!(masked.header("cache-control"), "no-cache");
+    assert_ne!(masked.header("etag"), etag);
+    assert_eq!(view_of(&lab, id, "?mask=true", Some(&etag)).await.status, StatusCode::OK);
+    let bare = view_of(&lab, id, "?bare=true", None).await;
+    assert_ne!(bare.header("etag"), etag);
+    assert_eq!(bare.json()["inspector"].as_array().unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn a_run_still_recording_never_serves_a_stale_view_once_it_has_changed() {
+    let lab = start().await;
+    let (started, run) = start_run(&lab, "ClientCredentials", "Guided", None).await;
+    let id = run["id"].as_str().unwrap();
+    let waiting = view_of(&lab, id, "", None).await;
+    let e1 = waiting.header("etag");
+    assert_eq!(waiting.json()["labels"].as_array().unwrap().len(), 1);
+    assert_eq!(view_of(&lab, id, "", Some(&e1)).await.status, StatusCode::NOT_MODIFIED, "nothing has changed yet");
+
+    // A step is recorded: the next ask gets it, whatever it holds.
+    let sent = lab
+        .http
+        .get(lab.url("/oauth/token"))
+        .header("x-lab-run", id)
+        .header("cookie", learner_cookie(&started))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let grown = view_of(&lab, id, "", Some(&e1)).await;
+    assert_eq!(grown.status, StatusCode::OK);
+    let e2 = grown.header("etag");
+    assert_ne!(e2, e1);
+    assert_eq!(grown.json()["labels"].as_array().unwrap().len(), 2);
+    assert_eq!(grown.json()["status"], "Waiting");
+
+    // The run finishes: a new status and more steps, never the view before.
+    let job = lab.post_form_with_cookie(&format!("/lab/runs/{id}/service"), &learner_cookie(&started), &[]).await;
+    assert_eq!(job.status, StatusCode::OK);
+    let record = lab.get(&format!("/lab/runs/{id}")).await.json();
+    for etag in [&e1, &e2] {
+        let done = view_of(&lab, id, "", Some(etag)).await;
+        assert_eq!(done.status, StatusCode::OK);
+        assert_eq!(done.json()["status"], "Done");
+        assert_eq!(done.json()["labels"].as_array().unwrap().len(), record["steps"].as_array().unwrap().len());
+    }
+    let e3 = view_of(&lab, id, "", None).await.header("etag");
+    assert_eq!(view_of(&lab, id, "", Some(&e3)).await.status, StatusCode::NOT_MODIFIED);
 }
