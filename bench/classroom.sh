@@ -26,10 +26,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-# Each follower holds a stream and, while it fetches, a second connection:
-# both ends need about two descriptors a follower.
+# Each follower holds a stream, and a second connection while it fetches a
+# view: a descriptor a follower at each end, and more while they fetch.
 ulimit -n "$(ulimit -Hn)"
-need=$(( followers * 2 / replicas + 256 ))
+need=$(( followers + 256 ))
 if [ "$(ulimit -n)" -lt "$need" ]; then
   echo "classroom: $followers followers need about $need open files per lab; this shell allows $(ulimit -n)" >&2
   exit 1
@@ -44,16 +44,16 @@ pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  if [ -n "${pg:-}" ]; then scripts/postgres.sh stop "$work/pg" >/dev/null 2>&1 || true; fi
+  if [ -n "${pg_dir:-}" ]; then scripts/postgres.sh stop "$pg_dir" >/dev/null 2>&1 || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
 
 database=memory
 if [ "$replicas" = 2 ]; then
-  mkdir -p "$work/pg"
-  pg=$(scripts/postgres.sh start "$work/pg")
-  database="$pg"
+  # A directory of its own, which the postgres user can enter.
+  pg_dir=$(mktemp -d /tmp/oauth2-lab-classroom-pg.XXXXXX)
+  database=$(scripts/postgres.sh start "$pg_dir")
 fi
 
 urls=()

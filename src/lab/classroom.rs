@@ -239,6 +239,11 @@ impl Classes {
         Some((id, key))
     }
 
+    /// Whether `key` is class `id`'s presenter key.
+    pub fn is_presenter(&self, id: &str, key: &str) -> bool {
+        self.inner.lock().get(&Bounded::<Class>::key(id)).is_some_and(|c| secrets_equal(key, &c.key_hash))
+    }
+
     /// Moves the class to `view`, for the holder of its key.
     /// Shows `view` to the class; `seq` numbers the presenter's views (0:
     /// unnumbered), and one older than the view shown is dropped.

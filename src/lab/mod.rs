@@ -116,6 +116,27 @@ impl Lab {
         Some((id, key))
     }
 
+    /// On a shared database, writes the runs a class's new view names
+    /// (`run=…` or `runs=…`) before the class moves, so that its followers
+    /// on the other lab processes find them at once rather than after the
+    /// next second's writes.
+    pub async fn share_runs_of(&self, view: &str) {
+        let Some(archive) = self.archive.as_ref().filter(|a| a.shared()) else { return };
+        let Some((_, query)) = view.split_once('?') else { return };
+        let records: Vec<RunRecord> = crate::run::parse_form(query)
+            .into_iter()
+            .filter(|(k, _)| k == "run" || k == "runs")
+            .flat_map(|(_, v)| v.split(',').take(4).map(str::to_string).collect::<Vec<_>>())
+            .filter_map(|id| self.runs.record(&id))
+            .collect();
+        if records.is_empty() {
+            return;
+        }
+        if let Err(e) = archive.save(&records).await {
+            tracing::warn!(error = %e, "the runs a class shows were not written");
+        }
+    }
+
     /// Makes class `id` known here if the database has it open: a class
     /// opened by another lab process on a shared database, or one this
     /// process has not heard of yet.

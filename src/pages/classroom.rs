@@ -28,6 +28,9 @@ pub async fn move_class(
 ) -> Result<(), ServerFnError> {
     let lab = expect_context::<std::sync::Arc<crate::lab::Lab>>();
     lab.find_class(&id).await;
+    if lab.classes.is_presenter(&id, &key) {
+        lab.share_runs_of(&view).await;
+    }
     lab.classes.set(&id, &key, &view, seq).map_err(|(status, why)| {
         if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
             opts.set_status(status);
