@@ -149,6 +149,19 @@ impl Views {
         }
     }
 
+    /// A run the lab does not have: its slot goes, so that asking for
+    /// unknown ids takes no room from the views of real runs.
+    fn forget(&self, key: &(String, bool, bool), slot: &Arc<Slot>) {
+        let mut cache = self.cache.lock();
+        if !cache.slots.peek(key).is_some_and(|s| Arc::ptr_eq(s, slot)) {
+            return;
+        }
+        if let Some(old) = cache.slots.pop(key) {
+            let freed = old.held.lock().take().map_or(0, |h| size(&h.rendered));
+            cache.bytes = cache.bytes.saturating_sub(freed);
+        }
+    }
+
     /// Run `id`'s view, rendered at most once per change; `None` when the
     /// lab does not have the run.
     pub async fn view(&self, lab: &Lab, id: &str, mask: bool, inspect: bool) -> Option<Arc<Rendered>> {
@@ -168,7 +181,7 @@ impl Views {
             Some(r) => Some(r),
             None => lab.record(id).await,
         }) else {
-            self.keep(&key, &slot, None);
+            self.forget(&key, &slot);
             return None;
         };
         let revision = Revision::of(&record);
@@ -274,4 +287,23 @@ where
     S: Clone + Send + Sync + 'static,
 {
     Router::new().route("/lab/runs/{id}/view", get(view))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_run_leaves_no_slot_behind() {
+        let views = Views::default();
+        let key = ("run_unknown".to_string(), false, false);
+        let slot = views.slot(&key);
+        assert_eq!(views.cache.lock().slots.len(), 1);
+        // A slot that has already made way for another is left alone.
+        views.forget(&key, &Arc::new(Slot::default()));
+        assert_eq!(views.cache.lock().slots.len(), 1);
+        views.forget(&key, &slot);
+        assert_eq!(views.cache.lock().slots.len(), 0);
+        assert_eq!(views.cache.lock().bytes, 0);
+    }
 }
