@@ -92,6 +92,20 @@ struct Cache {
     bytes: usize,
 }
 
+impl Cache {
+    /// A slot that has left the cache: its view's bytes no longer count.
+    fn release(&mut self, old: &Slot) {
+        let freed = old.held.lock().take().map_or(0, |h| size(&h.rendered));
+        self.bytes = self.bytes.saturating_sub(freed);
+    }
+
+    /// Whether `slot` is still the one kept for `key`: one that has made
+    /// way for others keeps nothing.
+    fn holds(&self, key: &(String, bool, bool), slot: &Arc<Slot>) -> bool {
+        self.slots.peek(key).is_some_and(|s| Arc::ptr_eq(s, slot))
+    }
+}
+
 pub struct Views {
     cache: parking_lot::Mutex<Cache>,
     /// Renderings done, for tests and the benchmark.
@@ -126,7 +140,7 @@ impl Views {
         }
         let slot = Arc::new(Slot::default());
         if let Some((_, old)) = cache.slots.push(key.clone(), slot.clone()) {
-            cache.bytes -= old.held.lock().as_ref().map_or(0, |h| size(&h.rendered)).min(cache.bytes);
+            cache.release(&old);
         }
         slot
     }
@@ -135,8 +149,7 @@ impl Views {
     /// asked-for views make way.
     fn keep(&self, key: &(String, bool, bool), slot: &Arc<Slot>, held: Option<Held>) {
         let mut cache = self.cache.lock();
-        // A slot that has made way for others keeps nothing.
-        if !cache.slots.peek(key).is_some_and(|s| Arc::ptr_eq(s, slot)) {
+        if !cache.holds(key, slot) {
             return;
         }
         let added = held.as_ref().map_or(0, |h| size(&h.rendered));
@@ -144,8 +157,7 @@ impl Views {
         cache.bytes = (cache.bytes + added).saturating_sub(removed);
         while cache.bytes > MAX_VIEW_BYTES {
             let Some((_, old)) = cache.slots.pop_lru() else { break };
-            let freed = old.held.lock().take().map_or(0, |h| size(&h.rendered));
-            cache.bytes = cache.bytes.saturating_sub(freed);
+            cache.release(&old);
         }
     }
 
@@ -153,12 +165,11 @@ impl Views {
     /// unknown ids takes no room from the views of real runs.
     fn forget(&self, key: &(String, bool, bool), slot: &Arc<Slot>) {
         let mut cache = self.cache.lock();
-        if !cache.slots.peek(key).is_some_and(|s| Arc::ptr_eq(s, slot)) {
+        if !cache.holds(key, slot) {
             return;
         }
         if let Some(old) = cache.slots.pop(key) {
-            let freed = old.held.lock().take().map_or(0, |h| size(&h.rendered));
-            cache.bytes = cache.bytes.saturating_sub(freed);
+            cache.release(&old);
         }
     }
 

@@ -296,7 +296,7 @@ pub fn FollowingBar(current: RwSignal<usize>, following: Following) -> impl Into
     view! {
         <div class="following" role="status" data-testid="following" data-link=move || format!("{:?}", link.get()).to_lowercase()>
             <span>"Following the presenter"{move || presenter.get().map(|p| format!(", at step {}", p + 1))}"."</span>
-            {move || link_note(link.get()).map(|note| view! { <span class="link-note" data-testid="follow-link-state">{note}</span> })}
+            {move || link_note(link.get()).map(|note| view! { <span data-testid="follow-link-state">{note}</span> })}
             {move || away().map(|p| view! {
                 <button type="button" class="button primary" data-testid="follow-again" on:click=move |_| current.set(p)>
                     {format!("Back to the presenter's step {}", p + 1)}
