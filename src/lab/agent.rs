@@ -159,6 +159,8 @@ async fn play(s: &Lab, run: &str, grant: Grant) -> Result<(), String> {
             b.get(&format!("/lab/runs/{run}/login")).await?;
             b.post_form(&format!("/lab/runs/{run}/service"), &[]).await?;
         }
+        // The learner's own program plays it, not the lab.
+        Grant::OwnApp => return Err("the learner's own program plays this run".into()),
     }
     Ok(())
 }

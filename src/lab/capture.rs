@@ -38,8 +38,22 @@ fn query_param(query: Option<&str>, name: &str) -> Option<String> {
     form_urlencoded::parse(query.unwrap_or("").as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
 }
 
+/// How a request was found to belong to its run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Found {
+    /// By what the lab's parties put on it (the run header) or a run
+    /// app's path: it may write only with the run's key or from the
+    /// learner's browser.
+    Tagged,
+    /// By the client it names or the token it carries. A learner's own
+    /// program is recorded so, with no mark of the lab's on it.
+    ByClient,
+}
+
 /// Which run a request belongs to, from what it carries: the lab's header,
-/// a run's own client path, or the run's registered client_id.
+/// a run's own client path, or the run's registered client_id; for a
+/// learner's own program, also the client it authenticates as or the
+/// token it sends.
 async fn find_run(
     s: &Lab,
     method: &Method,
@@ -47,13 +61,14 @@ async fn find_run(
     query: Option<&str>,
     headers: &HeaderMap,
     body: &[u8],
-) -> Option<String> {
+) -> Option<(String, Found)> {
     if let Some(id) = headers.get(RUN_HEADER).and_then(|v| v.to_str().ok()) {
-        return Some(id.to_string());
+        return Some((id.to_string(), Found::Tagged));
     }
     if let Some(id) = run_in_path(path) {
-        return Some(id.to_string());
+        return Some((id.to_string(), Found::Tagged));
     }
+    let by_client = |run: Option<String>| run.map(|r| (r, Found::ByClient));
     if path == "/oauth/authorize" {
         let client_id = if method == Method::GET {
             query_param(query, "client_id")
@@ -62,7 +77,7 @@ async fn find_run(
                 form_urlencoded::parse(body).find(|(k, _)| k == "request_id").map(|(_, v)| v.into_owned())?;
             s.auth.pending.client_of(&request_id).await
         };
-        return s.runs.run_of_client(&client_id?);
+        return by_client(s.runs.run_of_client(&client_id?));
     }
     if path == VERIFICATION {
         // The verification page, by the user code it carries.
@@ -72,9 +87,52 @@ async fn find_run(
             form_urlencoded::parse(body).find(|(k, _)| k == "user_code").map(|(_, v)| v.into_owned())
         };
         let grant = s.auth.devices.by_user_code(&user_code?).await?;
-        return s.runs.run_of_client(&grant.client_id);
+        return by_client(s.runs.run_of_client(&grant.client_id));
+    }
+    if s.runs.has_own_apps() && own_app_path(path) {
+        return by_client(own_app_run(s, query, headers, body).await);
     }
     None
+}
+
+/// The endpoints a learner's own program calls with its client's
+/// credentials or its tokens.
+fn own_app_path(path: &str) -> bool {
+    matches!(path, "/oauth/token" | "/oauth/revoke" | "/oauth/introspect" | DEVICE_AUTHORIZATION | USERINFO)
+        || path.starts_with("/api/")
+}
+
+/// The run of a learner's own program that a request comes from: by the
+/// client id of its Basic credentials or its form, else by the client its
+/// access token was issued to.
+async fn own_app_run(s: &Lab, query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Option<String> {
+    let form = |name: &str| form_urlencoded::parse(body).find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
+    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let (scheme, credentials) = authorization.trim().split_once(' ').unwrap_or(("", ""));
+    let basic_id = scheme.eq_ignore_ascii_case("basic").then(|| basic_client_id(credentials.trim())).flatten();
+    if let Some(run) = basic_id.or_else(|| form("client_id")).and_then(|id| s.runs.own_app_of_client(&id)) {
+        return Some(run);
+    }
+    let token = if scheme.eq_ignore_ascii_case("bearer") {
+        Some(credentials.trim().to_string())
+    } else {
+        query_param(query, "access_token").or_else(|| form("access_token"))
+    }?;
+    let client_id = match crate::run::decode_jwt(&token) {
+        Some((_, claims)) => claims["client_id"].as_str()?.to_string(),
+        None => s.auth.tokens.get(&token).await?.client_id,
+    };
+    s.runs.own_app_of_client(&client_id)
+}
+
+/// The client id of HTTP Basic credentials (RFC 6749 §2.3.1: form-encoded,
+/// then base64).
+fn basic_client_id(credentials: &str) -> Option<String> {
+    use base64::Engine;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(credentials).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let id = text.split_once(':').map_or(text.as_str(), |(id, _)| id);
+    Some(form_urlencoded::parse(format!("x={id}").as_bytes()).next()?.1.into_owned())
 }
 
 fn version(v: Version) -> String {
@@ -191,13 +249,16 @@ fn local_step_before(s: &Lab, run: &str, grant: Grant, kind: StepKind) -> Option
 }
 
 /// Whether a request may belong to a run: it carries the run header, is
-/// one of a run's app pages, or goes to the authorization endpoint.
-pub fn may_belong_to_a_run(req: &Request) -> bool {
+/// one of a run's app pages, or goes to the authorization endpoint; while
+/// a learner's own program is recorded, also any request to the token,
+/// revocation, introspection, device, UserInfo or API endpoints.
+pub fn may_belong_to_a_run(lab: &Lab, req: &Request) -> bool {
     let path = req.uri().path();
     req.headers().contains_key(RUN_HEADER)
         || run_in_path(path).is_some()
         || path == "/oauth/authorize"
         || path == VERIFICATION
+        || (lab.runs.has_own_apps() && own_app_path(path))
 }
 
 /// Who sent a request, where the lab's own agents say so: Mallory's
@@ -258,7 +319,7 @@ where
     F: FnOnce(Request) -> Fut,
     Fut: Future<Output = Response>,
 {
-    if !may_belong_to_a_run(&req) {
+    if !may_belong_to_a_run(s, &req) {
         return inner(req).await;
     }
     let path = req.uri().path().to_string();
@@ -272,14 +333,18 @@ where
             return e.into_response();
         }
     };
-    let run = find_run(s, &parts.method, &path, parts.uri.query(), &parts.headers, &bytes).await;
-    let grant = run.as_deref().and_then(|id| s.runs.with(id, |r| r.record.grant));
-    let (Some(run), Some(grant)) = (run, grant) else {
+    let found = find_run(s, &parts.method, &path, parts.uri.query(), &parts.headers, &bytes).await;
+    let grant = found.as_ref().and_then(|(id, _)| s.runs.with(id, |r| r.record.grant));
+    let (Some((run, how)), Some(grant)) = (found, grant) else {
         return inner(Request::from_parts(parts, Body::from(bytes))).await;
     };
     let key = parts.headers.get(KEY_HEADER).and_then(|v| v.to_str().ok());
     let learner = crate::oauth::util::cookie(&parts.headers, LEARNER_COOKIE);
-    if !s.runs.writer(&run, key, learner.as_deref()) {
+    // A learner's own program is recorded by its client and its tokens,
+    // which only it holds; anything else writes only as the lab's parties
+    // or the run's own learner.
+    let own_program = grant == Grant::OwnApp && how == Found::ByClient;
+    if !own_program && !s.runs.writer(&run, key, learner.as_deref()) {
         // Someone else's run: its app's pages act on it, so they refuse;
         // anything else is served as usual and not recorded.
         if run_in_path(&path).is_some() {

@@ -14,6 +14,7 @@ pub mod export;
 pub mod fixtures;
 pub mod hooks;
 pub mod misuse;
+pub mod own_app;
 pub mod records;
 pub mod replay;
 pub mod runs;
@@ -148,6 +149,28 @@ impl Lab {
         if let Some(row) = archive.load_class(&crate::oauth::util::sha256(id.as_bytes())).await {
             self.classes.apply(row);
         }
+    }
+
+    /// Whether the request with `headers` may read the secrets of run `id`
+    /// when it is a learner's own program's: its client's secret and its
+    /// tokens are live credentials, so only the browser that registered
+    /// the client reads them, and once this process no longer holds the
+    /// run, nobody does. Any other run's record shows its tokens on
+    /// purpose.
+    pub fn reads_secrets_of(&self, id: &str, headers: &axum::http::HeaderMap) -> bool {
+        let learner = crate::oauth::util::cookie(headers, tags::LEARNER_COOKIE);
+        self.runs.is_owner(id, learner.as_deref())
+    }
+
+    /// A run's record, for the request with `headers`: `None` when there is
+    /// none, `Some(Err(()))` when it is a learner's own program's and the
+    /// request is not from its learner (`reads_secrets_of`).
+    pub async fn record_for(&self, id: &str, headers: &axum::http::HeaderMap) -> Option<Result<RunRecord, ()>> {
+        let record = self.record(id).await?;
+        if record.grant == crate::run::Grant::OwnApp && !self.reads_secrets_of(id, headers) {
+            return Some(Err(()));
+        }
+        Some(Ok(record))
     }
 
     /// A run's record: the live one, else the archive's.

@@ -3,7 +3,7 @@
 
 use super::Lab;
 use axum::extract::{FromRef, Path, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -22,10 +22,17 @@ where
         .route("/lab/runs/{id}/export.sh", get(export_sh))
 }
 
+/// A learner's own program's record, asked for by another browser.
+fn private() -> Response {
+    let why = "This run records a learner's own program, with its live client secret and tokens: only the browser that registered its client reads its record and exports. Its page shows the steps with the secrets masked.";
+    (StatusCode::FORBIDDEN, Json(json!({ "error": why }))).into_response()
+}
+
 /// The JSON record of a run, for tests and exports.
-async fn record(State(s): State<Arc<Lab>>, Path(id): Path<String>) -> Response {
-    match s.record(&id).await {
-        Some(r) => {
+async fn record(State(s): State<Arc<Lab>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    match s.record_for(&id, &headers).await {
+        Some(Err(())) => private(),
+        Some(Ok(r)) => {
             let mut res = Json(r).into_response();
             // The record holds tokens and passwords.
             res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -53,9 +60,10 @@ pub(super) fn no_run() -> Response {
 }
 
 /// The run as HAR 1.2, to open in browser devtools.
-async fn export_har(State(s): State<Arc<Lab>>, Path(id): Path<String>) -> Response {
-    match s.record(&id).await {
-        Some(r) => download(
+async fn export_har(State(s): State<Arc<Lab>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    match s.record_for(&id, &headers).await {
+        Some(Err(())) => private(),
+        Some(Ok(r)) => download(
             serde_json::to_string_pretty(&super::export::har(&r)).unwrap_or_default(),
             "application/json",
             format!("oauth2-lab-{}.har", r.grant.slug()),
@@ -65,9 +73,10 @@ async fn export_har(State(s): State<Arc<Lab>>, Path(id): Path<String>) -> Respon
 }
 
 /// The run as a bash script of curl commands that replays it.
-async fn export_sh(State(s): State<Arc<Lab>>, Path(id): Path<String>) -> Response {
-    match s.record(&id).await {
-        Some(r) => download(
+async fn export_sh(State(s): State<Arc<Lab>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    match s.record_for(&id, &headers).await {
+        Some(Err(())) => private(),
+        Some(Ok(r)) => download(
             super::replay::curl_script(&r, &s.settings.public_url),
             "text/x-shellscript; charset=utf-8",
             format!("oauth2-lab-{}.sh", r.grant.slug()),
@@ -77,9 +86,10 @@ async fn export_sh(State(s): State<Arc<Lab>>, Path(id): Path<String>) -> Respons
 }
 
 /// The run as Markdown with a Mermaid sequence diagram.
-async fn export_md(State(s): State<Arc<Lab>>, Path(id): Path<String>) -> Response {
-    match s.record(&id).await {
-        Some(r) => download(
+async fn export_md(State(s): State<Arc<Lab>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    match s.record_for(&id, &headers).await {
+        Some(Err(())) => private(),
+        Some(Ok(r)) => download(
             super::export::markdown(&r),
             "text/markdown; charset=utf-8",
             format!("oauth2-lab-{}.md", r.grant.slug()),

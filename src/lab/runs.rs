@@ -21,6 +21,10 @@ pub const MAX_STEPS: usize = 64;
 /// What one run's steps may hold in all, headers and bodies; past it the
 /// run stops recording.
 pub const RUN_BYTES: usize = 256 * 1024;
+/// A learner's own program may make many more requests than a grant's
+/// run: its run keeps this many steps, and this many bytes.
+pub const OWN_APP_STEPS: usize = 200;
+pub const OWN_APP_BYTES: usize = 1024 * 1024;
 
 /// The client a run registered in its first step.
 #[derive(Clone, Debug)]
@@ -117,6 +121,9 @@ pub struct Runs {
     clocks: AtomicUsize,
     /// Runs with JWT access tokens, likewise.
     jwts: AtomicUsize,
+    /// Runs of learners' own programs, so that the capture layer looks
+    /// for their clients and tokens only while there is one.
+    own_apps: AtomicUsize,
     /// Runs changed since the archive last took them (`take_changed`);
     /// kept only when there is an archive to take them.
     changed: Mutex<HashSet<String>>,
@@ -138,6 +145,7 @@ impl Runs {
             seq: AtomicU64::new(1),
             clocks: AtomicUsize::new(0),
             jwts: AtomicUsize::new(0),
+            own_apps: AtomicUsize::new(0),
             changed: Mutex::new(HashSet::new()),
             crowded_out: Mutex::new(HashSet::new()),
             tracking: Default::default(),
@@ -232,6 +240,9 @@ impl Runs {
         if jwt {
             self.jwts.fetch_add(1, Ordering::Relaxed);
         }
+        if grant == Grant::OwnApp {
+            self.own_apps.fetch_add(1, Ordering::Relaxed);
+        }
         let gone = [
             inner.admit(format!("learner:{learner}"), id.clone(), RUNS_PER_LEARNER),
             inner.admit(format!("from:{requester}"), id.clone(), RUNS_PER_REQUESTER),
@@ -257,6 +268,28 @@ impl Runs {
             by_key || learner.is_some_and(|l| crate::oauth::util::secrets_equal(l, &r.owner))
         })
         .unwrap_or(false)
+    }
+
+    /// Whether the browser of `learner` started run `id`.
+    pub fn is_owner(&self, id: &str, learner: Option<&str>) -> bool {
+        self.with(id, |r| learner.is_some_and(|l| crate::oauth::util::secrets_equal(l, &r.owner))).unwrap_or(false)
+    }
+
+    /// Whether any learner's own program is being recorded.
+    pub fn has_own_apps(&self) -> bool {
+        self.own_apps.load(Ordering::Relaxed) > 0
+    }
+
+    /// The run that records the learner's own program whose client is
+    /// `client_id`.
+    pub fn own_app_of_client(&self, client_id: &str) -> Option<String> {
+        if !self.has_own_apps() {
+            return None;
+        }
+        let inner = self.inner.lock();
+        let run = inner.by_client.get(&Bounded::<String>::key(client_id))?;
+        let own = inner.by_id.get(&Bounded::<RunState>::key(run)).is_some_and(|r| r.record.grant == Grant::OwnApp);
+        own.then(|| run.clone())
     }
 
     pub fn exists(&self, id: &str) -> bool {
@@ -375,7 +408,9 @@ impl Runs {
                 return;
             }
             let size = step_bytes(&step);
-            if run.record.steps.len() < MAX_STEPS && run.bytes + size <= RUN_BYTES {
+            let (steps, bytes) =
+                if run.record.grant == Grant::OwnApp { (OWN_APP_STEPS, OWN_APP_BYTES) } else { (MAX_STEPS, RUN_BYTES) };
+            if run.record.steps.len() < steps && run.bytes + size <= bytes {
                 run.bytes += size;
                 run.record.steps.push(step);
                 run.seqs.push(seq);
@@ -415,6 +450,8 @@ impl Runs {
             self.clocks.store(clocks, Ordering::Relaxed);
             let jwts = inner.by_id.values_mut().filter(|r| r.record.jwt).count();
             self.jwts.store(jwts, Ordering::Relaxed);
+            let own = inner.by_id.values_mut().filter(|r| r.record.grant == Grant::OwnApp).count();
+            self.own_apps.store(own, Ordering::Relaxed);
         }
         inner.by_client.sweep(now);
         let Inner { by_id, learners, .. } = &mut *inner;

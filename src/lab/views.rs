@@ -55,6 +55,8 @@ pub struct Rendered {
     pub json: Bytes,
     pub gzip: Bytes,
     pub masked: bool,
+    /// A learner's own program's run, whose secrets only its learner sees.
+    pub private: bool,
 }
 
 struct Held {
@@ -224,6 +226,7 @@ fn render(record: &RunRecord, revision: Revision, mask: bool, inspect: bool) -> 
         json: json.into(),
         gzip: gzip.into(),
         masked: mask,
+        private: record.grant == crate::run::Grant::OwnApp,
     }
 }
 
@@ -266,9 +269,15 @@ async fn view(
         return (StatusCode::BAD_REQUEST, Json(serde_json::json!({"error": "mask and bare are true or false."})))
             .into_response();
     };
-    let Some(r) = s.views.view(&s, &id, q.mask, !q.bare).await else {
+    let Some(mut r) = s.views.view(&s, &id, q.mask, !q.bare).await else {
         return super::records::no_run();
     };
+    if r.private && !r.masked && !s.reads_secrets_of(&id, &headers) {
+        let Some(masked) = s.views.view(&s, &id, true, !q.bare).await else {
+            return super::records::no_run();
+        };
+        r = masked;
+    }
     // An unmasked view shows the run's tokens and passwords: kept by the
     // browser only, and asked again each time (answered with a 304).
     let cache = if r.masked { "no-cache" } else { "private, no-cache" };

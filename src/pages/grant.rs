@@ -213,7 +213,7 @@ impl Options {
 
 /// Guided: ask the server for the record while the learner works in the
 /// browser pane, and show each new step as it happens.
-fn follow_guided_run(
+pub(super) fn follow_guided_run(
     run: RwSignal<Option<RunView>>,
     current: RwSignal<usize>,
     mask: RwSignal<bool>,
@@ -370,13 +370,7 @@ fn RunSection(
     move || {
         run_key.get().map(|(id, mode, start_url)| {
             let guided_url = (mode == Mode::Guided).then_some(start_url);
-            let links = view! {
-                <a href=format!("/lab/runs/{id}") target="_blank" rel="external" data-testid="record-link">"Run record (JSON)"</a>
-                <a href=format!("/lab/runs/{id}/export.har") rel="external" download data-testid="export-har">"Export HAR (devtools)"</a>
-                <a href=format!("/lab/runs/{id}/export.md") rel="external" download data-testid="export-md">"Export Markdown (Mermaid)"</a>
-                <a href=format!("/lab/runs/{id}/export.sh") rel="external" download data-testid="export-sh">"Export curl script (replays it)"</a>
-                <a href=move || permalink.get() data-testid="permalink" title="This run at this step, with these options">"Link to this step"</a>
-            };
+            let links = super::player::exports(&id, permalink);
             view! {
                 <section class="run" aria-label="The run">
                     <div class="run-meta">

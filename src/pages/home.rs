@@ -123,6 +123,12 @@ pub fn HomePage() -> impl IntoView {
                 </ul>
             </section>
 
+            <section aria-labelledby="own-title">
+                <h2 id="own-title">"Your own app"</h2>
+                <p>"Bring your own program: the lab registers a client for it, and every request your program makes with that client appears as a run, live, with what it did against the RFCs marked on its steps. "
+                    <a class="button" href="/own-app" data-testid="own-app-link">"Watch your own app"</a></p>
+            </section>
+
             <section aria-labelledby="users-title">
                 <h2 id="users-title">"Demo users (resource owners)"</h2>
                 <table>

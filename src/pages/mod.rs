@@ -7,6 +7,7 @@ pub mod compare;
 pub mod grant;
 pub mod home;
 pub mod misuse;
+pub mod own_app;
 pub mod player;
 #[cfg(feature = "ssr")]
 pub mod render;

@@ -20,10 +20,14 @@ pub fn step_ms(percent: u32) -> u64 {
 }
 
 pub fn status_text(run: &RwSignal<Option<RunView>>) -> String {
-    run.with(|r| match r.as_ref().map(|r| &r.status) {
-        Some(RunStatus::Waiting) => "Waiting for you in the browser pane".to_string(),
-        Some(RunStatus::Done) => "Run complete".to_string(),
-        Some(RunStatus::Failed(why)) => format!("Run ended: {why}"),
+    run.with(|r| match r.as_ref().map(|r| (&r.status, r.grant)) {
+        Some((RunStatus::Waiting, crate::run::Grant::OwnApp)) => {
+            let n = r.as_ref().map(RunView::steps).unwrap_or(0);
+            format!("Recording your program: {n} steps so far")
+        }
+        Some((RunStatus::Waiting, _)) => "Waiting for you in the browser pane".to_string(),
+        Some((RunStatus::Done, _)) => "Run complete".to_string(),
+        Some((RunStatus::Failed(why), _)) => format!("Run ended: {why}"),
         None => String::new(),
     })
 }
@@ -62,6 +66,17 @@ pub fn RunPlayer(
             <DiagramView run current revealed/>
             <InspectorView run current mask/>
         </div>
+    }
+}
+
+/// The links to run `id`'s record, its exports and `permalink`.
+pub fn exports(id: &str, permalink: Memo<String>) -> impl IntoView {
+    view! {
+        <a href=format!("/lab/runs/{id}") target="_blank" rel="external" data-testid="record-link">"Run record (JSON)"</a>
+        <a href=format!("/lab/runs/{id}/export.har") rel="external" download data-testid="export-har">"Export HAR (devtools)"</a>
+        <a href=format!("/lab/runs/{id}/export.md") rel="external" download data-testid="export-md">"Export Markdown (Mermaid)"</a>
+        <a href=format!("/lab/runs/{id}/export.sh") rel="external" download data-testid="export-sh">"Export curl script (replays it)"</a>
+        <a href=move || permalink.get() data-testid="permalink" title="This run at this step, with these options">"Link to this step"</a>
     }
 }
 

@@ -130,11 +130,20 @@ pub fn follow_mask(mask: RwSignal<bool>, run: RwSignal<Option<RunView>>, error: 
         leptos::task::spawn_local(async move {
             match fetch_view(id.clone(), m, false).await {
                 // Only onto the same run: a new one may have started since.
-                Ok(v) if mask.get_untracked() == m => run.update(|r| {
-                    if r.as_ref().is_some_and(|r| r.id == id) {
-                        *r = Some(v);
+                Ok(v) if mask.get_untracked() == m => {
+                    // The lab masks a learner's own program's run for
+                    // everyone but its learner, whatever the page asks: the
+                    // switch then says what is shown.
+                    let forced = v.masked != m;
+                    run.update(|r| {
+                        if r.as_ref().is_some_and(|r| r.id == id) {
+                            *r = Some(v);
+                        }
+                    });
+                    if forced {
+                        mask.set(!m);
                     }
-                }),
+                }
                 Ok(_) => {}
                 Err(e) => error.set(Some(e.to_string())),
             }

@@ -6,6 +6,8 @@
 //! shows).
 
 pub mod compare;
+#[cfg(feature = "ssr")]
+pub mod findings;
 pub mod narration;
 pub mod scenario;
 pub mod view;
@@ -26,6 +28,10 @@ pub enum Grant {
     /// The seeds' Mastodon bot: create an app, the password grant with
     /// the app's id and secret, the first toot.
     MastodonBot,
+    /// The learner's own program, with a client the lab registered for
+    /// it: whatever grant it plays, recorded as it happens. Not one of
+    /// `GRANTS`: it has no page of its own under `/grants`.
+    OwnApp,
 }
 
 /// The four grants of RFC 6749 first, then the device grant, then OpenID
@@ -50,6 +56,7 @@ impl Grant {
             Self::DeviceCode => "device-code",
             Self::OpenIdConnect => "openid-connect",
             Self::MastodonBot => "mastodon-bot",
+            Self::OwnApp => "own-app",
         }
     }
     pub fn from_slug(s: &str) -> Option<Self> {
@@ -64,6 +71,7 @@ impl Grant {
             Self::DeviceCode => "Device authorization",
             Self::OpenIdConnect => "OpenID Connect sign-in",
             Self::MastodonBot => "The Mastodon bot of the seeds",
+            Self::OwnApp => "Your own app",
         }
     }
     pub fn deprecated(self) -> bool {
@@ -123,6 +131,7 @@ impl Role {
     pub fn subtitle_in(self, grant: Grant) -> &'static str {
         match (self, grant) {
             (Self::Client, Grant::DeviceCode) => "the TV app",
+            (Self::Client, Grant::OwnApp) => "your program",
             _ => self.subtitle(),
         }
     }

@@ -17,6 +17,11 @@ const fn n(text: &'static str, rfc: &'static str, url: &'static str) -> Narratio
 pub fn explain(step: &Step, grant: Grant) -> Narration {
     use StepKind::*;
     let request = step.exchange.as_ref().map(|x| &x.request);
+    if grant == Grant::OwnApp {
+        if let Some(told) = own_program(step.kind, request.map(|r| r.body.as_str()).unwrap_or_default()) {
+            return told;
+        }
+    }
     match step.kind {
         TokenRequest if request.is_some_and(|r| r.method == "GET") => n(
             "A GET to the token endpoint with every parameter in the URL, the client secret included, as the go-oauth2 server tutorial sends it. RFC 6749 §3.2 has the client use POST, and §2.3.1 keeps secrets out of the request URI, because servers, proxies and browsers keep URLs: in access logs and in history.",
@@ -28,6 +33,59 @@ pub fn explain(step: &Step, grant: Grant) -> Narration {
         | ServiceStart => getting_a_grant(step.kind, grant),
         _ => using_it(step.kind, grant),
     }
+}
+
+/// In a learner's own program's run, the steps whose usual text tells what
+/// the lab's own app does: here they are told from the request, since the
+/// program is the learner's. `body` is the request's body.
+fn own_program(kind: StepKind, body: &str) -> Option<Narration> {
+    use StepKind::*;
+    let grant_type = super::parse_form(body).into_iter().find(|(k, _)| k == "grant_type").map(|(_, v)| v);
+    Some(match kind {
+        Register => n(
+            "The lab registered a client for your program, with the redirect URIs you gave, every grant this server has and its scopes: this is the client_id (and client_secret) your program uses. Every request that names this client or carries one of its tokens joins this run.",
+            "RFC 7591 §3",
+            "https://www.rfc-editor.org/rfc/rfc7591#section-3",
+        ),
+        Consent => n(
+            "The sign-in and consent form goes to the authorization server, which answers 303 See Other to your program's redirect URI: with a one-time code for response_type=code, or with the access token in the URL fragment for response_type=token, and with the state if your program sent one. The lab sees no more of the front channel: what your program's page does with it happens there.",
+            "RFC 6749 §4.1.2, §4.2.2",
+            "https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2",
+        ),
+        TokenRequest => match grant_type.as_deref() {
+            Some("authorization_code") => n(
+                "Your program redeems the code at the token endpoint, with the redirect_uri it used, its PKCE code_verifier if it sent a challenge, and its client credentials if it has a secret (a public client sends only its client_id). The answer is the access token, and a refresh token.",
+                "RFC 6749 §4.1.3, RFC 7636 §4.5",
+                "https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3",
+            ),
+            Some("password") => n(
+                "Your program sends the user's username and password to the token endpoint with grant_type=password, with its own client credentials, and gets an access token and a refresh token.",
+                "RFC 6749 §4.3.2",
+                "https://www.rfc-editor.org/rfc/rfc6749#section-4.3.2",
+            ),
+            Some("client_credentials") => n(
+                "Your program authenticates with its client_id and client_secret and asks for a token for itself, with no user. No refresh token comes back: it can simply ask again.",
+                "RFC 6749 §4.4.2, §4.4.3",
+                "https://www.rfc-editor.org/rfc/rfc6749#section-4.4.2",
+            ),
+            _ => n(
+                "Your program asks the token endpoint for a token; grant_type says which grant, and the answer is a token or an error.",
+                "RFC 6749 §3.2",
+                "https://www.rfc-editor.org/rfc/rfc6749#section-3.2",
+            ),
+        },
+        Introspect => n(
+            "Your program asks the introspection endpoint whether a token is active and what it grants, authenticating as itself. This server tells a caller only about the tokens issued to it; any other token gets active: false, as the RFC allows.",
+            "RFC 7662 §2.1, §2.2",
+            "https://www.rfc-editor.org/rfc/rfc7662#section-2.2",
+        ),
+        Other => n(
+            "A request of your program to the API, with one of its tokens; the resource server checks the token and the scope the path needs.",
+            "RFC 6750 §2.1",
+            "https://www.rfc-editor.org/rfc/rfc6750#section-2.1",
+        ),
+        _ => return None,
+    })
 }
 
 /// The steps up to the grant: registration, the user's part, the
@@ -358,6 +416,7 @@ pub fn when_to_use(grant: Grant) -> &'static str {
         Grant::Implicit => "Only to learn from. Use authorization code with PKCE instead.",
         Grant::Password => "Only to learn from. Use authorization code with PKCE instead.",
         Grant::MastodonBot => "The seeds' bot, as Mastodon.py writes it: create an app, the password grant, the first toot. To learn from; a real bot uses the code flow once and keeps its token.",
+        Grant::OwnApp => "Your own program, with a client the lab registered for it: whatever it does, recorded as it happens.",
     }
 }
 

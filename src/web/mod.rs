@@ -111,7 +111,7 @@ where
                 res.headers_mut().entry(header::X_CONTENT_TYPE_OPTIONS).or_insert(HeaderValue::from_static("nosniff"));
                 res
             };
-            let res = if crate::lab::capture::may_belong_to_a_run(&req) {
+            let res = if crate::lab::capture::may_belong_to_a_run(&lab, &req) {
                 // Recording holds a lot across its awaits; boxed, so that the
                 // future of every other request stays small.
                 // Above the memory ceiling, runs record nothing new.

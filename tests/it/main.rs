@@ -12,6 +12,7 @@ mod fuzz;
 mod jwt;
 mod limits;
 mod misuse;
+mod own_app;
 mod process;
 mod replicas;
 mod restart;

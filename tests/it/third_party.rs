@@ -18,7 +18,7 @@ fn python() -> PathBuf {
 }
 
 /// Runs `tests/python/<script>` with `args`; its standard output as JSON.
-async fn run(script: &str, args: Vec<String>) -> serde_json::Value {
+pub async fn run(script: &str, args: Vec<String>) -> serde_json::Value {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python").join(script);
     let out = tokio::task::spawn_blocking(move || std::process::Command::new(python()).arg(path).args(args).output())
         .await

@@ -12,8 +12,7 @@ import json
 import re
 import sys
 
-import requests
-from lab_pages import Hidden
+from lab_pages import approve
 from mastodon import Mastodon, MastodonAPIError, MastodonUnauthorizedError
 
 
@@ -54,15 +53,7 @@ def code_flow(base):
     m = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=base)
     url = m.auth_request_url(scopes=scopes, allow_http=True)
     # The user, in a browser: the sign-in page, then the approval.
-    browser = requests.Session()
-    page = browser.get(url, timeout=10)
-    assert page.status_code == 200, page.text
-    form = Hidden()
-    form.feed(page.text)
-    decision = [("request_id", form.fields["request_id"]), ("csrf_token", form.fields["csrf_token"]),
-                ("decision", "approve"), ("username", "bob"), ("password", "builder")]
-    decision += [("scope", s) for s in scopes]
-    shown = browser.post(url.split("?")[0], data=decision, allow_redirects=False, timeout=10)
+    shown = approve(url, "bob", "builder", scopes)
     assert shown.status_code == 200, shown.text
     code = re.search(r'id="authorization-code"[^>]*>([^<]+)<', shown.text).group(1)
     m.log_in(code=code, scopes=scopes, allow_http=True)

@@ -109,6 +109,9 @@ fn grant_types(grant: Grant) -> &'static [GrantType] {
         Grant::ClientCredentials => &[GrantType::ClientCredentials],
         Grant::Password | Grant::MastodonBot => &[GrantType::Password, GrantType::RefreshToken],
         Grant::DeviceCode => &[GrantType::DeviceCode, GrantType::RefreshToken],
+        // The learner's own program: its client is registered by
+        // `lab::own_app`, with every grant.
+        Grant::OwnApp => &[],
     }
 }
 
@@ -141,18 +144,7 @@ pub async fn register_as(s: &Lab, run: &str, grant: Grant, public: bool) -> Resu
     if matches!(grant, Grant::AuthorizationCode | Grant::Implicit | Grant::OpenIdConnect) {
         meta["redirect_uris"] = json!([redirect_uri]);
     }
-    let http = LabHttp::new(s, run);
-    let res = http
-        .request(reqwest::Method::POST, format!("{}{REGISTER}", s.settings.internal_url))
-        .json(&meta)
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    let status = res.status();
-    let body: serde_json::Value = res.json().await.map_err(|e| e.to_string())?;
-    if status != reqwest::StatusCode::CREATED {
-        return Err(format!("registration failed: {body}"));
-    }
+    let body = post_registration(s, run, &meta).await.map_err(|body| format!("registration failed: {body}"))?;
     let client = RunClient {
         client_id: body["client_id"].as_str().unwrap_or_default().to_string(),
         client_secret: body["client_secret"].as_str().map(str::to_string),
@@ -160,6 +152,29 @@ pub async fn register_as(s: &Lab, run: &str, grant: Grant, public: bool) -> Resu
     };
     s.runs.set_client(run, client.clone());
     Ok(client)
+}
+
+/// Sends client metadata to the registration endpoint as run `run`'s app:
+/// the registered client's JSON, or the registry's error as JSON (or the
+/// failure's text) when it refuses.
+pub async fn post_registration(
+    s: &Lab,
+    run: &str,
+    meta: &serde_json::Value,
+) -> Result<serde_json::Value, serde_json::Value> {
+    let fail = |e: reqwest::Error| serde_json::Value::String(e.to_string());
+    let res = LabHttp::new(s, run)
+        .request(reqwest::Method::POST, format!("{}{REGISTER}", s.settings.internal_url))
+        .json(meta)
+        .send()
+        .await
+        .map_err(fail)?;
+    let status = res.status();
+    let body: serde_json::Value = res.json().await.map_err(fail)?;
+    if status != reqwest::StatusCode::CREATED {
+        return Err(body);
+    }
+    Ok(body)
 }
 
 /// The run's HTTP client that says when its first call has been answered.

@@ -45,8 +45,13 @@ where
         .route("/lab/runs/{id}/id-token", post(oidc::sign_in_with_id_token))
 }
 
+/// A run's grant, mode and client; none for a learner's own program's
+/// run, whose app is the learner's and has no pages here.
 fn run_parts(s: &Lab, run: &str) -> Option<(Grant, Mode, RunClient)> {
-    s.runs.with(run, |r| Some((r.record.grant, r.record.mode, r.client.clone()?))).flatten()
+    s.runs
+        .with(run, |r| Some((r.record.grant, r.record.mode, r.client.clone()?)))
+        .flatten()
+        .filter(|(grant, _, _)| *grant != Grant::OwnApp)
 }
 
 /// The app's start page: a redirect to the authorization server for the
@@ -81,6 +86,8 @@ async fn login(State(s): State<Arc<Lab>>, Path(run): Path<String>, headers: Head
             Err(e) => fail(&s, &run, &e),
         },
         Grant::DeviceCode => device::device_screen(s, run, &c).await,
+        // `run_parts` finds no app for a learner's own program.
+        Grant::OwnApp => (StatusCode::NOT_FOUND, "no such run").into_response(),
         Grant::MastodonBot => password_form(
             &run,
             "Set up the bot",

@@ -4,6 +4,7 @@
 //! as playback reaches them, and clicking one selects its step
 //! (`pages::runview`).
 
+use crate::run::findings::{Finding, Severity};
 use crate::run::{Grant, Role, RunRecord, Step};
 use leptos::prelude::*;
 
@@ -28,7 +29,7 @@ fn status_label(step: &Step) -> String {
 /// same steps as a list for narrow ones; CSS shows one of the two. Every
 /// step is drawn pending; the page reveals steps and marks the current
 /// one by their `data-step`.
-pub fn html(record: &RunRecord) -> String {
+pub fn html(record: &RunRecord, findings: &[Vec<Finding>]) -> String {
     let roles = record.roles();
     let grant = record.grant;
     let lanes = roles
@@ -43,11 +44,12 @@ pub fn html(record: &RunRecord) -> String {
             }
         })
         .collect_view();
-    let items = record.steps.iter().enumerate().map(|(i, step)| list_item(i, step, grant)).collect_view();
+    let items =
+        record.steps.iter().enumerate().map(|(i, step)| list_item(i, step, grant, mark(&findings[i]))).collect_view();
     view! {
         <div class="diagram-inner" style=format!("--lanes: {}", roles.len())>
             <ul class="lanes" aria-label="The parties of this run" data-testid="lanes">{lanes}</ul>
-            <div class="diagram-svg" inner_html=svg(record)></div>
+            <div class="diagram-svg" inner_html=svg(record, findings)></div>
             <div class="step-list" role="group" aria-label="The steps of the run" data-testid="step-list">{items}</div>
         </div>
     }
@@ -55,7 +57,7 @@ pub fn html(record: &RunRecord) -> String {
 }
 
 /// The sequence diagram: a lifeline per lane, a row per step.
-fn svg(record: &RunRecord) -> String {
+fn svg(record: &RunRecord, findings: &[Vec<Finding>]) -> String {
     let rows = record.steps.len().max(1);
     let height = TOP + rows as i32 * ROW_H + 8;
     let lanes = record.roles().len();
@@ -66,7 +68,12 @@ fn svg(record: &RunRecord) -> String {
             view! { <line x1=x y1="0" x2=x y2=height class="lifeline"/> }
         })
         .collect_view();
-    let steps = record.steps.iter().enumerate().map(|(i, step)| step_row(i, step, lanes, record.grant)).collect_view();
+    let steps = record
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, step)| step_row(i, step, lanes, record.grant, mark(&findings[i])))
+        .collect_view();
     view! {
         <svg class="diagram" viewBox=format!("0 0 {width} {height}") role="group"
             aria-label="Sequence diagram of the run: lanes are the parties, arrows are the recorded messages" data-testid="diagram">
@@ -82,6 +89,28 @@ fn svg(record: &RunRecord) -> String {
     .to_html()
 }
 
+/// A step's mark for its findings: the worst one's class and a short
+/// count, like `2 problems`.
+struct Mark {
+    class: &'static str,
+    text: String,
+}
+
+fn mark(findings: &[Finding]) -> Option<Mark> {
+    let worst = [Severity::Problem, Severity::Advice, Severity::Refused]
+        .into_iter()
+        .find(|s| findings.iter().any(|f| f.severity == *s))?;
+    let n = findings.len();
+    let text = match (worst, n) {
+        (Severity::Problem, 1) => "⚠ 1 problem".to_string(),
+        (Severity::Problem, _) => format!("⚠ {n} findings"),
+        (Severity::Advice, 1) => "ⓘ 1 advice".to_string(),
+        (Severity::Refused, 1) => "✕ refused".to_string(),
+        _ => format!("ⓘ {n} findings"),
+    };
+    Some(Mark { class: worst.class(), text })
+}
+
 /// A diagram row's name: its visible text first (number, label, status),
 /// then who sent it to whom.
 fn aria(i: usize, step: &Step, grant: Grant) -> String {
@@ -92,7 +121,7 @@ fn aria(i: usize, step: &Step, grant: Grant) -> String {
 
 /// Step `i` in the list of narrow screens: who to whom, the label and the
 /// status, with the channel's line style at its side.
-fn list_item(i: usize, step: &Step, grant: Grant) -> AnyView {
+fn list_item(i: usize, step: &Step, grant: Grant, mark: Option<Mark>) -> AnyView {
     let route = if step.from == step.to {
         step.from.title_in(grant).to_string()
     } else {
@@ -105,6 +134,7 @@ fn list_item(i: usize, step: &Step, grant: Grant) -> AnyView {
             <span class="item-route">{route}</span>
             <code class="item-label">{step.label.clone()}</code>
             <span class="item-status">{status_label(step)}</span>
+            {mark.map(|m| view! { <span class=format!("item-finding {}", m.class) data-testid="finding-mark">{m.text}</span> })}
         </div>
     }
     .into_any()
@@ -112,14 +142,23 @@ fn list_item(i: usize, step: &Step, grant: Grant) -> AnyView {
 
 /// Step `i` as a row of the diagram, across `lanes` lanes: its number, its arrow
 /// (or a loop, for a step inside one role), its label and status.
-fn step_row(i: usize, step: &Step, lanes: usize, grant: Grant) -> AnyView {
+fn step_row(i: usize, step: &Step, lanes: usize, grant: Grant, mark: Option<Mark>) -> AnyView {
     let width = LANE_W * lanes as i32;
     let y = TOP + i as i32 * ROW_H + ROW_H / 2;
     let (from, to) = (step.from.lane(), step.to.lane());
     let class = step.channel.class();
     let status = status_label(step);
     let label = step.label.clone();
-    let aria = aria(i, step, grant);
+    let aria = match &mark {
+        Some(m) => format!("{}, {}", aria(i, step, grant), m.text),
+        None => aria(i, step, grant),
+    };
+    // The mark sits at the row's right end, clear of the arrows' labels.
+    let finding = mark.map(|m| {
+        view! {
+            <text x=width - 8 y=y + 22 class=format!("step-finding {}", m.class) text-anchor="end" data-testid="finding-mark">{m.text}</text>
+        }
+    });
     let shape = if from == to {
         // A local step inside one role: a small loop.
         let x = lane_x(from);
@@ -166,6 +205,7 @@ fn step_row(i: usize, step: &Step, lanes: usize, grant: Grant) -> AnyView {
             <rect x="0" y=y - ROW_H / 2 + 2 width=width height=ROW_H - 4 class="row-hit" rx="6"/>
             <text x="10" y=y + 4 class="step-num">{i + 1}</text>
             {shape}
+            {finding}
         </g>
     }
     .into_any()

@@ -165,7 +165,7 @@ fn tracked(record: &RunRecord, i: usize) -> Vec<(Artifact, usize, Option<usize>)
 }
 
 /// Step `i`'s inspector as HTML; with `mask`, secrets are hidden.
-pub fn html(record: &RunRecord, i: usize, mask: bool) -> String {
+pub fn html(record: &RunRecord, i: usize, mask: bool, findings: &[crate::run::findings::Finding]) -> String {
     let Some(step) = record.steps.get(i) else { return String::new() };
     let n = explain(step, record.grant);
     let total = record.steps.len();
@@ -179,6 +179,7 @@ pub fn html(record: &RunRecord, i: usize, mask: bool) -> String {
             </p>
             <p class="narration" data-testid="narration">{n.text}" "<a href=n.url target="_blank" rel="external noopener">{n.rfc}</a></p>
             <p class="channel-note">{channel_note(step.channel)}</p>
+            {(!findings.is_empty()).then(|| findings_view(findings))}
             {(record.grant == crate::run::Grant::MastodonBot).then(|| crate::run::narration::bot_code(step.kind)).flatten().map(|code| view! {
                 <div class="bot-code" data-testid="bot-code">
                     <p>"The seed's bot, in Python with Mastodon.py:"</p>
@@ -210,6 +211,25 @@ pub fn html(record: &RunRecord, i: usize, mask: bool) -> String {
         {(step.kind == StepKind::UserInfo).then(|| userinfo_note(record, i))}
     }
     .to_html()
+}
+
+/// What the learner's program did against the RFCs in this step.
+fn findings_view(findings: &[crate::run::findings::Finding]) -> impl IntoView {
+    view! {
+        <div class="findings" data-testid="findings">
+            <h3>"What your program did"</h3>
+            <ul>
+                {findings.iter().map(|f| view! {
+                    <li class=format!("finding {}", f.severity.class()) data-testid="finding">
+                        <span class="finding-kind">{f.severity.title()}</span>" "
+                        <strong data-testid="finding-title">{f.title.clone()}</strong>". "
+                        {f.text.clone()}" "
+                        <a href=f.url target="_blank" rel="external noopener">{f.rfc}</a>
+                    </li>
+                }).collect_view()}
+            </ul>
+        </div>
+    }
 }
 
 fn exchange_details(record: &RunRecord, i: usize, x: &Exchange, m: bool) -> AnyView {

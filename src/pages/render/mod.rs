@@ -12,6 +12,13 @@ use crate::run::RunRecord;
 /// The run as a page shows it; `inspect` adds each step's inspector,
 /// with secrets hidden when `mask`.
 pub fn run_view(record: &RunRecord, mask: bool, inspect: bool) -> RunView {
+    // What a learner's own program did against the RFCs; the lab's own
+    // apps follow them, and their runs show the grants as they are.
+    let findings = if record.grant == crate::run::Grant::OwnApp {
+        crate::run::findings::of(record)
+    } else {
+        vec![vec![]; record.steps.len()]
+    };
     RunView {
         id: record.id.clone(),
         grant: record.grant,
@@ -19,9 +26,9 @@ pub fn run_view(record: &RunRecord, mask: bool, inspect: bool) -> RunView {
         status: record.status.clone(),
         start_url: record.start_url.clone(),
         labels: record.steps.iter().map(|s| s.label.clone()).collect(),
-        diagram: diagram::html(record),
+        diagram: diagram::html(record, &findings),
         inspector: if inspect {
-            (0..record.steps.len()).map(|i| inspector::html(record, i, mask)).collect()
+            (0..record.steps.len()).map(|i| inspector::html(record, i, mask, &findings[i])).collect()
         } else {
             vec![]
         },
