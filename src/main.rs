@@ -12,6 +12,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> anyhow::Result<()> {
     use clap::Parser;
     use leptos::prelude::LeptosOptions;
+    use oauth2_lab::lab::wire::{Listener, Peer};
     use oauth2_lab::web::{app_with_archive, cli::Args};
     use std::future::IntoFuture;
     use std::net::SocketAddr;
@@ -58,7 +59,9 @@ async fn main() -> anyhow::Result<()> {
     tracing::info!(%local, issuer = %public_url, database = %args.database, "serving");
     let app = app_with_archive(config, options, archive);
     let serve =
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(async {
+        // Each connection keeps what it read, so that a recorded request
+        // shows its headers as sent (`lab::wire`).
+        axum::serve(Listener(listener), app.into_make_service_with_connect_info::<Peer>()).with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         });
     // The accept loop runs on a worker, not on the main thread, so a

@@ -202,8 +202,9 @@ async function checkRun(page: Page, slug: string) {
   await steps.nth(expected.indexOf("GET /api/v1/accounts/verify_credentials")).click();
   await expect(page.getByTestId("inspector-title")).toHaveText("GET /api/v1/accounts/verify_credentials");
   const apiHead = (await page.getByTestId("request-head").textContent())!;
-  const auth = apiHead.split("\n").find((l) => l.startsWith("authorization: "));
-  expect(auth).toBe(`authorization: Bearer ${token}`);
+  // Recorded as the browser sent it: the header name keeps its case.
+  const auth = apiHead.split("\n").find((l) => l.toLowerCase().startsWith("authorization: "));
+  expect(auth?.slice("authorization: ".length)).toBe(`Bearer ${token}`);
 
   // Every body shown equals the server's record of the run.
   const href = await page.getByTestId("record-link").getAttribute("href");

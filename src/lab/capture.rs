@@ -141,18 +141,37 @@ fn version(v: Version) -> String {
 
 /// Header lines as they crossed, up to a bound per message.
 fn pairs(headers: &HeaderMap) -> Vec<(String, String)> {
+    bounded(headers.iter().map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())))
+}
+
+/// `lines` up to the bound per message, without the run's key, which is
+/// the lab's own and never shown.
+fn bounded(lines: impl Iterator<Item = (String, String)>) -> Vec<(String, String)> {
     let mut kept = 0;
     let mut out = vec![];
-    // The run's key is the lab's own and never shown.
-    for (k, v) in headers.iter().filter(|(k, _)| k.as_str() != KEY_HEADER) {
-        kept += k.as_str().len() + v.len();
+    for (k, v) in lines.filter(|(k, _)| !k.eq_ignore_ascii_case(KEY_HEADER)) {
+        kept += k.len() + v.len();
         if kept > MAX_KEPT_HEADERS {
             out.push(("x-lab-note".to_string(), "further headers not kept".to_string()));
             break;
         }
-        out.push((k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()));
+        out.push((k, v));
     }
     out
+}
+
+/// A request's header lines as its client sent them, names in their case
+/// and in their order, from what the connection read (`wire`); else as
+/// hyper parsed them (lowercase, repeated names together).
+fn sent_headers(parts: &axum::http::request::Parts, target: &str, body: &[u8]) -> Vec<(String, String)> {
+    let sent = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<super::wire::Peer>>()
+        .and_then(|peer| peer.0.wire.head_of(parts.method.as_str(), target, body));
+    match sent {
+        Some(lines) => bounded(lines.into_iter()),
+        None => pairs(&parts.headers),
+    }
 }
 
 fn kept(body: &[u8]) -> String {
@@ -359,11 +378,12 @@ where
     }
     let mut parts = parts;
     parts.extensions.insert(RunOf(run.clone()));
+    let target = parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or(path.clone());
     let request = RequestRecord {
         method: parts.method.to_string(),
-        target: parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or(path.clone()),
+        headers: sent_headers(&parts, &target, &bytes),
+        target,
         version: version(parts.version),
-        headers: pairs(&parts.headers),
         body: kept(&bytes),
     };
     let (kind, from, to, channel) = who_sent(classify(grant, &request), &request);

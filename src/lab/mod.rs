@@ -20,6 +20,7 @@ pub mod replay;
 pub mod runs;
 pub mod tags;
 pub mod views;
+pub mod wire;
 
 use crate::oauth::AuthServer;
 use crate::run::RunRecord;

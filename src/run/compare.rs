@@ -19,7 +19,7 @@ fn message_text(x: &Exchange) -> (String, String) {
     for (k, v) in &x.request.headers {
         req.push_str(v);
         req.push('\n');
-        if k == "authorization" {
+        if k.eq_ignore_ascii_case("authorization") {
             if let Some(b) = v.strip_prefix("Basic ").and_then(|b| STANDARD.decode(b.trim()).ok()) {
                 req.push_str(&String::from_utf8_lossy(&b));
                 req.push('\n');

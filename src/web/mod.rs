@@ -12,7 +12,7 @@ use crate::lab::{fixtures, Lab};
 use crate::oauth::AuthServer;
 use crate::pages::app::{shell, App};
 use crate::resource::ResourceServer;
-use axum::extract::FromRef;
+use axum::extract::{ConnectInfo, FromRef};
 use axum::http::{header, HeaderValue, Request};
 use axum::Router;
 use config::Config;
@@ -97,8 +97,14 @@ where
         std::task::Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, req: axum::extract::Request) -> Self::Future {
+    fn call(&mut self, mut req: axum::extract::Request) -> Self::Future {
         let (inner, lab, limits) = (self.inner.clone(), self.lab.clone(), self.limits.clone());
+        // A connection of `lab::wire::Listener`: its peer's address, as
+        // the servers read it.
+        if let Some(peer) = req.extensions().get::<ConnectInfo<crate::lab::wire::Peer>>() {
+            let addr = peer.0.addr;
+            req.extensions_mut().insert(ConnectInfo(addr));
+        }
         Box::pin(async move {
             // For the log line of a failure: the path only, never the
             // query, which can carry codes.
@@ -231,7 +237,9 @@ fn pages(state: &AppState) -> Router<AppState> {
 /// Leptos pages and static files, behind tracing, body-limit and timeout
 /// layers. Must be called inside a tokio runtime, and served with
 /// `into_make_service_with_connect_info::<SocketAddr>()` so that limits
-/// know the client's address.
+/// know the client's address, or on a `lab::wire::Listener` with
+/// `…::<lab::wire::Peer>()`, so that recorded requests also keep their
+/// headers as sent.
 pub fn app(config: Config, leptos_options: LeptosOptions) -> Router {
     app_with_archive(config, leptos_options, None)
 }

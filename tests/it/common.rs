@@ -56,7 +56,10 @@ pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Lab {
     let options = LeptosOptions::builder().output_name("oauth2-lab").site_addr(addr).build();
     let router = app_with_archive(config, options, database().await);
     tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
+        let listener = oauth2_lab::lab::wire::Listener(listener);
+        axum::serve(listener, router.into_make_service_with_connect_info::<oauth2_lab::lab::wire::Peer>())
+            .await
+            .unwrap();
     });
     let http = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
     Lab { base, http }

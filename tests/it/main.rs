@@ -20,3 +20,4 @@ mod runs;
 mod safety;
 mod teaching;
 mod third_party;
+mod wire;

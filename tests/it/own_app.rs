@@ -12,7 +12,7 @@ const LEARNER: &str = "oauth2_lab_learner=own-app-learner-0123456789abcdef";
 
 /// Registers a client for the learner's own program: the run's id and the
 /// client's setup.
-async fn own_app(lab: &Lab, redirect_uri: &str) -> (String, Value) {
+pub(crate) async fn own_app(lab: &Lab, redirect_uri: &str) -> (String, Value) {
     let args = format!("redirect_uris={}&public=false", urlencode(redirect_uri));
     let r = lab.server_fn("start_own_app", &args, Some(LEARNER)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
@@ -24,7 +24,7 @@ fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-async fn record(lab: &Lab, run: &str) -> Value {
+pub(crate) async fn record(lab: &Lab, run: &str) -> Value {
     let r = lab.http.get(lab.url(&format!("/lab/runs/{run}"))).header("Cookie", LEARNER).send().await.unwrap();
     let r = reply(r).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
@@ -77,13 +77,19 @@ async fn a_requests_oauthlib_program_is_recorded_with_its_findings() {
     // The program's own bytes: requests-oauthlib's user agent and its
     // HTTP Basic credentials.
     let token = &steps[4]["exchange"]["request"];
-    let ua = token["headers"].as_array().unwrap().iter().find(|h| h[0] == "user-agent").unwrap()[1].clone();
-    assert!(ua.as_str().unwrap().starts_with("python-requests/"), "{ua}");
-    assert!(token["headers"]
+    let ua = token["headers"]
         .as_array()
         .unwrap()
         .iter()
-        .any(|h| h[0] == "authorization" && h[1].as_str().unwrap().starts_with("Basic ")));
+        .find(|h| h[0].as_str().unwrap().eq_ignore_ascii_case("user-agent"))
+        .unwrap()[1]
+        .clone();
+    assert!(ua.as_str().unwrap().starts_with("python-requests/"), "{ua}");
+    assert!(token["headers"].as_array().unwrap().iter().any(|h| h[0]
+        .as_str()
+        .unwrap()
+        .eq_ignore_ascii_case("authorization")
+        && h[1].as_str().unwrap().starts_with("Basic ")));
 
     let pages = inspectors(&lab, &run).await;
     assert!(pages[1].contains("No PKCE"), "the authorization request has no code_challenge: {}", pages[1]);
