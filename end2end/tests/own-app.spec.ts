@@ -16,7 +16,7 @@ test("a program's requests with the page's client appear live, with their findin
   const secret = (await page.getByTestId("client-secret").textContent())!;
   expect(clientId).toMatch(/^app_/);
   await expect(page.getByTestId("base-url")).toHaveText(new URL(page.url()).origin);
-  await expect(page.getByTestId("run-status")).toContainText("Recording your program");
+  await expect(page.getByTestId("run-status")).toContainText("Recording: 1 step so far");
   // The registration is the run's first step.
   await expect(page.getByTestId("step")).toHaveCount(1);
 

@@ -23,7 +23,7 @@ pub fn status_text(run: &RwSignal<Option<RunView>>) -> String {
     run.with(|r| match r.as_ref().map(|r| (&r.status, r.grant)) {
         Some((RunStatus::Waiting, crate::run::Grant::OwnApp)) => {
             let n = r.as_ref().map(RunView::steps).unwrap_or(0);
-            format!("Recording your program: {n} steps so far")
+            format!("Recording: {n} {} so far", if n == 1 { "step" } else { "steps" })
         }
         Some((RunStatus::Waiting, _)) => "Waiting for you in the browser pane".to_string(),
         Some((RunStatus::Done, _)) => "Run complete".to_string(),
