@@ -34,6 +34,18 @@ pub struct RunClient {
     pub redirect_uri: String,
 }
 
+impl RunClient {
+    /// The client a registration's answer (RFC 7591 §3.2.1) names, with
+    /// the redirect URI the run's app uses.
+    pub fn registered(answer: &serde_json::Value, redirect_uri: String) -> Self {
+        Self {
+            client_id: answer["client_id"].as_str().unwrap_or_default().to_string(),
+            client_secret: answer["client_secret"].as_str().map(str::to_string),
+            redirect_uri,
+        }
+    }
+}
+
 pub struct RunState {
     pub record: RunRecord,
     /// The key the lab's own parties send (`tags::KEY_HEADER`).
@@ -71,6 +83,11 @@ pub struct RunState {
 }
 
 impl RunState {
+    /// Whether `learner`'s browser (its cookie) started this run.
+    fn owned_by(&self, learner: Option<&str>) -> bool {
+        learner.is_some_and(|l| crate::oauth::util::secrets_equal(l, &self.owner))
+    }
+
     /// Its scenario, while the vulnerable switch is on and the scenario plays.
     fn armed_scenario(&self) -> Option<Scenario> {
         (self.armed && self.record.vulnerable).then_some(self.record.scenario).flatten()
@@ -265,14 +282,14 @@ impl Runs {
     pub fn writer(&self, id: &str, key: Option<&str>, learner: Option<&str>) -> bool {
         self.with(id, |r| {
             let by_key = key.is_some_and(|k| bool::from(k.as_bytes().ct_eq(r.key.as_bytes())));
-            by_key || learner.is_some_and(|l| crate::oauth::util::secrets_equal(l, &r.owner))
+            by_key || r.owned_by(learner)
         })
         .unwrap_or(false)
     }
 
     /// Whether the browser of `learner` started run `id`.
     pub fn is_owner(&self, id: &str, learner: Option<&str>) -> bool {
-        self.with(id, |r| learner.is_some_and(|l| crate::oauth::util::secrets_equal(l, &r.owner))).unwrap_or(false)
+        self.with(id, |r| r.owned_by(learner)).unwrap_or(false)
     }
 
     /// Whether any learner's own program is being recorded.

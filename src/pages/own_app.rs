@@ -5,30 +5,14 @@
 //! did against the RFCs marked on its steps (`run::findings`).
 
 use super::player::{status_class, status_text, RunPlayer};
-use crate::run::view::RunView;
+use crate::run::view::{ClientSetup, RunView};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
-
-/// What the learner's program is configured with.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ClientSetup {
-    pub client_id: String,
-    pub client_secret: Option<String>,
-    pub redirect_uris: Vec<String>,
-    /// The lab's base URL: the issuer, and the Mastodon API's base.
-    pub base_url: String,
-}
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OwnAppRun {
     pub setup: ClientSetup,
     pub view: RunView,
-}
-
-#[cfg(feature = "ssr")]
-fn to_page(setup: crate::lab::own_app::Setup) -> ClientSetup {
-    let crate::lab::own_app::Setup { client_id, client_secret, redirect_uris, base_url } = setup;
-    ClientSetup { client_id, client_secret, redirect_uris, base_url }
 }
 
 /// Registers a client for the learner's program, with `redirect_uris` (one
@@ -57,7 +41,7 @@ pub async fn start_own_app(
         }
     };
     let record = s.runs.record(&id).ok_or_else(|| ServerFnError::new("The run expired."))?;
-    Ok(OwnAppRun { setup: to_page(setup), view: super::render::run_view(&record, mask, true) })
+    Ok(OwnAppRun { setup, view: super::render::run_view(&record, mask, true) })
 }
 
 /// The status of a server function's answer that is an error.
@@ -87,7 +71,7 @@ async fn owner_of(run: &str) -> Result<std::sync::Arc<crate::lab::Lab>, ServerFn
 #[server(prefix = "/lab/fn", endpoint = "own_app_setup")]
 pub async fn own_app_setup(run: String) -> Result<ClientSetup, ServerFnError> {
     let s = owner_of(&run).await?;
-    crate::lab::own_app::setup(&s, &run).map(to_page).ok_or_else(|| ServerFnError::new("The run expired."))
+    crate::lab::own_app::setup(&s, &run).ok_or_else(|| ServerFnError::new("The run expired."))
 }
 
 /// Stops recording run `run`: the requests that follow are served and not

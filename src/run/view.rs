@@ -35,6 +35,17 @@ pub struct RunView {
     pub vulnerable: bool,
 }
 
+/// What a learner's own program is configured with: the client the lab
+/// registered for it, and where it finds the servers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientSetup {
+    pub client_id: String,
+    pub client_secret: Option<String>,
+    pub redirect_uris: Vec<String>,
+    /// The lab's base URL: the issuer, and the Mastodon API's base.
+    pub base_url: String,
+}
+
 impl RunView {
     pub fn steps(&self) -> usize {
         self.labels.len()

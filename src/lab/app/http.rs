@@ -145,11 +145,7 @@ pub async fn register_as(s: &Lab, run: &str, grant: Grant, public: bool) -> Resu
         meta["redirect_uris"] = json!([redirect_uri]);
     }
     let body = post_registration(s, run, &meta).await.map_err(|body| format!("registration failed: {body}"))?;
-    let client = RunClient {
-        client_id: body["client_id"].as_str().unwrap_or_default().to_string(),
-        client_secret: body["client_secret"].as_str().map(str::to_string),
-        redirect_uri,
-    };
+    let client = RunClient::registered(&body, redirect_uri);
     s.runs.set_client(run, client.clone());
     Ok(client)
 }
