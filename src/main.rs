@@ -53,7 +53,7 @@ async fn main() -> anyhow::Result<()> {
         Some(u) => u.as_str().trim_end_matches('/').to_string(),
         None => format!("http://{loopback}"),
     };
-    let config = args.config(&public_url, &format!("http://{loopback}"));
+    let config = args.config(&public_url, &format!("http://{loopback}"), local.ip().is_loopback());
     let archive = args.archive().await?.map(std::sync::Arc::new);
     println!("OAuth2 Lab listening on {public_url}");
     tracing::info!(%local, issuer = %public_url, database = %args.database, "serving");

@@ -161,6 +161,7 @@ async fn play(s: &Lab, run: &str, grant: Grant) -> Result<(), String> {
         }
         // The learner's own program plays it, not the lab.
         Grant::OwnApp => return Err("the learner's own program plays this run".into()),
+        Grant::OwnProvider => return Err("the learner plays this run against their own provider".into()),
     }
     Ok(())
 }

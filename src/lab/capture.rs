@@ -2,6 +2,7 @@
 //! arrived, and its response as it left, before and after the handler. So
 //! what the page shows is what crossed the wire, not a retelling.
 
+use super::provider::CALLBACK as PROVIDER_CALLBACK;
 use super::tags::{BROWSER_AGENT, KEY_HEADER, LEARNER_COOKIE, RUN_HEADER};
 use super::Lab;
 use crate::oauth::endpoints::device::{DEVICE_AUTHORIZATION, VERIFICATION};
@@ -67,6 +68,11 @@ async fn find_run(
     }
     if let Some(id) = run_in_path(path) {
         return Some((id.to_string(), Found::Tagged));
+    }
+    if path == PROVIDER_CALLBACK {
+        // A provider run's callback: the run its state names.
+        let state = query_param(query, "state")?;
+        return super::provider::run_of_state(&state).map(|id| (id.to_string(), Found::Tagged));
     }
     let by_client = |run: Option<String>| run.map(|r| (r, Found::ByClient));
     if path == "/oauth/authorize" {
@@ -275,6 +281,7 @@ pub fn may_belong_to_a_run(lab: &Lab, req: &Request) -> bool {
     let path = req.uri().path();
     req.headers().contains_key(RUN_HEADER)
         || run_in_path(path).is_some()
+        || path == PROVIDER_CALLBACK
         || path == "/oauth/authorize"
         || path == VERIFICATION
         || (lab.runs.has_own_apps() && own_app_path(path))
@@ -366,7 +373,7 @@ where
     if !own_program && !s.runs.writer(&run, key, learner.as_deref()) {
         // Someone else's run: its app's pages act on it, so they refuse;
         // anything else is served as usual and not recorded.
-        if run_in_path(&path).is_some() {
+        if run_in_path(&path).is_some() || path == PROVIDER_CALLBACK {
             return not_yours();
         }
         return inner(Request::from_parts(parts, Body::from(bytes))).await;

@@ -14,7 +14,9 @@ pub mod export;
 pub mod fixtures;
 pub mod hooks;
 pub mod misuse;
+pub mod outbound;
 pub mod own_app;
+pub mod provider;
 pub mod records;
 pub mod replay;
 pub mod runs;
@@ -44,6 +46,9 @@ pub struct Settings {
     pub run_ttl: Duration,
     /// The demo web app's grants in flight.
     pub max_pending: usize,
+    /// The lab's client may call a learner's own provider on a private or
+    /// loopback address (`outbound`).
+    pub outbound_private: bool,
 }
 
 impl Settings {
@@ -168,7 +173,7 @@ impl Lab {
     /// request is not from its learner (`reads_secrets_of`).
     pub async fn record_for(&self, id: &str, headers: &axum::http::HeaderMap) -> Option<Result<RunRecord, ()>> {
         let record = self.record(id).await?;
-        if record.grant == crate::run::Grant::OwnApp && !self.reads_secrets_of(id, headers) {
+        if record.grant.private() && !self.reads_secrets_of(id, headers) {
             return Some(Err(()));
         }
         Some(Ok(record))

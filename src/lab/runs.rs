@@ -75,6 +75,9 @@ pub struct RunState {
     /// What the app learnt from discovery (with the JWKS), in an OpenID
     /// Connect run.
     pub provider: Option<std::sync::Arc<openidconnect::core::CoreProviderMetadata>>,
+    /// A learner's own provider, its client and the tokens it gave, in a
+    /// provider run.
+    pub outside: Option<super::provider::ProviderRun>,
     /// The vulnerable switch is in force: only while the scenario plays.
     armed: bool,
     /// Steps that begin from this sequence number on are not recorded: the
@@ -250,6 +253,7 @@ impl Runs {
             device: None,
             nonce: None,
             provider: None,
+            outside: None,
             armed: vulnerable,
             closed_at: None,
         };
@@ -426,7 +430,7 @@ impl Runs {
             }
             let size = step_bytes(&step);
             let (steps, bytes) =
-                if run.record.grant == Grant::OwnApp { (OWN_APP_STEPS, OWN_APP_BYTES) } else { (MAX_STEPS, RUN_BYTES) };
+                if run.record.grant.private() { (OWN_APP_STEPS, OWN_APP_BYTES) } else { (MAX_STEPS, RUN_BYTES) };
             if run.record.steps.len() < steps && run.bytes + size <= bytes {
                 run.bytes += size;
                 run.record.steps.push(step);

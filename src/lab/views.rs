@@ -226,7 +226,7 @@ fn render(record: &RunRecord, revision: Revision, mask: bool, inspect: bool) -> 
         json: json.into(),
         gzip: gzip.into(),
         masked: mask,
-        private: record.grant == crate::run::Grant::OwnApp,
+        private: record.grant.private(),
     }
 }
 

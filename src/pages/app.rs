@@ -7,6 +7,7 @@ use crate::pages::grant::GrantPage;
 use crate::pages::home::HomePage;
 use crate::pages::misuse::{MisuseIndex, MisusePage};
 use crate::pages::own_app::OwnAppPage;
+use crate::pages::own_provider::OwnProviderPage;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
@@ -57,6 +58,7 @@ pub fn App() -> impl IntoView {
                 <Route path=(StaticSegment("grants"), ParamSegment("grant")) view=GrantPage/>
                 <Route path=StaticSegment("misuse") view=MisuseIndex/>
                 <Route path=StaticSegment("own-app") view=OwnAppPage/>
+                <Route path=StaticSegment("own-provider") view=OwnProviderPage/>
                 <Route path=(StaticSegment("misuse"), ParamSegment("scenario")) view=MisusePage/>
             </Routes>
         </Router>

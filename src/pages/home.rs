@@ -129,6 +129,12 @@ pub fn HomePage() -> impl IntoView {
                     <a class="button" href="/own-app" data-testid="own-app-link">"Watch your own app"</a></p>
             </section>
 
+            <section aria-labelledby="own-provider-title">
+                <h2 id="own-provider-title">"Your own provider"</h2>
+                <p>"Bring your own authorization server: give its issuer or its endpoints, and the lab's client plays the code grant with PKCE, client credentials, refresh, revocation, introspection and UserInfo against it, with every exchange recorded as it crossed the wire. "
+                    <a class="button" href="/own-provider" data-testid="own-provider-link">"Try your own provider"</a></p>
+            </section>
+
             <section aria-labelledby="users-title">
                 <h2 id="users-title">"Demo users (resource owners)"</h2>
                 <table>

@@ -8,6 +8,7 @@ pub mod grant;
 pub mod home;
 pub mod misuse;
 pub mod own_app;
+pub mod own_provider;
 pub mod player;
 #[cfg(feature = "ssr")]
 pub mod render;

@@ -54,7 +54,7 @@ fn status(code: axum::http::StatusCode) {
 
 /// The learner whose run `run` is, from the request's cookie.
 #[cfg(feature = "ssr")]
-async fn owner_of(run: &str) -> Result<std::sync::Arc<crate::lab::Lab>, ServerFnError> {
+pub(super) async fn owner_of(run: &str) -> Result<std::sync::Arc<crate::lab::Lab>, ServerFnError> {
     let s = expect_context::<std::sync::Arc<crate::lab::Lab>>();
     let headers: axum::http::HeaderMap = leptos_axum::extract().await?;
     let learner = crate::oauth::util::cookie(&headers, crate::lab::tags::LEARNER_COOKIE);

@@ -21,7 +21,7 @@ pub fn step_ms(percent: u32) -> u64 {
 
 pub fn status_text(run: &RwSignal<Option<RunView>>) -> String {
     run.with(|r| match r.as_ref().map(|r| (&r.status, r.grant)) {
-        Some((RunStatus::Waiting, crate::run::Grant::OwnApp)) => {
+        Some((RunStatus::Waiting, grant)) if grant.private() => {
             let n = r.as_ref().map(RunView::steps).unwrap_or(0);
             format!("Recording: {n} {} so far", if n == 1 { "step" } else { "steps" })
         }

@@ -131,6 +131,7 @@ fn status(grant: Grant) -> &'static str {
             "the code grant with PKCE, plus an ID token the app checks (OpenID Connect Core 1.0 §3.1)"
         }
         Grant::OwnApp => "your own program: what it did against the RFCs is marked on its steps",
+        Grant::OwnProvider => "your own provider: what it answered the lab's client",
     }
 }
 

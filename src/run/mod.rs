@@ -32,6 +32,10 @@ pub enum Grant {
     /// it: whatever grant it plays, recorded as it happens. Not one of
     /// `GRANTS`: it has no page of its own under `/grants`.
     OwnApp,
+    /// A learner's own authorization server, which the lab did not write:
+    /// the lab's client plays against it, and records what it sent and
+    /// what came back. Not one of `GRANTS` either.
+    OwnProvider,
 }
 
 /// The four grants of RFC 6749 first, then the device grant, then OpenID
@@ -57,6 +61,7 @@ impl Grant {
             Self::OpenIdConnect => "openid-connect",
             Self::MastodonBot => "mastodon-bot",
             Self::OwnApp => "own-app",
+            Self::OwnProvider => "own-provider",
         }
     }
     pub fn from_slug(s: &str) -> Option<Self> {
@@ -72,10 +77,17 @@ impl Grant {
             Self::OpenIdConnect => "OpenID Connect sign-in",
             Self::MastodonBot => "The Mastodon bot of the seeds",
             Self::OwnApp => "Your own app",
+            Self::OwnProvider => "Your own provider",
         }
     }
     pub fn deprecated(self) -> bool {
         matches!(self, Self::Implicit | Self::Password | Self::MastodonBot)
+    }
+    /// Whether its record holds live credentials of the learner's (their
+    /// program's client, or their provider's), so that only its learner
+    /// reads it unmasked.
+    pub fn private(self) -> bool {
+        matches!(self, Self::OwnApp | Self::OwnProvider)
     }
     pub fn has_user(self) -> bool {
         !matches!(self, Self::ClientCredentials)
@@ -132,6 +144,9 @@ impl Role {
         match (self, grant) {
             (Self::Client, Grant::DeviceCode) => "the TV app",
             (Self::Client, Grant::OwnApp) => "your program",
+            (Self::Client, Grant::OwnProvider) => "the lab's client",
+            (Self::AuthorizationServer, Grant::OwnProvider) => "your provider",
+            (Self::ResourceServer, Grant::OwnProvider) => "its UserInfo",
             _ => self.subtitle(),
         }
     }

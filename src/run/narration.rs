@@ -22,6 +22,11 @@ pub fn explain(step: &Step, grant: Grant) -> Narration {
             return told;
         }
     }
+    if grant == Grant::OwnProvider {
+        if let Some(told) = own_provider(step.kind, request.map(|r| r.body.as_str()).unwrap_or_default()) {
+            return told;
+        }
+    }
     match step.kind {
         TokenRequest if request.is_some_and(|r| r.method == "GET") => n(
             "A GET to the token endpoint with every parameter in the URL, the client secret included, as the go-oauth2 server tutorial sends it. RFC 6749 §3.2 has the client use POST, and §2.3.1 keeps secrets out of the request URI, because servers, proxies and browsers keep URLs: in access logs and in history.",
@@ -83,6 +88,69 @@ fn own_program(kind: StepKind, body: &str) -> Option<Narration> {
             "A request of your program to the API, with one of its tokens; the resource server checks the token and the scope the path needs.",
             "RFC 6750 §2.1",
             "https://www.rfc-editor.org/rfc/rfc6750#section-2.1",
+        ),
+        _ => return None,
+    })
+}
+
+/// In a run against the learner's own provider: what the lab's client
+/// sent, told as the lab's client, and what a provider that follows the
+/// RFCs answers. `body` is the request's body.
+fn own_provider(kind: StepKind, body: &str) -> Option<Narration> {
+    use StepKind::*;
+    let grant_type = super::parse_form(body).into_iter().find(|(k, _)| k == "grant_type").map(|(_, v)| v);
+    Some(match kind {
+        Discovery => n(
+            "The lab's client reads your provider's metadata: first /.well-known/openid-configuration under the issuer (OpenID Connect Discovery), then /.well-known/oauth-authorization-server (RFC 8414) if that finds none. The issuer the metadata states must be exactly the one it was fetched for, or the client must not use it. From here on the lab calls only the origins the issuer and these endpoints name.",
+            "RFC 8414 §3, OpenID Connect Discovery 1.0 §4",
+            "https://www.rfc-editor.org/rfc/rfc8414#section-3",
+        ),
+        Register => n(
+            "You gave no client id, and your provider has a registration endpoint, so the lab's client registers itself: its redirect URI, the grants it plays and how it authenticates. The answer is its client_id and client_secret at your provider.",
+            "RFC 7591 §3.1, §3.2.1",
+            "https://www.rfc-editor.org/rfc/rfc7591#section-3.1",
+        ),
+        ClientStart => n(
+            "You opened the lab's sign-in link in a new tab. The lab's client answers with a redirect to your provider's authorization endpoint: response_type=code, client_id, redirect_uri, scope, state, and a PKCE code_challenge with S256; with openid in the scope, a nonce too. What happens at your provider (its sign-in and consent pages) is between your browser and it: the lab does not see it.",
+            "RFC 6749 §4.1.1, RFC 7636 §4.3",
+            "https://www.rfc-editor.org/rfc/rfc6749#section-4.1.1",
+        ),
+        Callback => n(
+            "Your provider sends your browser back to the lab's redirect URI with the code and the state. The lab's client checks that the state is the one it sent, in this same browser, before it uses the code.",
+            "RFC 6749 §4.1.2, §10.12",
+            "https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2",
+        ),
+        TokenRequest => match grant_type.as_deref() {
+            Some("client_credentials") => n(
+                "The lab's client asks your provider's token endpoint for a token for itself, with no user, authenticating with its client credentials. A refresh token should not come back for this grant.",
+                "RFC 6749 §4.4.2, §4.4.3",
+                "https://www.rfc-editor.org/rfc/rfc6749#section-4.4.2",
+            ),
+            _ => n(
+                "The lab's client redeems the code at your provider's token endpoint with the same redirect_uri and its PKCE code_verifier, authenticating as the client. The answer is an access token, often a refresh token, and an ID token if openid was in the scope.",
+                "RFC 6749 §4.1.3, RFC 7636 §4.5",
+                "https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3",
+            ),
+        },
+        Refresh => n(
+            "The lab's client trades the refresh token for a new access token at your provider. The provider may rotate the refresh token too: then the old one must stop working.",
+            "RFC 6749 §6, RFC 9700 §4.14.2",
+            "https://www.rfc-editor.org/rfc/rfc6749#section-6",
+        ),
+        Revoke => n(
+            "The lab's client asks your provider to revoke its token, with a token_type_hint. A provider answers 200 whether or not it knew the token.",
+            "RFC 7009 §2.1, §2.2",
+            "https://www.rfc-editor.org/rfc/rfc7009#section-2.1",
+        ),
+        Introspect => n(
+            "The lab's client asks your provider's introspection endpoint about its token, authenticating as itself: active true with what the token grants, or only active false.",
+            "RFC 7662 §2.1, §2.2",
+            "https://www.rfc-editor.org/rfc/rfc7662#section-2.2",
+        ),
+        UserInfo => n(
+            "The lab's client asks your provider's UserInfo endpoint about the signed-in user, with the access token as a bearer token. The sub it answers must be the ID token's.",
+            "OpenID Connect Core 1.0 §5.3",
+            "https://openid.net/specs/openid-connect-core-1_0.html#UserInfo",
         ),
         _ => return None,
     })
@@ -417,6 +485,7 @@ pub fn when_to_use(grant: Grant) -> &'static str {
         Grant::Password => "Only to learn from. Use authorization code with PKCE instead.",
         Grant::MastodonBot => "The seeds' bot, as Mastodon.py writes it: create an app, the password grant, the first toot. To learn from; a real bot uses the code flow once and keeps its token.",
         Grant::OwnApp => "Your own program, with a client the lab registered for it: whatever it does, recorded as it happens.",
+        Grant::OwnProvider => "Your own authorization server, through a client that follows the RFCs: what it answers to each request, recorded as it crossed the wire.",
     }
 }
 

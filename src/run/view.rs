@@ -46,6 +46,55 @@ pub struct ClientSetup {
     pub base_url: String,
 }
 
+/// What the learner types on the page.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderForm {
+    pub issuer: String,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub revocation_endpoint: String,
+    pub introspection_endpoint: String,
+    pub userinfo_endpoint: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub scope: String,
+}
+
+/// The provider as the lab's client knows it, with its client.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderSetup {
+    pub issuer: Option<String>,
+    pub authorization_endpoint: Option<String>,
+    pub token_endpoint: Option<String>,
+    pub revocation_endpoint: Option<String>,
+    pub introspection_endpoint: Option<String>,
+    pub userinfo_endpoint: Option<String>,
+    pub registration_endpoint: Option<String>,
+    pub client_id: String,
+    /// Whether the lab holds a secret for it (never sent back to a page).
+    pub confidential: bool,
+    /// Registered by the lab (RFC 7591), or given by the learner.
+    pub registered: bool,
+    /// `client_secret_basic`, or `client_secret_post` where the provider
+    /// offers only that.
+    pub auth_method: String,
+    pub scope: String,
+    /// The redirect URI to register at the provider.
+    pub redirect_uri: String,
+    /// The origins the lab calls.
+    pub origins: Vec<String>,
+}
+
+/// One of the back-channel steps the page offers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProviderAction {
+    ClientCredentials,
+    Refresh,
+    Revoke,
+    Introspect,
+    UserInfo,
+}
+
 impl RunView {
     pub fn steps(&self) -> usize {
         self.labels.len()

@@ -74,13 +74,20 @@ pub struct Args {
     /// Bytes of recorded runs the database keeps at most, in MiB.
     #[arg(long, env = "OAUTH2_LAB_ARCHIVE_MAX_MIB", default_value_t = 2048)]
     pub archive_max_mib: u64,
+    /// Whether the lab's client may call a learner's own provider on a
+    /// private or loopback address [default: true when the lab listens on
+    /// loopback, else false]. Link-local and cloud-metadata addresses are
+    /// refused whatever this says.
+    #[arg(long, env = "OAUTH2_LAB_OUTBOUND_PRIVATE")]
+    pub outbound_private: Option<bool>,
 }
 
 impl Args {
     /// The settings these flags give, for a lab reached at `public_url` and,
     /// by its own parties, at `internal_url`.
-    pub fn config(&self, public_url: &str, internal_url: &str) -> Config {
+    pub fn config(&self, public_url: &str, internal_url: &str, on_loopback: bool) -> Config {
         let mut config = Config::new(public_url, internal_url);
+        config.outbound_private = self.outbound_private.unwrap_or(on_loopback);
         config.rate_per_minute = self.rate_per_minute;
         config.rate_burst = self.rate_burst;
         config.behind_proxy = self.behind_proxy;

@@ -52,6 +52,9 @@ pub struct Config {
     /// Above this resident set size, in bytes, requests that would create
     /// state are refused with 503.
     pub memory_ceiling: Option<u64>,
+    /// The lab's client may call a learner's own provider on a private or
+    /// loopback address: by default only when the lab listens on loopback.
+    pub outbound_private: bool,
 }
 
 impl Config {
@@ -85,6 +88,7 @@ impl Config {
             rate_burst: 60,
             behind_proxy: false,
             memory_ceiling: Some(768 * 1024 * 1024),
+            outbound_private: true,
         }
     }
 
@@ -123,6 +127,7 @@ impl Config {
             max_runs: self.max_runs,
             run_ttl: self.run_ttl,
             max_pending: self.max_pending,
+            outbound_private: self.outbound_private,
         }
     }
 }

@@ -13,6 +13,7 @@ mod jwt;
 mod limits;
 mod misuse;
 mod own_app;
+mod own_provider;
 mod process;
 mod replicas;
 mod restart;

@@ -112,6 +112,8 @@ fn grant_types(grant: Grant) -> &'static [GrantType] {
         // The learner's own program: its client is registered by
         // `lab::own_app`, with every grant.
         Grant::OwnApp => &[],
+        // A learner's own provider: the lab registers there, not here.
+        Grant::OwnProvider => &[],
     }
 }
 

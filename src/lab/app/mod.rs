@@ -43,6 +43,7 @@ where
         .route("/lab/runs/{id}/password", post(password))
         .route("/lab/runs/{id}/service", post(service))
         .route("/lab/runs/{id}/id-token", post(oidc::sign_in_with_id_token))
+        .route(crate::lab::provider::CALLBACK, get(provider_callback))
 }
 
 /// A run's grant, mode and client; none for a learner's own program's
@@ -57,6 +58,9 @@ fn run_parts(s: &Lab, run: &str) -> Option<(Grant, Mode, RunClient)> {
 /// The app's start page: a redirect to the authorization server for the
 /// browser grants, a form of its own for the others.
 async fn login(State(s): State<Arc<Lab>>, Path(run): Path<String>, headers: HeaderMap) -> Response {
+    if s.runs.with(&run, |r| r.record.grant) == Some(Grant::OwnProvider) {
+        return provider_login(&s, &run, &headers);
+    }
     let Some((grant, _, c)) = run_parts(&s, &run) else {
         return (StatusCode::NOT_FOUND, "no such run").into_response();
     };
@@ -86,8 +90,9 @@ async fn login(State(s): State<Arc<Lab>>, Path(run): Path<String>, headers: Head
             Err(e) => fail(&s, &run, &e),
         },
         Grant::DeviceCode => device::device_screen(s, run, &c).await,
-        // `run_parts` finds no app for a learner's own program.
-        Grant::OwnApp => (StatusCode::NOT_FOUND, "no such run").into_response(),
+        // `run_parts` finds no app for a learner's own program, and a
+        // provider run's login is `provider_login`.
+        Grant::OwnApp | Grant::OwnProvider => (StatusCode::NOT_FOUND, "no such run").into_response(),
         Grant::MastodonBot => password_form(
             &run,
             "Set up the bot",
@@ -143,7 +148,20 @@ fn to_authorization_server(
     state: String,
     verifier: Option<String>,
 ) -> Response {
-    let (browser, set_cookie) = binding::browser(headers, &format!("/lab/runs/{run}/"));
+    redirect_bound(s, run, headers, url, state, verifier, &format!("/lab/runs/{run}/"))
+}
+
+/// The same, with the browser's cookie on `cookie_path`.
+fn redirect_bound(
+    s: &Lab,
+    run: &str,
+    headers: &HeaderMap,
+    url: &str,
+    state: String,
+    verifier: Option<String>,
+    cookie_path: &str,
+) -> Response {
+    let (browser, set_cookie) = binding::browser(headers, cookie_path);
     s.runs.with(run, |r| {
         r.pkce_verifier = verifier;
         r.state = Some(state);
@@ -301,4 +319,76 @@ fn implicit_page(run: &str, expected_state: Option<&str>) -> Response {
         res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
     }
     res
+}
+
+/// A provider run's login: to the learner's own provider's authorization
+/// endpoint, with the cookie that binds `state` on `/lab/`, which both
+/// this page and the shared callback are under.
+fn provider_login(s: &Lab, run: &str, headers: &HeaderMap) -> Response {
+    match crate::lab::provider::authorization_url(s, run) {
+        Ok((url, state, verifier, nonce)) => {
+            s.runs.with(run, |r| r.nonce = nonce);
+            redirect_bound(s, run, headers, &url, state, Some(verifier), "/lab/")
+        }
+        Err(why) => provider_page(StatusCode::BAD_REQUEST, "The sign-in could not start", why),
+    }
+}
+
+/// A page of the provider run's callback tab; it never ends the run, whose
+/// other steps the learner may still play.
+fn provider_page(status: StatusCode, title: &str, text: String) -> Response {
+    let mut res = page(title, view! { <p class="as-note">{text}</p> });
+    *res.status_mut() = status;
+    res
+}
+
+/// The learner's own provider sends the browser back here: the run is the
+/// one its `state` names, and the callback counts only in the browser the
+/// sign-in began in, with the state that run sent.
+async fn provider_callback(State(s): State<Arc<Lab>>, headers: HeaderMap, Query(q): Query<CallbackQuery>) -> Response {
+    let refused = |why: &str| provider_page(StatusCode::BAD_REQUEST, "The callback was refused", why.to_string());
+    let Some(state) = q.state.clone() else {
+        return refused("The callback carries no state, so the lab cannot tell which run it belongs to.");
+    };
+    let Some(run) = crate::lab::provider::run_of_state(&state).map(str::to_string) else {
+        return refused("The state names no run of this lab.");
+    };
+    let expected = s
+        .runs
+        .with(&run, |r| {
+            (r.record.grant == Grant::OwnProvider).then(|| (r.state.clone(), r.state_browser, r.pkce_verifier.clone()))
+        })
+        .flatten();
+    let Some((Some(expected), browser, verifier)) = expected else {
+        return refused("No sign-in of a provider run is waiting for this state.");
+    };
+    if !crate::oauth::util::secrets_equal(&state, &crate::oauth::util::sha256(expected.as_bytes()))
+        || !binding::same_browser(&headers, browser.as_ref())
+    {
+        return refused("This state is not the one the lab sent in this browser: refused as a possible CSRF (RFC 6749 section 10.12, RFC 9700 section 4.7.1).");
+    }
+    // The state is spent: a replayed callback is refused.
+    s.runs.with(&run, |r| {
+        r.state = None;
+        r.pkce_verifier = None;
+    });
+    if let Some(error) = q.error {
+        let why = format!("{error}: {}", q.error_description.unwrap_or_default());
+        return provider_page(
+            StatusCode::OK,
+            "Your provider refused the grant",
+            format!("It said {why}. The lab's tab shows the callback."),
+        );
+    }
+    let Some(code) = q.code else {
+        return refused("The callback carries neither code nor error.");
+    };
+    match crate::lab::provider::redeem(&s, &run, code, verifier).await {
+        Ok(()) => provider_page(
+            StatusCode::OK,
+            "Signed in at your provider",
+            "The lab's client redeemed the code. Go back to the lab's tab: every step is there, and this tab can be closed.".into(),
+        ),
+        Err(why) => provider_page(StatusCode::OK, "The code was not redeemed", why),
+    }
 }
