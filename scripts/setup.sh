@@ -75,6 +75,13 @@ if [ "$what" = "test" ]; then
     .venv-tests/bin/pip install -q --disable-pip-version-check -r tests/python/requirements.txt
     touch .venv-tests/.installed
   fi
+  # The independent OpenID provider the "own provider" tests start (npm
+  # oidc-provider), from its committed lock file.
+  stamp=tests/oidc-provider/node_modules/.package-lock.json
+  if [ ! -f "$stamp" ] || [ tests/oidc-provider/package-lock.json -nt "$stamp" ]; then
+    say "installing oidc-provider (tests/oidc-provider)"
+    (cd tests/oidc-provider && npm ci --no-audit --no-fund)
+  fi
   # The browser-test packages, from the committed lock file; Playwright's
   # own browser download is never used.
   stamp=end2end/node_modules/.package-lock.json

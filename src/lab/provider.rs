@@ -35,6 +35,9 @@ pub struct ProviderRun {
     pub outbound: Outbound,
     pub access_token: Option<String>,
     pub refresh_token: Option<String>,
+    /// The metadata says the authorization response names the issuer
+    /// (RFC 9207 `authorization_response_iss_parameter_supported`).
+    pub iss_in_response: bool,
 }
 
 fn trimmed(v: &str) -> Option<String> {
@@ -131,6 +134,7 @@ pub async fn set_up(s: &Lab, run: &str, form: &ProviderForm) -> Result<ProviderS
         outbound: out,
         access_token: None,
         refresh_token: None,
+        iss_in_response: metadata["authorization_response_iss_parameter_supported"] == true,
     };
     s.runs.with(run, |r| r.outside = Some(state)).ok_or("The run expired.")?;
     Ok(setup)
@@ -333,6 +337,23 @@ pub fn authorization_url(s: &Lab, run: &str) -> Result<(String, String, String, 
     }
     let (url, state) = req.url();
     Ok((url.to_string(), state.secret().clone(), verifier.secret().clone(), nonce))
+}
+
+/// RFC 9207 §2.4: an authorization response's `iss` must be the provider's
+/// issuer, and must be there when the metadata says it will be; a client
+/// that checks it cannot be sent a code from another server (a mix-up).
+pub fn check_iss(s: &Lab, run: &str, iss: Option<&str>) -> Result<(), String> {
+    let p = state_of(s, run)?;
+    match (iss, &p.setup.issuer) {
+        (Some(iss), Some(issuer)) if iss != issuer => Err(format!(
+            "The response names the issuer {iss:?}, not {issuer:?}: refused as a possible mix-up (RFC 9207 section 2.4)."
+        )),
+        (None, Some(_)) if p.iss_in_response => Err(
+            "Your provider says its responses name their issuer, and this one does not: refused (RFC 9207 section 2.4)."
+                .into(),
+        ),
+        _ => Ok(()),
+    }
 }
 
 /// The run a callback's `state` names: its id is the part before the dot.

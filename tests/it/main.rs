@@ -12,6 +12,7 @@ mod fuzz;
 mod jwt;
 mod limits;
 mod misuse;
+mod oidc_provider;
 mod own_app;
 mod own_provider;
 mod process;

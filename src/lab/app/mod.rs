@@ -183,6 +183,8 @@ struct CallbackQuery {
     state: Option<String>,
     error: Option<String>,
     error_description: Option<String>,
+    /// RFC 9207: the issuer that sends the response.
+    iss: Option<String>,
 }
 
 async fn callback(
@@ -372,6 +374,9 @@ async fn provider_callback(State(s): State<Arc<Lab>>, headers: HeaderMap, Query(
         r.state = None;
         r.pkce_verifier = None;
     });
+    if let Err(why) = crate::lab::provider::check_iss(&s, &run, q.iss.as_deref()) {
+        return refused(&why);
+    }
     if let Some(error) = q.error {
         let why = format!("{error}: {}", q.error_description.unwrap_or_default());
         return provider_page(
