@@ -11,18 +11,30 @@ use reqwest::StatusCode;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+/// The provider's process, stopped when the test ends, passed or failed.
+struct Node(Child);
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// oidc-provider on a free loopback port, with the lab's client
 /// registered for `redirect_uri`: the process and its issuer.
-async fn oidc_provider(redirect_uri: &str) -> (Child, String) {
+async fn oidc_provider(redirect_uri: &str) -> (Node, String) {
     let port = free_port();
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oidc-provider");
-    let child = Command::new("node")
-        .current_dir(dir)
-        .args(["server.mjs", &port.to_string(), redirect_uri])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("node runs tests/oidc-provider/server.mjs (scripts/setup.sh installs it)");
+    let child = Node(
+        Command::new("node")
+            .current_dir(dir)
+            .args(["server.mjs", &port.to_string(), redirect_uri])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("node runs tests/oidc-provider/server.mjs (scripts/setup.sh installs it)"),
+    );
     let issuer = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
     for _ in 0..100 {
@@ -82,7 +94,7 @@ async fn sign_in_at_provider(start: &str, callback: &str) -> String {
 async fn oidc_provider_is_played_with_a_client_given_and_with_one_registered() {
     let lab = start().await;
     let callback = lab.url("/lab/provider/callback");
-    let (mut node, issuer) = oidc_provider(&callback).await;
+    let (_node, issuer) = oidc_provider(&callback).await;
 
     // The client the provider was configured with, and the scope to ask.
     let args = format!(
@@ -158,6 +170,4 @@ async fn oidc_provider_is_played_with_a_client_given_and_with_one_registered() {
     assert_eq!(last_answer(&rec, "Register")["redirect_uris"][0], callback.as_str());
     assert_eq!(last_answer(&rec, "TokenRequest")["token_type"], "Bearer");
     assert_eq!(last_answer(&rec, "Introspect")["active"], true);
-    let _ = node.kill();
-    let _ = node.wait();
 }
