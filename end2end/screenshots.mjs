@@ -93,5 +93,34 @@ for (const [name, [width, height]] of Object.entries(sizes)) {
   }
   await page.close();
 }
+// Your own provider (the lab itself, named by its issuer), after client
+// credentials, a sign-in in a new tab and UserInfo, at each size.
+for (const [name, [width, height]] of Object.entries(sizes)) {
+  const context = await browser.newContext({ viewport: { width, height } });
+  const page = await context.newPage();
+  await page.goto(`${base}/own-provider`);
+  await page.waitForSelector("body[data-hydrated='true']");
+  await page.screenshot({ path: `${out}/own-provider-form-${name}.png`, fullPage: true });
+  await page.getByTestId("issuer").fill(base);
+  await page.getByTestId("connect").click();
+  await page.getByTestId("provider-setup").waitFor();
+  await page.getByTestId("client-credentials").click();
+  await page.getByTestId("step").nth(2).waitFor({ state: "attached" });
+  const [tab] = await Promise.all([context.waitForEvent("page"), page.getByTestId("sign-in").click()]);
+  await tab.getByRole("textbox", { name: "Username" }).fill("alice");
+  await tab.getByLabel("Password").fill("wonderland");
+  await tab.getByRole("button", { name: "Sign in and approve" }).click();
+  await tab.locator("h1").filter({ hasText: "Signed in" }).waitFor();
+  await tab.screenshot({ path: `${out}/own-provider-tab-${name}.png`, fullPage: true });
+  await tab.close();
+  await page.getByTestId("step").nth(5).waitFor({ state: "attached" });
+  await page.getByTestId("userinfo").click();
+  await page.getByTestId("step").nth(6).waitFor({ state: "attached" });
+  // The UserInfo step: in the diagram, or on a phone in the list.
+  await page.locator("[data-step='6']:visible").first().click();
+  await page.waitForTimeout(800);
+  await page.screenshot({ path: `${out}/own-provider-${name}.png`, fullPage: true });
+  await context.close();
+}
 await browser.close();
 console.log(`screenshots in ${out}`);

@@ -437,12 +437,28 @@ fn userinfo_note(record: &RunRecord, i: usize) -> impl IntoView {
     let from_id_token = id_token_before(record, i).and_then(|t| crate::run::decode_jwt(&t)).map(|(_, c)| c);
     let sub = answer["sub"].as_str().unwrap_or("").to_string();
     let same = from_id_token.as_ref().is_some_and(|c| c["sub"] == answer["sub"]);
-    let email = answer["email"].as_str().unwrap_or("").to_string();
+    let email = answer["email"].as_str().map(|e| format!("The email ({e})")).unwrap_or_else(|| "An email".into());
+    // Against a learner's own provider the lab's client reports what it
+    // found; the lab's own relying party refuses a mismatch itself.
+    let compared = match (record.grant, &from_id_token) {
+        (crate::run::Grant::OwnProvider, Some(_)) if same => {
+            ", the same as the ID token's, as OpenID Connect Core 1.0 §5.3.2 requires of a client before it uses the answer.".to_string()
+        }
+        (crate::run::Grant::OwnProvider, Some(claims)) => format!(
+            ", but the ID token's sub is {}: a client must not use this answer (OpenID Connect Core 1.0 §5.3.2).",
+            claims["sub"]
+        ),
+        (crate::run::Grant::OwnProvider, None) => {
+            ", and no ID token came before it in this run to compare it with (OpenID Connect Core 1.0 §5.3.2).".to_string()
+        }
+        _ if same => ", the same as the ID token's: the crate compares them, and would refuse an answer about someone else.".to_string(),
+        _ => ", which is not the ID token's sub: the app refuses the answer.".to_string(),
+    };
     view! {
         <div class="decoded" data-testid="sub-note">
             <h3>"Why sub, not the email, is the key for the user"</h3>
-            <p>{format!("UserInfo says sub {sub}")}{if same { ", the same as the ID token's: the crate compares them, and would refuse an answer about someone else." } else { ", which is not the ID token's sub: the app refuses the answer." }}</p>
-            <p>{format!("The email ({email}) is a claim about the user, not who they are: a user can change it, a provider may hand it to someone else later, and a second provider can claim the same address. sub is unique within its issuer and never reassigned, so the app stores the user as the pair (iss, sub) (OpenID Connect Core 1.0 §5.7).")}</p>
+            <p>{format!("UserInfo says sub {sub}")}{compared}</p>
+            <p>{format!("{email} is a claim about the user, not who they are: a user can change it, a provider may hand it to someone else later, and a second provider can claim the same address. sub is unique within its issuer and never reassigned, so a client stores the user as the pair (iss, sub) (OpenID Connect Core 1.0 §5.7).")}</p>
         </div>
     }
 }
