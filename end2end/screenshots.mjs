@@ -113,11 +113,11 @@ for (const [name, [width, height]] of Object.entries(sizes)) {
   await tab.locator("h1").filter({ hasText: "Signed in" }).waitFor();
   await tab.screenshot({ path: `${out}/own-provider-tab-${name}.png`, fullPage: true });
   await tab.close();
-  await page.getByTestId("step").nth(5).waitFor({ state: "attached" });
+  await page.getByTestId("step").nth(7).waitFor({ state: "attached" });
   await page.getByTestId("userinfo").click();
-  await page.getByTestId("step").nth(6).waitFor({ state: "attached" });
-  // The UserInfo step: in the diagram, or on a phone in the list.
-  await page.locator("[data-step='6']:visible").first().click();
+  await page.getByTestId("step").nth(8).waitFor({ state: "attached" });
+  // The ID token's checks: in the diagram, or on a phone in the list.
+  await page.locator("[data-step='7']:visible").first().click();
   await page.waitForTimeout(800);
   await page.screenshot({ path: `${out}/own-provider-${name}.png`, fullPage: true });
   await context.close();

@@ -31,15 +31,18 @@ test("a provider named by its issuer is discovered, registered with and played, 
   await tab.getByRole("button", { name: "Sign in and approve" }).click();
   await expect(tab.locator("h1")).toHaveText("Signed in at your provider");
   await tab.close();
-  // The lab's redirect, the callback and the code's redemption appear
-  // here without a reload.
-  await expect(page.getByTestId("step")).toHaveCount(6);
+  // The lab's redirect, the callback, the code's redemption, the
+  // provider's keys and the ID token's checks appear here without a
+  // reload.
+  await expect(page.getByTestId("step")).toHaveCount(8);
+  await page.getByTestId("step").nth(7).click();
+  await expect(page.getByTestId("inspector")).toContainText("signature");
 
   await page.getByTestId("userinfo").click();
-  await expect(page.getByTestId("step")).toHaveCount(7);
+  await expect(page.getByTestId("step")).toHaveCount(9);
   await page.getByTestId("revoke").click();
-  await expect(page.getByTestId("step")).toHaveCount(8);
-  await page.getByTestId("step").nth(6).click();
+  await expect(page.getByTestId("step")).toHaveCount(10);
+  await page.getByTestId("step").nth(8).click();
   await expect(page.getByTestId("inspector")).toContainText("alice");
 
   const link = await page.getByTestId("permalink").getAttribute("href");

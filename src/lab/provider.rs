@@ -38,6 +38,8 @@ pub struct ProviderRun {
     /// The metadata says the authorization response names the issuer
     /// (RFC 9207 `authorization_response_iss_parameter_supported`).
     pub iss_in_response: bool,
+    /// The provider's metadata, for checking an ID token with its keys.
+    pub metadata: serde_json::Value,
 }
 
 fn trimmed(v: &str) -> Option<String> {
@@ -97,7 +99,9 @@ pub async fn set_up(s: &Lab, run: &str, form: &ProviderForm) -> Result<ProviderS
         return Err("The provider names no token endpoint: give its issuer, or its token endpoint.".into());
     }
     // The endpoints the metadata names are the provider's own.
+    let jwks_uri = json_str(&metadata, "jwks_uri");
     for url in [
+        &jwks_uri,
         &setup.authorization_endpoint,
         &setup.token_endpoint,
         &setup.revocation_endpoint,
@@ -135,6 +139,7 @@ pub async fn set_up(s: &Lab, run: &str, form: &ProviderForm) -> Result<ProviderS
         access_token: None,
         refresh_token: None,
         iss_in_response: metadata["authorization_response_iss_parameter_supported"] == true,
+        metadata,
     };
     s.runs.with(run, |r| r.outside = Some(state)).ok_or("The run expired.")?;
     Ok(setup)
@@ -369,6 +374,15 @@ struct Recorder<'a> {
     run: &'a str,
     out: &'a Outbound,
     kind: StepKind,
+    /// The last response's body, for what the `oauth2` crate's token
+    /// response drops (an ID token).
+    last: parking_lot::Mutex<Vec<u8>>,
+}
+
+impl<'a> Recorder<'a> {
+    fn new(s: &'a Lab, run: &'a str, out: &'a Outbound, kind: StepKind) -> Self {
+        Self { s, run, out, kind, last: Default::default() }
+    }
 }
 
 impl<'c> oauth2::AsyncHttpClient<'c> for Recorder<'_> {
@@ -379,6 +393,7 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Recorder<'_> {
         Box::pin(async move {
             let sent =
                 send(self.s, self.run, self.out, request, self.kind).await.map_err(oauth2::HttpClientError::Other)?;
+            self.last.lock().clone_from(&sent.body);
             let mut res = http::Response::builder().status(sent.status);
             if let Some(headers) = res.headers_mut() {
                 *headers = sent.headers;
@@ -424,13 +439,47 @@ fn token_error(
 pub async fn redeem(s: &Lab, run: &str, code: String, verifier: Option<String>) -> Result<(), String> {
     let p = state_of(s, run)?;
     let c = client(&p)?;
-    let http = Recorder { s, run, out: &p.outbound, kind: StepKind::TokenRequest };
+    let http = Recorder::new(s, run, &p.outbound, StepKind::TokenRequest);
     let mut req = c.exchange_code(AuthorizationCode::new(code)).map_err(|e| e.to_string())?;
     if let Some(v) = verifier {
         req = req.set_pkce_verifier(PkceCodeVerifier::new(v));
     }
     let token = req.request_async(&http).await.map_err(token_error)?;
     keep(s, run, &token);
+    let answer: serde_json::Value = serde_json::from_slice(&http.last.lock()).unwrap_or_default();
+    if let Some(id_token) = answer["id_token"].as_str() {
+        check_id_token(s, run, &p, id_token, token.access_token().secret()).await?;
+    }
+    Ok(())
+}
+
+/// Checks an ID token as a relying party must (OpenID Connect Core 1.0
+/// §3.1.3.7) with the provider's keys, fetched from its `jwks_uri` (a
+/// step), and records the step that shows each check. A failed check is
+/// shown, not hidden: the learner reads what their provider sent.
+async fn check_id_token(s: &Lab, run: &str, p: &ProviderRun, raw: &str, access_token: &str) -> Result<(), String> {
+    use openidconnect::core::{CoreClient, CoreIdToken, CoreJsonWebKeySet, CoreProviderMetadata};
+    let jwks_uri = json_str(&p.metadata, "jwks_uri")
+        .ok_or("An ID token came back, and the provider names no jwks_uri to check it with.")?;
+    let sent = send(s, run, &p.outbound, get(&jwks_uri, &[("accept", "application/json")])?, StepKind::Jwks).await?;
+    let keys: CoreJsonWebKeySet =
+        serde_json::from_slice(&sent.body).map_err(|e| format!("The provider's jwks_uri holds no key set: {e}"))?;
+    let metadata: CoreProviderMetadata = serde_json::from_value(p.metadata.clone())
+        .map_err(|e| format!("The provider's metadata is not OpenID provider metadata: {e}"))?;
+    let metadata = metadata.set_jwks(keys);
+    let issuer = metadata.issuer().clone();
+    let client = CoreClient::from_provider_metadata(
+        metadata,
+        openidconnect::ClientId::new(p.setup.client_id.clone()),
+        p.client_secret.clone().map(openidconnect::ClientSecret::new),
+    );
+    let id_token: CoreIdToken = raw.parse().map_err(|e| format!("The ID token is not a JWT: {e}"))?;
+    let nonce = s.runs.with(run, |r| r.nonce.clone()).flatten().map(openidconnect::Nonce::new);
+    let access_token = openidconnect::AccessToken::new(access_token.to_string());
+    let (checks, _) = super::app::oidc::check(&client, &issuer, &id_token, nonce.as_ref(), Some(&access_token));
+    let label = "lab's client checks the ID token";
+    let step = Step { checks, ..Step::local(StepKind::IdTokenCheck, Role::Client, Role::Client, label) };
+    s.runs.push(run, s.runs.next_seq(), step);
     Ok(())
 }
 
@@ -443,7 +492,7 @@ pub async fn act(s: &Lab, run: &str, action: Action) -> Result<(), String> {
     let out = &p.outbound;
     match action {
         Action::ClientCredentials => {
-            let http = Recorder { s, run, out, kind: StepKind::TokenRequest };
+            let http = Recorder::new(s, run, out, StepKind::TokenRequest);
             let mut req = c.exchange_client_credentials().map_err(|e| e.to_string())?;
             for scope in p.setup.scope.split_whitespace().filter(|s| !matches!(*s, "openid" | "offline_access")) {
                 req = req.add_scope(Scope::new(scope.to_string()));
@@ -453,7 +502,7 @@ pub async fn act(s: &Lab, run: &str, action: Action) -> Result<(), String> {
         }
         Action::Refresh => {
             let rt = p.refresh_token.clone().ok_or("There is no refresh token yet: sign in first.")?;
-            let http = Recorder { s, run, out, kind: StepKind::Refresh };
+            let http = Recorder::new(s, run, out, StepKind::Refresh);
             let rt = RefreshToken::new(rt);
             let token = c
                 .exchange_refresh_token(&rt)

@@ -132,6 +132,16 @@ fn own_provider(kind: StepKind, body: &str) -> Option<Narration> {
                 "https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3",
             ),
         },
+        Jwks => n(
+            "An ID token came back, so the lab's client fetches your provider's public keys from the jwks_uri its metadata names. The ID token's header names the kid of the key that signed it.",
+            "OpenID Connect Discovery 1.0 §3",
+            "https://openid.net/specs/openid-connect-discovery-1_0.html#ProviderMetadata",
+        ),
+        IdTokenCheck => n(
+            "The lab's client checks your provider's ID token as a relying party must: the signature with a key from its jwks_uri, iss, aud and azp, exp and iat, the nonce it sent, and at_hash against the access token. The table shows each check with your provider's real values. Nothing crosses the wire; a check that fails here is one a careful client of your provider refuses the sign-in on.",
+            "OpenID Connect Core 1.0 §3.1.3.7",
+            "https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation",
+        ),
         Refresh => n(
             "The lab's client trades the refresh token for a new access token at your provider. The provider may rotate the refresh token too: then the old one must stop working.",
             "RFC 6749 §6, RFC 9700 §4.14.2",

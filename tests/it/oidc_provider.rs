@@ -131,6 +131,8 @@ async fn oidc_provider_is_played_with_a_client_given_and_with_one_registered() {
             "ClientStart",
             "Callback",
             "TokenRequest",
+            "Jwks",
+            "IdTokenCheck",
             "UserInfo",
             "Introspect",
             "Refresh",
@@ -140,6 +142,10 @@ async fn oidc_provider_is_played_with_a_client_given_and_with_one_registered() {
     );
     let token = last_answer(&rec, "TokenRequest");
     assert!(token["id_token"].is_string() && token["refresh_token"].is_string(), "{token}");
+    // oidc-provider's ID token passes every check, its signature by a key
+    // from its jwks_uri included.
+    let check = rec["steps"].as_array().unwrap().iter().find(|s| s["kind"] == "IdTokenCheck").unwrap().clone();
+    assert!(check["checks"].as_array().unwrap().iter().all(|c| c["pass"] == true), "{check}");
     assert_eq!(last_answer(&rec, "UserInfo")["sub"], "alice");
     assert_eq!(last_answer(&rec, "UserInfo")["preferred_username"], "alice");
     assert_eq!(last_answer(&rec, "Introspect")["active"], false, "the refreshed token was revoked");
@@ -153,7 +159,7 @@ async fn oidc_provider_is_played_with_a_client_given_and_with_one_registered() {
     let page = finish_sign_in(&lab, &forged, &binding).await;
     assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.text);
     assert!(page.text.contains("mix-up"), "{}", page.text);
-    assert_eq!(kinds(&record(&lab, &run).await).len(), 11, "the redirect and the refused callback are recorded");
+    assert_eq!(kinds(&record(&lab, &run).await).len(), 13, "the redirect and the refused callback are recorded");
 
     // No client id: the lab registers one (RFC 7591), then asks for a token
     // for itself.

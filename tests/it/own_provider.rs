@@ -195,6 +195,9 @@ async fn a_second_lab_process_is_played_and_recorded_byte_for_byte() {
             "ClientStart",
             "Callback",
             "TokenRequest",
+            // The ID token checked with the provider's keys.
+            "Jwks",
+            "IdTokenCheck",
             // The replayed callback, refused.
             "Callback",
             "UserInfo",
@@ -204,6 +207,10 @@ async fn a_second_lab_process_is_played_and_recorded_byte_for_byte() {
     );
     assert_eq!(last_answer(&rec, "UserInfo")["preferred_username"], "alice");
     assert!(last_answer(&rec, "TokenRequest")["id_token"].is_string());
+    let check = steps(&rec).into_iter().find(|s| s["kind"] == "IdTokenCheck").unwrap();
+    let names: Vec<&str> = check["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["signature", "iss", "aud", "azp", "exp", "iat", "nonce", "at_hash"]);
+    assert!(check["checks"].as_array().unwrap().iter().all(|c| c["pass"] == true), "{check}");
     assert!(last_answer(&rec, "Refresh")["access_token"].is_string());
     // The front channel as the lab saw it: its redirect, the callback, and
     // the replayed callback refused.
@@ -224,7 +231,7 @@ async fn a_second_lab_process_is_played_and_recorded_byte_for_byte() {
         })
         .collect();
     let back_channel: Vec<Value> = steps(&rec).into_iter().filter(|s| s["channel"] == "Back").collect();
-    assert_eq!(back_channel.len(), 10);
+    assert_eq!(back_channel.len(), 11);
     for step in &back_channel {
         let (q, r) = (&step["exchange"]["request"], &step["exchange"]["response"]);
         let start = format!(

@@ -228,13 +228,21 @@ fn row(name: &str, expected: String, found: String, result: Result<(), String>, 
 
 /// Each check of Core 1.0 §3.1.3.7 on its own, by the crate where the crate
 /// makes it, and the crate's own verdict over all of them.
-pub fn check(
-    client: &RelyingParty,
+pub fn check<A, D, I, R, T, U>(
+    client: &CoreClient<A, D, I, R, T, U>,
     issuer: &IssuerUrl,
     id_token: &CoreIdToken,
     nonce: Option<&Nonce>,
     access_token: Option<&AccessToken>,
-) -> (Vec<IdTokenCheck>, Result<CoreIdTokenClaims, String>) {
+) -> (Vec<IdTokenCheck>, Result<CoreIdTokenClaims, String>)
+where
+    A: openidconnect::EndpointState,
+    D: openidconnect::EndpointState,
+    I: openidconnect::EndpointState,
+    R: openidconnect::EndpointState,
+    T: openidconnect::EndpointState,
+    U: openidconnect::EndpointState,
+{
     let full = client.id_token_verifier();
     let any_nonce = |_: Option<&Nonce>| Ok(());
     let claims = claims_unchecked(id_token);
