@@ -71,6 +71,10 @@ fn is_limited(method: &Method, path: &str) -> bool {
                 || path == crate::oauth::endpoints::device::DEVICE_AUTHORIZATION
                 || path == crate::oauth::endpoints::device::VERIFICATION
                 || path == "/lab/fn/open_class"
+                || path == "/lab/fn/start_own_app"
+                // Each makes the lab call a learner's own provider.
+                || path == "/lab/fn/start_own_provider"
+                || path == "/lab/fn/own_provider_act"
                 || (path.starts_with("/lab/runs/") && path.ends_with("/password"))
         }
         // The verification page tells a live user code from a wrong one.

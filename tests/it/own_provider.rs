@@ -310,3 +310,22 @@ async fn outbound_calls_are_bounded_and_bad_input_gets_a_clear_error() {
     assert!(r.text.contains("invalid_client"), "{}", r.text);
     assert_eq!(kinds(&record(&open, &run).await), ["TokenRequest"]);
 }
+
+#[tokio::test]
+async fn steps_against_a_provider_are_rate_limited_per_address() {
+    let lab = start_with(|c| {
+        c.rate_burst = 3;
+        c.rate_per_minute = 1;
+    })
+    .await;
+    let mut statuses = vec![];
+    for _ in 0..5 {
+        statuses.push(act(&lab, "run_nobody", "Refresh").await.status);
+    }
+    // No such run for this learner: 403, until the address has used its
+    // allowance.
+    assert_eq!(statuses[0], StatusCode::FORBIDDEN);
+    assert_eq!(statuses[4], StatusCode::TOO_MANY_REQUESTS, "{statuses:?}");
+    let r = lab.server_fn("start_own_provider", "issuer=http%3A%2F%2F127.0.0.1%3A1", Some(LEARNER)).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+}
