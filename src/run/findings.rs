@@ -194,6 +194,16 @@ fn granted_scopes(x: &Exchange) -> Option<Vec<String>> {
     Some(body["scope"].as_str()?.split(' ').filter(|s| !s.is_empty()).map(str::to_string).collect())
 }
 
+/// The findings of each step of a learner's own program's run; none for
+/// any other run, whose app is the lab's and follows the RFCs.
+pub fn of_run(record: &RunRecord) -> Vec<Vec<Finding>> {
+    if record.grant == super::Grant::OwnApp {
+        of(record)
+    } else {
+        vec![vec![]; record.steps.len()]
+    }
+}
+
 /// The findings of each step of `record`, one list per step.
 pub fn of(record: &RunRecord) -> Vec<Vec<Finding>> {
     // Facts carried from step to step: the scope asked for, the tokens

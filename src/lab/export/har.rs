@@ -165,12 +165,19 @@ fn entry(x: &Exchange, comment: String) -> Entry {
 }
 
 pub fn har(record: &RunRecord) -> Har {
+    let findings = crate::run::findings::of_run(record);
     let entries = record
         .steps
         .iter()
-        .filter_map(|step| {
+        .zip(findings)
+        .filter_map(|(step, found)| {
             let x = step.exchange.as_ref()?;
-            Some(entry(x, format!("{} -> {}: {}", step.from.title(), step.to.title(), step.label)))
+            let mut comment = format!("{} -> {}: {}", step.from.title(), step.to.title(), step.label);
+            // What a learner's own program did against the RFCs.
+            for f in found {
+                comment.push_str(&format!("; {}: {} ({})", f.severity.title(), f.title, f.rfc));
+            }
+            Some(entry(x, comment))
         })
         .collect();
     Har {

@@ -99,6 +99,7 @@ pub fn markdown(record: &RunRecord) -> String {
             }
         }
     }
+    let findings = crate::run::findings::of_run(record);
     md.push_str("```\n\nOpen arrows are front-channel messages (pages the browser loads) or local steps; filled arrows are back-channel messages (direct requests from the client, not through browser redirects).\n");
     for (i, step) in record.steps.iter().enumerate() {
         md.push_str(&format!(
@@ -113,6 +114,19 @@ pub fn markdown(record: &RunRecord) -> String {
                 Channel::Local => "not on the wire",
             }
         ));
+        if let Some(found) = findings.get(i).filter(|f| !f.is_empty()) {
+            md.push_str("\nWhat the client did, against the RFCs:\n\n");
+            for f in found {
+                md.push_str(&format!(
+                    "- **{}: {}.** {} ([{}]({}))\n",
+                    f.severity.title(),
+                    md_text(&f.title),
+                    md_text(&f.text),
+                    f.rfc,
+                    f.url
+                ));
+            }
+        }
         if let Some(x) = &step.exchange {
             let request = raw(x.request.start_line(), &x.request.headers, &x.request.body);
             let response = raw(x.response.start_line(), &x.response.headers, &x.response.body);
@@ -184,5 +198,21 @@ mod tests {
         assert!(md.contains("    AS-->>C: 200 OK\n"));
         // The body holds ``` so its fence is longer.
         assert!(md.contains("````http\nHTTP/1.1 200 OK"));
+        assert!(!md.contains("What the client did"), "the lab's own app has no findings");
+    }
+
+    #[test]
+    fn a_learners_own_programs_findings_are_in_both_exports() {
+        let mut own = record();
+        own.grant = Grant::OwnApp;
+        if let Some(x) = own.steps[0].exchange.as_mut() {
+            x.request.headers.push(("content-type".into(), "application/x-www-form-urlencoded".into()));
+            x.request.body = "grant_type=client_credentials&client_id=a&client_secret=b".into();
+        }
+        let md = markdown(&own);
+        assert!(md.contains("What the client did, against the RFCs:\n\n- **Advice: The secret in the body.**"), "{md}");
+        let h = serde_json::to_value(har(&own)).unwrap();
+        let comment = h["log"]["entries"][0]["comment"].as_str().unwrap();
+        assert!(comment.contains("Advice: The secret in the body (RFC 6749 §2.3.1)"), "{comment}");
     }
 }
