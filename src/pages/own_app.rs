@@ -83,6 +83,105 @@ pub async fn stop_own_app(run: String) -> Result<(), ServerFnError> {
     Ok(())
 }
 
+/// What the "your own app" and "your own provider" pages share: a run
+/// recorded live, its player's state, and how it is followed.
+#[derive(Clone, Copy)]
+pub(super) struct Live {
+    pub run: RwSignal<Option<RunView>>,
+    pub current: RwSignal<usize>,
+    pub revealed: RwSignal<usize>,
+    pub playing: RwSignal<bool>,
+    pub speed: RwSignal<u32>,
+    pub mask: RwSignal<bool>,
+    pub error: RwSignal<Option<String>>,
+}
+
+impl Live {
+    pub fn new() -> Self {
+        let current = RwSignal::new(0usize);
+        Self {
+            run: RwSignal::new(None),
+            current,
+            revealed: super::stepping::revealing(current),
+            playing: RwSignal::new(false),
+            speed: RwSignal::new(100),
+            mask: RwSignal::new(false),
+            error: RwSignal::new(None),
+        }
+    }
+
+    /// Shows a run that has just started, from its first step.
+    pub fn show(self, view: RunView) {
+        self.error.set(None);
+        self.current.set(0);
+        self.revealed.set(0);
+        self.run.set(Some(view));
+    }
+
+    /// Follows the run as a guided run's page does, with the keys, the
+    /// clock and the mask; marks it complete once `stop` has answered; and
+    /// keeps a permalink (`path?run=…&step=N`) in the address, which opens
+    /// the run again with its setup (`setup_of`, answered only in the
+    /// browser that started it). The permalink, and a class follower's
+    /// state when this page follows a presenter.
+    pub fn follow<S, F, Fut>(
+        self,
+        path: &'static str,
+        stop: ServerAction<StopOwnApp>,
+        setup: RwSignal<Option<S>>,
+        setup_of: F,
+    ) -> (Memo<String>, Option<super::classroom::Following>)
+    where
+        S: Send + Sync + 'static,
+        F: Fn(String) -> Fut + Copy + 'static,
+        Fut: std::future::Future<Output = Result<S, ServerFnError>> + 'static,
+    {
+        let Live { run, current, revealed, playing, speed, mask, error } = self;
+        let steps_len = move || run.with(|r| r.as_ref().map(RunView::steps).unwrap_or(0));
+        // Stopped: the status comes with the next view.
+        Effect::new(move |_| {
+            if let Some(Ok(())) = stop.value().get() {
+                run.update(|r| {
+                    if let Some(r) = r {
+                        r.status = crate::run::RunStatus::Done;
+                    }
+                });
+            }
+        });
+        super::grant::follow_guided_run(run, current, mask, error);
+        super::stepping::step_keys(playing, current, steps_len);
+        super::stepping::autoplay_clock(playing, current, steps_len, move || super::player::step_ms(speed.get()));
+        super::stepping::follow_mask(mask, run, error);
+        Effect::new(move |_| {
+            if super::query_param("mask").as_deref() == Some("1") {
+                mask.set(true);
+            }
+            super::stepping::restore_run(mask.get_untracked(), run, current, revealed, error);
+            if let Some(id) = super::query_param("run") {
+                leptos::task::spawn_local(async move {
+                    if let Ok(s) = setup_of(id).await {
+                        setup.set(Some(s));
+                    }
+                });
+            }
+        });
+        let permalink = Memo::new(move |_| {
+            let mut q = vec![];
+            if mask.get() {
+                q.push("mask=1".to_string());
+            }
+            if let Some(id) = run.with(|r| r.as_ref().map(|r| r.id.clone())) {
+                q.push(format!("run={id}"));
+                q.push(format!("step={}", current.get() + 1));
+            }
+            super::stepping::with_query(path.to_string(), &q)
+        });
+        let following =
+            super::stepping::follow_one_run(path.to_string(), permalink, mask, run, current, revealed, error);
+        (permalink, following)
+    }
+}
+
 #[component]
 pub fn OwnAppPage() -> impl IntoView {
     view! { <OwnAppLab/> }
@@ -92,74 +191,26 @@ pub fn OwnAppPage() -> impl IntoView {
 #[island(lazy)]
 fn OwnAppLab() -> impl IntoView {
     super::hydrated();
-    let run = RwSignal::new(None::<RunView>);
+    let live = Live::new();
+    let Live { run, current, revealed, playing, speed, mask, error } = live;
     let setup = RwSignal::new(None::<ClientSetup>);
-    let current = RwSignal::new(0usize);
-    let revealed = super::stepping::revealing(current);
-    let playing = RwSignal::new(false);
-    let speed = RwSignal::new(100u32);
-    let mask = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
     let uris = RwSignal::new(String::new());
     let public = RwSignal::new(false);
     let jwt = RwSignal::new(false);
     let start = ServerAction::<StartOwnApp>::new();
     let stop = ServerAction::<StopOwnApp>::new();
-    let steps_len = move || run.with(|r| r.as_ref().map(RunView::steps).unwrap_or(0));
 
     Effect::new(move |_| match start.value().get() {
         Some(Ok(r)) => {
-            error.set(None);
             setup.set(Some(r.setup));
-            current.set(0);
-            revealed.set(0);
-            run.set(Some(r.view));
+            live.show(r.view);
         }
         Some(Err(e)) => error.set(Some(e.to_string())),
         None => {}
     });
-    // Stopped: the status comes with the next view.
-    Effect::new(move |_| {
-        if let Some(Ok(())) = stop.value().get() {
-            run.update(|r| {
-                if let Some(r) = r {
-                    r.status = crate::run::RunStatus::Done;
-                }
-            });
-        }
-    });
-    super::grant::follow_guided_run(run, current, mask, error);
-    super::stepping::step_keys(playing, current, steps_len);
-    super::stepping::autoplay_clock(playing, current, steps_len, move || super::player::step_ms(speed.get()));
-    super::stepping::follow_mask(mask, run, error);
-    // A permalink (`?run=…&step=N`) opens the run; its setup shows only in
-    // the browser that registered it.
-    Effect::new(move |_| {
-        if super::query_param("mask").as_deref() == Some("1") {
-            mask.set(true);
-        }
-        super::stepping::restore_run(mask.get_untracked(), run, current, revealed, error);
-        if let Some(id) = super::query_param("run") {
-            leptos::task::spawn_local(async move {
-                if let Ok(s) = own_app_setup(id).await {
-                    setup.set(Some(s));
-                }
-            });
-        }
-    });
-    let permalink = Memo::new(move |_| {
-        let mut q = vec![];
-        if mask.get() {
-            q.push("mask=1".to_string());
-        }
-        if let Some(id) = run.with(|r| r.as_ref().map(|r| r.id.clone())) {
-            q.push(format!("run={id}"));
-            q.push(format!("step={}", current.get() + 1));
-        }
-        super::stepping::with_query("/own-app".to_string(), &q)
-    });
-    let following =
-        super::stepping::follow_one_run("/own-app".to_string(), permalink, mask, run, current, revealed, error);
+    // A permalink opens the run; its setup shows only in the browser that
+    // registered it.
+    let (permalink, following) = live.follow("/own-app", stop, setup, own_app_setup);
     let follower = following.is_some();
     // The run's section is built once per run: the player must not be
     // built again each time the record grows.

@@ -121,14 +121,9 @@ fn field(
 #[island(lazy)]
 fn OwnProviderLab() -> impl IntoView {
     super::hydrated();
-    let run = RwSignal::new(None::<RunView>);
+    let live = super::own_app::Live::new();
+    let super::own_app::Live { run, current, revealed, playing, speed, mask, error } = live;
     let setup = RwSignal::new(None::<ProviderSetup>);
-    let current = RwSignal::new(0usize);
-    let revealed = super::stepping::revealing(current);
-    let playing = RwSignal::new(false);
-    let speed = RwSignal::new(100u32);
-    let mask = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
     let issuer = RwSignal::new(String::new());
     let authorization_endpoint = RwSignal::new(String::new());
     let token_endpoint = RwSignal::new(String::new());
@@ -141,15 +136,11 @@ fn OwnProviderLab() -> impl IntoView {
     let start = ServerAction::<StartOwnProvider>::new();
     let act = ServerAction::<OwnProviderAct>::new();
     let stop = ServerAction::<super::own_app::StopOwnApp>::new();
-    let steps_len = move || run.with(|r| r.as_ref().map(RunView::steps).unwrap_or(0));
 
     Effect::new(move |_| match start.value().get() {
         Some(Ok(r)) => {
-            error.set(None);
             setup.set(Some(r.setup));
-            current.set(0);
-            revealed.set(0);
-            run.set(Some(r.view));
+            live.show(r.view);
         }
         Some(Err(e)) => error.set(Some(e.to_string())),
         None => {}
@@ -159,45 +150,7 @@ fn OwnProviderLab() -> impl IntoView {
         Some(Ok(())) => error.set(None),
         None => {}
     });
-    Effect::new(move |_| {
-        if let Some(Ok(())) = stop.value().get() {
-            run.update(|r| {
-                if let Some(r) = r {
-                    r.status = crate::run::RunStatus::Done;
-                }
-            });
-        }
-    });
-    super::grant::follow_guided_run(run, current, mask, error);
-    super::stepping::step_keys(playing, current, steps_len);
-    super::stepping::autoplay_clock(playing, current, steps_len, move || super::player::step_ms(speed.get()));
-    super::stepping::follow_mask(mask, run, error);
-    Effect::new(move |_| {
-        if super::query_param("mask").as_deref() == Some("1") {
-            mask.set(true);
-        }
-        super::stepping::restore_run(mask.get_untracked(), run, current, revealed, error);
-        if let Some(id) = super::query_param("run") {
-            leptos::task::spawn_local(async move {
-                if let Ok(s) = own_provider_setup(id).await {
-                    setup.set(Some(s));
-                }
-            });
-        }
-    });
-    let permalink = Memo::new(move |_| {
-        let mut q = vec![];
-        if mask.get() {
-            q.push("mask=1".to_string());
-        }
-        if let Some(id) = run.with(|r| r.as_ref().map(|r| r.id.clone())) {
-            q.push(format!("run={id}"));
-            q.push(format!("step={}", current.get() + 1));
-        }
-        super::stepping::with_query("/own-provider".to_string(), &q)
-    });
-    let following =
-        super::stepping::follow_one_run("/own-provider".to_string(), permalink, mask, run, current, revealed, error);
+    let (permalink, following) = live.follow("/own-provider", stop, setup, own_provider_setup);
     let follower = following.is_some();
     let run_id = Memo::new(move |_| run.with(|r| r.as_ref().map(|r| r.id.clone())));
     let waiting = move || run.with(|r| r.as_ref().is_some_and(|r| r.status == crate::run::RunStatus::Waiting));

@@ -5,32 +5,16 @@
 
 use crate::common::*;
 use crate::process::{free_port, ready, spawn_with};
+use crate::wire::{pipe, Kept};
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::sync::Arc;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 pub(crate) const LEARNER: &str = "oauth2_lab_learner=own-provider-learner-0123456789abcdef";
 
-type Kept = Arc<parking_lot::Mutex<Vec<u8>>>;
 /// Each connection the relay carried: what went up, what came down.
 type Connections = Arc<parking_lot::Mutex<Vec<(Kept, Kept)>>>;
-
-async fn pipe(mut from: impl AsyncRead + Unpin, mut to: impl AsyncWrite + Unpin, kept: Kept) {
-    let mut buf = vec![0u8; 16 * 1024];
-    loop {
-        let n = from.read(&mut buf).await.unwrap_or(0);
-        if n == 0 {
-            let _ = to.shutdown().await;
-            return;
-        }
-        kept.lock().extend_from_slice(&buf[..n]);
-        if to.write_all(&buf[..n]).await.is_err() {
-            return;
-        }
-    }
-}
 
 /// A relay on `listener` to `to`, for as many connections as come.
 fn relay(listener: TcpListener, to: String) -> Connections {

@@ -9,10 +9,10 @@ use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-type Kept = Arc<parking_lot::Mutex<Vec<u8>>>;
+pub(crate) type Kept = Arc<parking_lot::Mutex<Vec<u8>>>;
 
 /// Copies `from` to `to`, keeping every byte, until `from` ends.
-async fn pipe(mut from: impl AsyncRead + Unpin, mut to: impl AsyncWrite + Unpin, kept: Kept) {
+pub(crate) async fn pipe(mut from: impl AsyncRead + Unpin, mut to: impl AsyncWrite + Unpin, kept: Kept) {
     let mut buf = vec![0u8; 16 * 1024];
     loop {
         let n = from.read(&mut buf).await.unwrap_or(0);

@@ -83,10 +83,12 @@ async fn login(State(s): State<Arc<Lab>>, Path(run): Path<String>, headers: Head
                 verifier = Some(v.secret().clone());
             }
             let (url, state) = req.url();
-            to_authorization_server(&s, &run, &headers, url.as_str(), state.secret().clone(), verifier)
+            to_authorization_server(&s, &run, &headers, url.as_str(), state.secret().clone(), verifier, &app_path(&run))
         }
         Grant::OpenIdConnect => match oidc::authentication_request(&s, &run, &c) {
-            Ok((url, state, verifier)) => to_authorization_server(&s, &run, &headers, &url, state, Some(verifier)),
+            Ok((url, state, verifier)) => {
+                to_authorization_server(&s, &run, &headers, &url, state, Some(verifier), &app_path(&run))
+            }
             Err(e) => fail(&s, &run, &e),
         },
         Grant::DeviceCode => device::device_screen(s, run, &c).await,
@@ -138,21 +140,15 @@ fn password_form(run: &str, title: &str, intro: &'static str, button: &'static s
     )
 }
 
-/// The redirect to the authorization endpoint, with `state` (and the PKCE
-/// verifier) kept for the callback, bound to this browser by a cookie.
-fn to_authorization_server(
-    s: &Lab,
-    run: &str,
-    headers: &HeaderMap,
-    url: &str,
-    state: String,
-    verifier: Option<String>,
-) -> Response {
-    redirect_bound(s, run, headers, url, state, verifier, &format!("/lab/runs/{run}/"))
+/// Where a run's app pages are, and its browser cookie with them.
+fn app_path(run: &str) -> String {
+    format!("/lab/runs/{run}/")
 }
 
-/// The same, with the browser's cookie on `cookie_path`.
-fn redirect_bound(
+/// The redirect to the authorization endpoint, with `state` (and the PKCE
+/// verifier) kept for the callback, bound to this browser by a cookie on
+/// `cookie_path`.
+fn to_authorization_server(
     s: &Lab,
     run: &str,
     headers: &HeaderMap,
@@ -330,7 +326,7 @@ fn provider_login(s: &Lab, run: &str, headers: &HeaderMap) -> Response {
     match crate::lab::provider::authorization_url(s, run) {
         Ok((url, state, verifier, nonce)) => {
             s.runs.with(run, |r| r.nonce = nonce);
-            redirect_bound(s, run, headers, &url, state, Some(verifier), "/lab/")
+            to_authorization_server(s, run, headers, &url, state, Some(verifier), "/lab/")
         }
         Err(why) => provider_page(StatusCode::BAD_REQUEST, "The sign-in could not start", why),
     }
