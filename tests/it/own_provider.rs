@@ -5,7 +5,7 @@
 
 use crate::common::*;
 use crate::process::{free_port, ready, spawn_with};
-use crate::wire::{pipe, Kept};
+use crate::wire::{as_sent, pipe, Kept};
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::sync::Arc;
@@ -70,17 +70,6 @@ pub(crate) fn kinds(record: &Value) -> Vec<String> {
 pub(crate) fn last_answer(record: &Value, kind: &str) -> Value {
     let step = steps(record).into_iter().rev().find(|s| s["kind"] == kind).unwrap_or_else(|| panic!("no {kind}"));
     serde_json::from_str(step["exchange"]["response"]["body"].as_str().unwrap()).unwrap()
-}
-
-/// A recorded message written out as HTTP/1.1.
-fn written(start: String, headers: &Value, body: &Value) -> String {
-    let mut out = format!("{start}\r\n");
-    for h in headers.as_array().unwrap() {
-        out.push_str(&format!("{}: {}\r\n", h[0].as_str().unwrap(), h[1].as_str().unwrap()));
-    }
-    out.push_str("\r\n");
-    out.push_str(body.as_str().unwrap());
-    out
 }
 
 /// The browser's redirect to the provider, started at the lab's login
@@ -217,16 +206,7 @@ async fn a_second_lab_process_is_played_and_recorded_byte_for_byte() {
     let back_channel: Vec<Value> = steps(&rec).into_iter().filter(|s| s["channel"] == "Back").collect();
     assert_eq!(back_channel.len(), 11);
     for step in &back_channel {
-        let (q, r) = (&step["exchange"]["request"], &step["exchange"]["response"]);
-        let start = format!(
-            "{} {} {}",
-            q["method"].as_str().unwrap(),
-            q["target"].as_str().unwrap(),
-            q["version"].as_str().unwrap()
-        );
-        let sent = written(start, &q["headers"], &q["body"]);
-        let status = format!("{} {} {}", r["version"].as_str().unwrap(), r["status"], r["reason"].as_str().unwrap());
-        let answered = written(status, &r["headers"], &r["body"]);
+        let (sent, answered) = as_sent(step);
         assert!(
             carried.iter().any(|(up, down)| *up == sent && *down == answered),
             "{} is not what the relay carried:\n{sent}\n{answered}",

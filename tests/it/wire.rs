@@ -67,6 +67,20 @@ async fn read_response(stream: &mut TcpStream) -> String {
     }
 }
 
+/// A recorded step's request and response, written out as HTTP/1.1 puts
+/// them on the wire.
+pub(crate) fn as_sent(step: &serde_json::Value) -> (String, String) {
+    let (q, r) = (&step["exchange"]["request"], &step["exchange"]["response"]);
+    let start = format!(
+        "{} {} {}",
+        q["method"].as_str().unwrap(),
+        q["target"].as_str().unwrap(),
+        q["version"].as_str().unwrap()
+    );
+    let status = format!("{} {} {}", r["version"].as_str().unwrap(), r["status"], r["reason"].as_str().unwrap());
+    (written(start, &q["headers"], &q["body"]), written(status, &r["headers"], &r["body"]))
+}
+
 /// A recorded message written out as HTTP/1.1 puts it on the wire.
 fn written(start: String, headers: &serde_json::Value, body: &serde_json::Value) -> String {
     let mut out = format!("{start}\r\n");
@@ -113,16 +127,9 @@ async fn recorded_messages_are_the_bytes_on_the_wire_header_case_and_order_inclu
     assert_eq!(steps.len(), 2, "the token request and the API call: {rec}");
     let (mut sent, mut answered) = (String::new(), String::new());
     for step in &steps {
-        let (q, r) = (&step["exchange"]["request"], &step["exchange"]["response"]);
-        let start = format!(
-            "{} {} {}",
-            q["method"].as_str().unwrap(),
-            q["target"].as_str().unwrap(),
-            q["version"].as_str().unwrap()
-        );
-        sent.push_str(&written(start, &q["headers"], &q["body"]));
-        let status = format!("{} {} {}", r["version"].as_str().unwrap(), r["status"], r["reason"].as_str().unwrap());
-        answered.push_str(&written(status, &r["headers"], &r["body"]));
+        let (request, response) = as_sent(step);
+        sent.push_str(&request);
+        answered.push_str(&response);
     }
     let up = String::from_utf8(up.lock().clone()).unwrap();
     let down = String::from_utf8(down.lock().clone()).unwrap();
