@@ -10,6 +10,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    use axum::ServiceExt;
     use clap::Parser;
     use leptos::prelude::LeptosOptions;
     use oauth2_lab::lab::wire::{Listener, Peer};

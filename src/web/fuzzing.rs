@@ -82,7 +82,8 @@ impl Target {
 /// memory ceiling off so that every input reaches the parsers.
 pub struct Harness {
     rt: tokio::runtime::Runtime,
-    router: axum::Router,
+    router:
+        tower::util::BoxCloneSyncService<axum::extract::Request, axum::response::Response, std::convert::Infallible>,
 }
 
 impl Default for Harness {
@@ -98,7 +99,10 @@ impl Harness {
             let mut config = Config::new("http://127.0.0.1:9", "http://127.0.0.1:9");
             config.rate_per_minute = 0;
             config.memory_ceiling = None;
-            app(config, LeptosOptions::builder().output_name("oauth2-lab").build())
+            tower::util::BoxCloneSyncService::new(app(
+                config,
+                LeptosOptions::builder().output_name("oauth2-lab").build(),
+            ))
         });
         Self { rt, router }
     }

@@ -45,7 +45,12 @@ impl KeyExtractor for ClientAddress {
     type Key = Who;
 
     fn extract<T>(&self, req: &Request<T>) -> Result<Who, GovernorError> {
-        let peer = PeerIpKeyExtractor.extract(req).ok();
+        // The lab's own listener names the peer in its `Peer`; any other,
+        // as axum does.
+        let peer = match req.extensions().get::<axum::extract::ConnectInfo<crate::lab::wire::Peer>>() {
+            Some(c) => Some(c.0.addr.ip()),
+            None => PeerIpKeyExtractor.extract(req).ok(),
+        };
         let forwarded = if self.behind_proxy { SmartIpKeyExtractor.extract(req).ok() } else { None };
         let addr = forwarded.or(peer).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
         let from_the_lab = addr.is_loopback() && peer.is_some_and(|p| p.is_loopback());

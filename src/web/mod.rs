@@ -12,7 +12,7 @@ use crate::lab::{fixtures, Lab};
 use crate::oauth::AuthServer;
 use crate::pages::app::{shell, App};
 use crate::resource::ResourceServer;
-use axum::extract::{ConnectInfo, FromRef};
+use axum::extract::FromRef;
 use axum::http::{header, HeaderValue, Request};
 use axum::Router;
 use config::Config;
@@ -73,20 +73,32 @@ async fn bad_server_fn_input_is_400(
 /// server error other than a designed 503 is logged. One service rather
 /// than a `from_fn` middleware each keeps the token endpoint's path short:
 /// no boxed `Next`, no copy of the router's state per request.
+///
+/// `token` is the token endpoint's POST handler as a service of its own
+/// (`Handler::with_state`): a token request, the one request a client
+/// makes for every token, goes to it straight, past the router's path
+/// match, its method router and its boxed route. Every other request,
+/// the token endpoint's GET included, goes through the router (`inner`).
 #[derive(Clone)]
-struct Front<S> {
+struct Front<S, T> {
     inner: S,
+    token: T,
     lab: Arc<Lab>,
     limits: Arc<Limits>,
 }
 
-impl<S> tower::Service<axum::extract::Request> for Front<S>
+impl<S, T> tower::Service<axum::extract::Request> for Front<S, T>
 where
     S: tower::Service<axum::extract::Request, Response = axum::response::Response, Error = Infallible>
         + Clone
         + Send
         + 'static,
     S::Future: Send + 'static,
+    T: tower::Service<axum::extract::Request, Response = axum::response::Response, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    T::Future: Send + 'static,
 {
     type Response = axum::response::Response;
     type Error = Infallible;
@@ -97,14 +109,15 @@ where
         std::task::Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, mut req: axum::extract::Request) -> Self::Future {
-        let (inner, lab, limits) = (self.inner.clone(), self.lab.clone(), self.limits.clone());
-        // A connection of `lab::wire::Listener`: its peer's address, as
-        // the servers read it.
-        if let Some(peer) = req.extensions().get::<ConnectInfo<crate::lab::wire::Peer>>() {
-            let addr = peer.0.addr;
-            req.extensions_mut().insert(ConnectInfo(addr));
-        }
+    fn call(&mut self, req: axum::extract::Request) -> Self::Future {
+        let (lab, limits) = (self.lab.clone(), self.limits.clone());
+        let token_request =
+            req.method() == axum::http::Method::POST && req.uri().path() == crate::oauth::endpoints::TOKEN;
+        let next = if token_request {
+            tower::util::Either::Left(self.token.clone())
+        } else {
+            tower::util::Either::Right(self.inner.clone())
+        };
         Box::pin(async move {
             // For the log line of a failure: the path only, never the
             // query, which can carry codes.
@@ -113,7 +126,7 @@ where
             let run = |mut req: axum::extract::Request| async move {
                 let who = limits.requester(&req);
                 req.extensions_mut().insert(who);
-                let mut res = limits::guard(&limits, req, inner).await;
+                let mut res = limits::guard(&limits, req, next).await;
                 res.headers_mut().entry(header::X_CONTENT_TYPE_OPTIONS).or_insert(HeaderValue::from_static("nosniff"));
                 res
             };
@@ -239,9 +252,37 @@ fn pages(state: &AppState) -> Router<AppState> {
 /// `into_make_service_with_connect_info::<SocketAddr>()` so that limits
 /// know the client's address, or on a `lab::wire::Listener` with
 /// `…::<lab::wire::Peer>()`, so that recorded requests also keep their
-/// headers as sent.
-pub fn app(config: Config, leptos_options: LeptosOptions) -> Router {
+/// headers as sent (`axum::ServiceExt` gives both).
+pub fn app(config: Config, leptos_options: LeptosOptions) -> impl Served {
     app_with_archive(config, leptos_options, None)
+}
+
+/// What `app` returns: the service that answers every request, ready for
+/// `axum::serve`.
+pub trait Served:
+    tower::Service<
+        axum::extract::Request,
+        Response = axum::response::Response,
+        Error = Infallible,
+        Future: Send + 'static,
+    > + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<S> Served for S where
+    S: tower::Service<
+            axum::extract::Request,
+            Response = axum::response::Response,
+            Error = Infallible,
+            Future: Send + 'static,
+        > + Clone
+        + Send
+        + Sync
+        + 'static
+{
 }
 
 /// The app, with recorded runs kept in `archive` once they leave memory
@@ -250,7 +291,7 @@ pub fn app_with_archive(
     config: Config,
     leptos_options: LeptosOptions,
     archive: Option<Arc<crate::lab::archive::Archive>>,
-) -> Router {
+) -> impl Served {
     let state = AppState::new(&config, leptos_options, archive);
     state.lab.keep_archived();
     spawn_sweeper(Arc::downgrade(&state.auth), Arc::downgrade(&state.lab), Arc::downgrade(&state.limits));
@@ -297,8 +338,12 @@ pub fn app_with_archive(
         // The same response type as without it.
         ServiceBuilder::new().map_response(|res: axum::http::Response<_>| res.map(axum::body::Body::new)).layer(trace)
     });
-    let front = Front { inner: routes, lab: state.lab.clone(), limits: state.limits.clone() };
-    let service = ServiceBuilder::new()
+    let token = axum::handler::Handler::with_state(crate::oauth::endpoints::token::token, state.auth.clone());
+    let front = Front { inner: routes, token, lab: state.lab.clone(), limits: state.limits.clone() };
+    // The layers wrap the router itself, not a router around them: a
+    // request meets no second path match and no boxed route before them.
+    ServiceBuilder::new()
+        .map_response(axum::response::IntoResponse::into_response)
         .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
         .map_request(|req: Request<tower_http::body::Limited<axum::body::Body>>| req.map(axum::body::Body::new))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, limits.request_timeout))
@@ -306,6 +351,5 @@ pub fn app_with_archive(
         // drop the connection.
         .layer(CatchPanicLayer::new())
         .option_layer(trace)
-        .service(front);
-    Router::new().fallback_service(service)
+        .service(front)
 }

@@ -55,6 +55,7 @@ pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Lab {
     tweak(&mut config);
     let options = LeptosOptions::builder().output_name("oauth2-lab").site_addr(addr).build();
     let router = app_with_archive(config, options, database().await);
+    use axum::ServiceExt;
     tokio::spawn(async move {
         let listener = oauth2_lab::lab::wire::Listener(listener);
         axum::serve(listener, router.into_make_service_with_connect_info::<oauth2_lab::lab::wire::Peer>())
