@@ -122,8 +122,8 @@ impl Live {
     /// clock and the mask; marks it complete once `stop` has answered; and
     /// keeps a permalink (`path?run=…&step=N`) in the address, which opens
     /// the run again with its setup (`setup_of`, answered only in the
-    /// browser that started it). The permalink, and a class follower's
-    /// state when this page follows a presenter.
+    /// browser that started it). Returns the permalink, and a class
+    /// follower's state when this page follows a presenter.
     pub fn follow<S, F, Fut>(
         self,
         path: &'static str,

@@ -87,19 +87,7 @@ struct Front<S, T> {
     limits: Arc<Limits>,
 }
 
-impl<S, T> tower::Service<axum::extract::Request> for Front<S, T>
-where
-    S: tower::Service<axum::extract::Request, Response = axum::response::Response, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
-    T: tower::Service<axum::extract::Request, Response = axum::response::Response, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    T::Future: Send + 'static,
-{
+impl<S: Served, T: Served> tower::Service<axum::extract::Request> for Front<S, T> {
     type Response = axum::response::Response;
     type Error = Infallible;
     type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self::Response, Infallible>> + Send>>;
@@ -257,8 +245,8 @@ pub fn app(config: Config, leptos_options: LeptosOptions) -> impl Served {
     app_with_archive(config, leptos_options, None)
 }
 
-/// What `app` returns: the service that answers every request, ready for
-/// `axum::serve`.
+/// A service that answers requests as `axum::serve` takes it: what `app`
+/// returns, and the two `Front` passes requests to.
 pub trait Served:
     tower::Service<
         axum::extract::Request,
