@@ -45,8 +45,7 @@ async fn main() -> anyhow::Result<()> {
     let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
-    let listener = socket.listen(4096)?;
-    let local = listener.local_addr()?;
+    let local = socket.local_addr()?;
     options.site_addr = local;
     // Port 0 picks a free port: the URLs use the one the OS gave.
     let loopback = if local.ip().is_unspecified() { SocketAddr::from(([127, 0, 0, 1], local.port())) } else { local };
@@ -56,6 +55,11 @@ async fn main() -> anyhow::Result<()> {
     };
     let config = args.config(&public_url, &format!("http://{loopback}"), local.ip().is_loopback());
     let archive = args.archive().await?.map(std::sync::Arc::new);
+    // The JWT signing key (the database's, else a new one) is ready before
+    // the lab takes connections: a new RSA key takes up to half a second of
+    // CPU, which would otherwise run beside the first requests.
+    tokio::task::spawn_blocking(|| oauth2_lab::oauth::jwt::signer().is_some()).await?;
+    let listener = socket.listen(4096)?;
     println!("OAuth2 Lab listening on {public_url}");
     tracing::info!(%local, issuer = %public_url, database = %args.database, "serving");
     let app = app_with_archive(config, options, archive);
