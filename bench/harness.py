@@ -234,10 +234,10 @@ def bench_tokens(rounds, seconds, only=None):
         med = sorted(rs, key=lambda x: x["rps"])[len(rs) // 2]
         cpu = sorted(x["cpu_us"] for x in rs)[len(rs) // 2]
         summary[name] = {**med, "all_rps": [round(x["rps"]) for x in rs], "cpu_us_median": cpu}
-    lab = summary.get("oauth2-lab")
-    for name, r in summary.items():
-        if lab is not None and name != "oauth2-lab":
-            r["paired_vs_lab"] = paired(results["oauth2-lab"], results[name])
+    if "oauth2-lab" in results:
+        for name, r in summary.items():
+            if name != "oauth2-lab":
+                r["paired_vs_lab"] = paired(results["oauth2-lab"], results[name])
     return summary
 
 
